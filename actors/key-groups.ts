@@ -1,0 +1,81 @@
+/**
+ * Key groups, as in Flink: a key hashes to one of `maxParallelism` key groups,
+ * and key groups map to operator instances by contiguous range. State is
+ * stored per key group, so a snapshot taken at one parallelism can be
+ * restored at another by re-assigning ranges. Pure functions.
+ */
+import { WeirError } from './errors.js';
+
+export type Key = string | number | boolean | bigint;
+
+export const DEFAULT_MAX_PARALLELISM = 128;
+
+/** Canonical text of a key, identical on every worker and process. */
+function canonical(key: unknown): string {
+  switch (typeof key) {
+    case 'string':
+      return `s${key}`;
+    case 'number':
+      return Number.isInteger(key) ? `i${key}` : `n${key}`;
+    case 'bigint':
+      return Number.isSafeInteger(Number(key)) && BigInt(Number(key)) === key ? `i${key}` : `b${key}`;
+    case 'boolean':
+      return key ? 't' : 'f';
+    default:
+      throw new WeirError(
+        'KEY_INVALID',
+        `keyBy selector returned a ${key === null ? 'null' : typeof key}; keys must be string, number, boolean or bigint. Fix: return a primitive, e.g. JSON.stringify(...) of a composite key`,
+        { context: { key } },
+      );
+  }
+}
+
+/** murmur3 (x86, 32-bit) of a string's UTF-16 code units; fast and well spread. */
+export function hashKey(key: unknown): number {
+  const s = canonical(key);
+  let h = 0x9747b28c;
+  let i = 0;
+  for (; i + 1 < s.length; i += 2) {
+    let k = (s.charCodeAt(i) & 0xffff) | ((s.charCodeAt(i + 1) & 0xffff) << 16);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  if (i < s.length) {
+    let k = s.charCodeAt(i) & 0xffff;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= s.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function keyGroupOf(key: unknown, maxParallelism: number): number {
+  return hashKey(key) % maxParallelism;
+}
+
+/** Which instance owns a key group (Flink's computeOperatorIndexForKeyGroup). */
+export function instanceForKeyGroup(keyGroup: number, maxParallelism: number, parallelism: number): number {
+  return Math.floor((keyGroup * parallelism) / maxParallelism);
+}
+
+/** The key groups [start, end) an instance owns; the inverse of instanceForKeyGroup. */
+export function keyGroupRange(instance: number, maxParallelism: number, parallelism: number): [number, number] {
+  const start = Math.ceil((instance * maxParallelism) / parallelism);
+  const end = Math.ceil(((instance + 1) * maxParallelism) / parallelism);
+  return [start, end];
+}
+
+export function instanceForKey(key: unknown, maxParallelism: number, parallelism: number): number {
+  return instanceForKeyGroup(keyGroupOf(key, maxParallelism), maxParallelism, parallelism);
+}

@@ -1,0 +1,26 @@
+import type { Collector, OnError, Operator, OperatorContext } from '../contract.js';
+import { userFailure } from './guard.js';
+
+export type MapFn<I, O> = (value: I) => O;
+
+export function mapOperator<I, O>(fn: MapFn<I, O>, onError: OnError): Operator<I, O> {
+  let ctx!: OperatorContext;
+  return {
+    open(c) {
+      ctx = c;
+    },
+    processBatch(records: readonly I[], out: Collector<O>) {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i];
+        let v: O;
+        try {
+          v = fn(r);
+        } catch (e) {
+          userFailure(ctx, onError, r, e);
+          continue;
+        }
+        out.emit(v);
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * `process`: the general operator. The user function sees each record with a
+ * context to emit any number of outputs and, on a keyed stream, the record's
+ * key. (Keyed state and timers arrive with checkpointing.)
+ */
+import type { Collector, OnError, Operator, OperatorContext } from '../contract.js';
+import type { Key } from '../key-groups.js';
+import { userFailure } from './guard.js';
+
+export interface ProcessContext<O> {
+  /** Emit one output record. */
+  emit(value: O): void;
+  /** The record's key on a keyed stream (after keyBy), else undefined. */
+  readonly key: Key | undefined;
+  /** This operator instance's index and the operator's parallelism. */
+  readonly instance: number;
+  readonly parallelism: number;
+}
+
+export type ProcessFn<I, O> = (value: I, ctx: ProcessContext<O>) => void;
+
+export function processOperator<I, O>(
+  fn: ProcessFn<I, O>,
+  onError: OnError,
+  keySelector: ((value: I) => Key) | undefined,
+): Operator<I, O> {
+  let ctx!: OperatorContext;
+  // One mutable context object reused per record: no allocation on the hot path.
+  // Outputs of a failing record are staged, so 'skip' drops them with it.
+  const staged: O[] = [];
+  const pctx: { emit(v: O): void; key: Key | undefined; instance: number; parallelism: number } = {
+    emit: (v: O) => void staged.push(v),
+    key: undefined,
+    instance: 0,
+    parallelism: 1,
+  };
+  return {
+    open(c) {
+      ctx = c;
+      pctx.instance = c.instance;
+      pctx.parallelism = c.parallelism;
+    },
+    processBatch(records: readonly I[], out: Collector<O>) {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i];
+        staged.length = 0;
+        try {
+          pctx.key = keySelector ? keySelector(r) : undefined;
+          fn(r, pctx);
+        } catch (e) {
+          staged.length = 0;
+          userFailure(ctx, onError, r, e);
+          continue;
+        }
+        for (let j = 0; j < staged.length; j++) out.emit(staged[j]);
+      }
+      staged.length = 0;
+    },
+  };
+}

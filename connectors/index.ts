@@ -1,0 +1,4 @@
+export { generator, type GeneratorOptions } from './generator.js';
+export { stdout } from './stdout.js';
+export { collect } from './collect.js';
+export { file } from './file/index.js';

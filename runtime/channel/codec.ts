@@ -1,0 +1,61 @@
+/**
+ * Wire codec for cross-worker batches: one msgpackr message per batch,
+ * copied into its own ArrayBuffer so it can be transferred (not cloned) over
+ * a MessagePort. Same-worker channels never encode.
+ */
+import { Packr } from 'msgpackr';
+import { EncodeError } from '../../actors/errors.js';
+
+class FunctionValue extends Error {}
+
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: true,
+  // msgpackr would silently encode a function as nil; a record that loses
+  // fields on the wire is a bug, so refuse it.
+  writeFunction: () => {
+    throw new FunctionValue('a function');
+  },
+});
+
+export interface EncodeContext {
+  operator: string;
+  instance: number;
+}
+
+export function encodeBatch(records: readonly unknown[], ctx: EncodeContext): Uint8Array {
+  let packed: Uint8Array;
+  try {
+    packed = packr.pack(records);
+  } catch (e) {
+    throw encodeError(records, ctx, e);
+  }
+  return new Uint8Array(packed); // own buffer: packr reuses its internal one
+}
+
+export function decodeBatch(bytes: Uint8Array): unknown[] {
+  return packr.unpack(bytes) as unknown[];
+}
+
+/** Find the first record that does not encode and name its type. */
+function encodeError(records: readonly unknown[], ctx: EncodeContext, cause: unknown): EncodeError {
+  for (const r of records) {
+    try {
+      packr.pack(r);
+    } catch (e) {
+      return new EncodeError({ ...ctx, record: r, valueType: typeName(r, e) }, e);
+    }
+  }
+  return new EncodeError({ ...ctx, valueType: 'unknown' }, cause);
+}
+
+function typeName(value: unknown, e: unknown): string {
+  if (e instanceof FunctionValue) return typeof value === 'function' ? 'function' : `${describe(value)} containing a function`;
+  return describe(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}

@@ -1,0 +1,38 @@
+/**
+ * The tiny push interface between a channel's two ends (as timely-dataflow's
+ * communication layer): the sender end pushes batches and events through a
+ * `ChannelLink`; the receiver end returns credit through a `CreditLink`.
+ * Implementations: in-memory (same worker, no serialization) here, and
+ * MessagePort (another worker, msgpackr) in the worker host's port router.
+ */
+export interface ChannelLink {
+  sendBatch(records: unknown[]): void;
+  sendEnd(): void;
+}
+
+export interface CreditLink {
+  grant(n: number): void;
+}
+
+/** What a receiver end accepts (called by a link). */
+export interface ChannelReceiver {
+  deliverBatch(records: unknown[]): void;
+  deliverEnd(): void;
+}
+
+/** What a sender end accepts (called by a credit link). */
+export interface CreditReceiver {
+  grant(n: number): void;
+}
+
+/** Same-worker link: hands the array itself to the receiver. */
+export function localLink(receiver: () => ChannelReceiver): ChannelLink {
+  return {
+    sendBatch: (records) => receiver().deliverBatch(records),
+    sendEnd: () => receiver().deliverEnd(),
+  };
+}
+
+export function localCreditLink(sender: () => CreditReceiver): CreditLink {
+  return { grant: (n) => sender().grant(n) };
+}

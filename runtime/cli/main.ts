@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `weir` command. `weir run <job>` runs a topology module (TypeScript or
+ * JavaScript) until its sources end, or until SIGINT/SIGTERM drains it (a
+ * second signal ends it at once). Exit codes: 0 done, 1 job failed, 2 usage.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { WeirError } from '../../actors/errors.js';
+import { run } from '../coordinator/job.js';
+import { DEFAULTS } from '../coordinator/options.js';
+import { StatusLine } from './status-line.js';
+
+function intArg(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'.`);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name('weir')
+  .description('Run weir stream topologies: supervised worker-thread actors with credit-based backpressure.')
+  .exitOverride()
+  .showHelpAfterError('(run weir --help for usage)');
+
+program
+  .command('run')
+  .description('run a job module that default-exports a topology')
+  .argument('<job>', 'path of the job module (.ts or .js)')
+  .option('-w, --workers <n>', `worker threads (0 = inline on the main thread; default ${DEFAULTS.workers}, one per core)`, intArg('--workers', 0))
+  .option('-p, --parallelism <n>', 'default parallelism of operators that set none (default 1)', intArg('--parallelism', 1))
+  .option('--buffer-timeout <ms>', 'max ms a record waits in a channel buffer while its actor is busy; 0 = flush every record (default 100)', intArg('--buffer-timeout', 0))
+  .option('--batch-size <n>', 'records per channel buffer (default 256)', intArg('--batch-size', 1))
+  .option('--export <name>', 'named export holding the topology, when the module has several')
+  .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent', 'warn')
+  .option('--no-status', 'no live status line, even on a terminal')
+  .action(async (job: string, opts) => {
+    const tty = process.stderr.isTTY && opts.status !== false;
+    const status = tty ? new StatusLine(process.stderr, process.stdout) : undefined;
+    const handle = run(job, {
+      workers: opts.workers,
+      parallelism: opts.parallelism,
+      bufferTimeout: opts.bufferTimeout,
+      batchSize: opts.batchSize,
+      exportName: opts.export,
+      logLevel: opts.logLevel,
+      stdout: status ? ({ write: status.write } as unknown as NodeJS.WritableStream) : process.stdout,
+      onMetrics: status ? (m) => status.update(m) : undefined,
+    });
+    let signals = 0;
+    const onSignal = (sig: string) => {
+      signals++;
+      if (signals === 1) process.stderr.write(`\nweir: ${sig}, draining (again to stop at once)\n`);
+      void handle.stop().catch(() => {});
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    try {
+      const result = await handle.done;
+      status?.clear();
+      if (result.deadLetters.length > 0) process.stderr.write(`weir: ${result.deadLetters.length} record(s) skipped by onError: 'skip'\n`);
+      process.exitCode = 0;
+    } catch (e) {
+      status?.clear();
+      report(e);
+      process.exitCode = 1;
+    }
+  });
+
+function report(e: unknown): void {
+  if (e instanceof WeirError) {
+    process.stderr.write(`weir: ${e.message}\n`);
+    if (e.code === 'USER_FUNCTION_FAILED' && e.stack) process.stderr.write(`${e.stack}\n`);
+  } else if (e instanceof Error) {
+    process.stderr.write(`weir: ${e.stack ?? e.message}\n`);
+  } else {
+    process.stderr.write(`weir: ${String(e)}\n`);
+  }
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    report(e);
+    process.exitCode = 1;
+  }
+}

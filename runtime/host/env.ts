@@ -1,0 +1,48 @@
+/**
+ * What a task shell needs from its host, injected so the same tasks run on a
+ * worker thread, inline in one thread, or on a virtual clock in tests.
+ */
+import type { Clock, Logger } from '../../actors/contract.js';
+
+export interface Timers {
+  /** Call `fn` after `ms`; returns a cancel function. */
+  set(ms: number, fn: () => void): () => void;
+}
+
+export interface TaskEnv {
+  clock: Clock;
+  timers: Timers;
+  log: Logger;
+  /** Ask the scheduler to run ready tasks soon. */
+  wake(): void;
+  /** A task failed outside a synchronous step (an async source or sink). */
+  fail(actorId: number, error: unknown): void;
+  /** Data a sink publishes to the job's driver (collect()). */
+  publish(actorId: number, data: unknown): void;
+  /** A record dropped by onError: 'skip'. */
+  deadLetter(actorId: number, record: unknown, error: Error): void;
+  /** A sink task has flushed and closed after end of input. */
+  sinkFinished(actorId: number): void;
+}
+
+export const realClock: Clock = { now: () => performance.now() };
+
+export const realTimers: Timers = {
+  set(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+export interface TaskMetrics {
+  actor: number;
+  recordsIn: number;
+  recordsOut: number;
+  /** Records waiting in input channels. */
+  queued: number;
+  /** Ms spent with output blocked for lack of credit. */
+  backpressuredMs: number;
+  /** Ms spent inside steps. */
+  busyMs: number;
+  finished: boolean;
+}

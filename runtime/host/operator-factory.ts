@@ -1,0 +1,25 @@
+/** Turns a logical node into the operator object its actors run. */
+import type { Operator } from '../../actors/contract.js';
+import { filterOperator } from '../../actors/operators/filter.js';
+import { flatMapOperator } from '../../actors/operators/flat-map.js';
+import { forwardOperator } from '../../actors/operators/forward.js';
+import { mapOperator } from '../../actors/operators/map.js';
+import { processOperator } from '../../actors/operators/process.js';
+import type { LogicalNode } from '../dsl/graph.js';
+
+export function createOperator(node: LogicalNode): Operator {
+  switch (node.kind) {
+    case 'map':
+      return mapOperator(node.fn!, node.onError);
+    case 'filter':
+      return filterOperator(node.fn!, node.onError);
+    case 'flatMap':
+      return flatMapOperator(node.fn!, node.onError);
+    case 'process':
+      return processOperator(node.fn!, node.onError, node.keySelector);
+    case 'union':
+      return forwardOperator();
+    default:
+      throw new Error(`bug: no operator for kind '${node.kind}'`);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Shell of a transforming actor (map, filter, flatMap, process, union): takes
+ * one input batch per step, runs the operator's pure batch function and
+ * returns the batch's credit.
+ */
+import type { Operator, OperatorContext } from '../../../actors/contract.js';
+import type { InputChannel } from '../../channel/input-channel.js';
+import type { OutputGate } from '../../channel/output-gate.js';
+import type { ActorPlan } from '../../plan/plan.js';
+import type { TaskEnv, TaskMetrics } from '../env.js';
+import { nextInput, queuedRecords, type Task } from './task.js';
+
+export class OperatorTask implements Task {
+  finished = false;
+  private readonly cursor = { i: 0 };
+  private recordsIn = 0;
+  private busyMs = 0;
+  private cancelFlush: (() => void) | undefined;
+
+  constructor(
+    readonly actor: ActorPlan,
+    private readonly op: Operator,
+    private readonly inputs: InputChannel[],
+    private readonly out: OutputGate,
+    private readonly ctx: OperatorContext,
+    private readonly env: TaskEnv,
+  ) {}
+
+  async open(): Promise<void> {
+    this.op.open?.(this.ctx);
+  }
+
+  ready(): boolean {
+    if (this.finished || this.out.blocked) return false;
+    for (const ch of this.inputs) if (ch.hasData()) return true;
+    return this.allInputsFinished();
+  }
+
+  private allInputsFinished(): boolean {
+    for (const ch of this.inputs) if (!ch.finished) return false;
+    return true;
+  }
+
+  step(): void {
+    const t0 = this.env.clock.now();
+    const ch = nextInput(this.inputs, this.cursor);
+    if (ch) {
+      const batch = ch.take();
+      this.recordsIn += batch.length;
+      this.op.processBatch(batch, this.out, ch.inputIndex);
+      ch.release();
+      let more = false;
+      for (const c of this.inputs) if (c.hasData()) more = true;
+      this.out.afterStep(!more);
+      this.armFlush();
+    } else if (this.allInputsFinished()) {
+      this.op.endOfInput?.(this.out);
+      this.out.endAll();
+      this.finished = true;
+      this.op.close?.();
+    }
+    this.busyMs += this.env.clock.now() - t0;
+  }
+
+  /** While busy, records may sit in open buffers: flush them by bufferTimeout at the latest. */
+  private armFlush(): void {
+    const due = this.out.flushDueIn();
+    if (due < 0 || this.cancelFlush) return;
+    this.cancelFlush = this.env.timers.set(due, () => {
+      this.cancelFlush = undefined;
+      this.out.afterStep(false);
+      this.armFlush();
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.cancelFlush?.();
+    if (!this.finished) {
+      this.finished = true;
+      this.op.close?.();
+    }
+  }
+
+  metrics(): TaskMetrics {
+    return {
+      actor: this.actor.id,
+      recordsIn: this.recordsIn,
+      recordsOut: this.out.recordsOut,
+      queued: queuedRecords(this.inputs),
+      backpressuredMs: this.out.backpressuredMs,
+      busyMs: this.busyMs,
+      finished: this.finished,
+    };
+  }
+}

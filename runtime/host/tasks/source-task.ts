@@ -1,0 +1,124 @@
+/**
+ * Shell of a source actor. It pulls only while its outputs have credit, so a
+ * slow downstream stops the source from reading (Kafka: paused partitions).
+ * A pull may be async; the task is then busy until it settles.
+ */
+import type { SourceConnector, SourceContext, SourceReader } from '../../../actors/contract.js';
+import type { OutputGate } from '../../channel/output-gate.js';
+import type { ActorPlan } from '../../plan/plan.js';
+import type { TaskEnv, TaskMetrics } from '../env.js';
+import type { Task } from './task.js';
+
+export class SourceTask implements Task {
+  finished = false;
+  private reader: SourceReader | undefined;
+  private busy = false;
+  private waiting = false;
+  private stopRequested = false;
+  private cancelWait: (() => void) | undefined;
+  private cancelFlush: (() => void) | undefined;
+  private busyMs = 0;
+  private recordsIn = 0;
+
+  constructor(
+    readonly actor: ActorPlan,
+    private readonly connector: SourceConnector,
+    private readonly out: OutputGate,
+    private readonly ctx: SourceContext,
+    private readonly env: TaskEnv,
+    private readonly maxPull: number,
+  ) {}
+
+  async open(): Promise<void> {
+    this.reader = await this.connector.open(this.ctx);
+  }
+
+  ready(): boolean {
+    return !this.finished && !this.busy && !this.waiting && !this.out.blocked;
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.cancelWait?.();
+    this.waiting = false;
+    this.env.wake();
+  }
+
+  step(): void {
+    if (this.stopRequested) return this.finish();
+    const t0 = this.env.clock.now();
+    const result = this.reader!.pull(this.maxPull);
+    if (result instanceof Promise) {
+      this.busy = true;
+      result.then(
+        (r) => {
+          this.busy = false;
+          if (!this.finished) this.handle(r.records, r.done === true, r.waitMs);
+          this.env.wake();
+        },
+        (e) => this.env.fail(this.actor.id, e),
+      );
+    } else {
+      this.handle(result.records, result.done === true, result.waitMs);
+    }
+    this.busyMs += this.env.clock.now() - t0;
+  }
+
+  private handle(records: unknown[], done: boolean, waitMs: number | undefined): void {
+    for (let i = 0; i < records.length; i++) this.out.emit(records[i]);
+    this.recordsIn += records.length;
+    if (done || this.stopRequested) return this.finish();
+    // A short pull means the source has nothing more right now: flush (low latency).
+    const idle = records.length < this.maxPull;
+    this.out.afterStep(idle);
+    if (!idle) this.armFlush();
+    if (records.length === 0 || waitMs !== undefined) {
+      this.waiting = true;
+      this.cancelWait = this.env.timers.set(Math.max(0, waitMs ?? 1), () => {
+        this.waiting = false;
+        this.cancelWait = undefined;
+        this.env.wake();
+      });
+    }
+  }
+
+  private armFlush(): void {
+    const due = this.out.flushDueIn();
+    if (due < 0 || this.cancelFlush) return;
+    this.cancelFlush = this.env.timers.set(due, () => {
+      this.cancelFlush = undefined;
+      this.out.afterStep(false);
+    });
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.cancelWait?.();
+    this.cancelFlush?.();
+    this.out.endAll();
+    const closing = this.reader?.close?.();
+    if (closing instanceof Promise) closing.catch((e) => this.env.log.warn({ err: e, operator: this.actor.operator }, 'source close failed'));
+  }
+
+  async dispose(): Promise<void> {
+    this.cancelWait?.();
+    this.cancelFlush?.();
+    if (!this.finished) {
+      this.finished = true;
+      await this.reader?.close?.();
+    }
+  }
+
+  metrics(): TaskMetrics {
+    return {
+      actor: this.actor.id,
+      recordsIn: this.recordsIn,
+      recordsOut: this.out.recordsOut,
+      queued: 0,
+      backpressuredMs: this.out.backpressuredMs,
+      busyMs: this.busyMs,
+      finished: this.finished,
+    };
+  }
+}

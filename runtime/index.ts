@@ -1,0 +1,33 @@
+/**
+ * weir's public API. The reference job:
+ *
+ * ```ts
+ * import { topology, generator, stdout } from 'weir';
+ * export default topology('real-time-processing', (t) =>
+ *   t.source('in', generator({ count: 100 }))
+ *    .map((v) => `Processed: ${v}`)
+ *    .sink('out', stdout()));
+ * ```
+ */
+export { topology, Stream, KeyedStream, type Topology, type TopologyBuilder, type TopologyOptions, type OperatorOptions } from './dsl/topology.js';
+export { run, type JobHandle, type JobResult, type DeadLetter } from './coordinator/job.js';
+export type { RunOptions } from './coordinator/options.js';
+export type { JobMetrics, OperatorMetrics } from './coordinator/metrics.js';
+export { plan } from './plan/planner.js';
+export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';
+export { generator, stdout, collect, file, type GeneratorOptions } from '../connectors/index.js';
+export type {
+  SourceConnector,
+  SinkConnector,
+  SourceReader,
+  SinkWriter,
+  SourceContext,
+  SinkContext,
+  PullResult,
+  OnError,
+  Operator,
+  Collector,
+} from '../actors/contract.js';
+export type { ProcessContext, ProcessFn } from '../actors/operators/process.js';
+export type { Key } from '../actors/key-groups.js';
+export { WeirError, TopologyError, UserFunctionError, EncodeError, JobLoadError, ConfigError } from '../actors/errors.js';

@@ -1,0 +1,20 @@
+/** Locations inside the weir package, valid both from source (tests) and from dist. */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pj = path.join(dir, 'package.json');
+    if (existsSync(pj) && JSON.parse(readFileSync(pj, 'utf8')).name === 'weir') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('bug: weir package root not found');
+    dir = up;
+  }
+}
+
+export const PACKAGE_ROOT = packageRoot();
+
+/** The compiled worker entry; workers always run weir's compiled JS. */
+export const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'dist', 'runtime', 'host', 'worker-entry.js');
