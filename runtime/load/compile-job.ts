@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { JobLoadError } from '../../actors/errors.js';
 
 const TS = /\.(ts|mts|cts|tsx)$/;
+let seq = 0;
 
 export interface CompiledJob {
   /** URL every thread imports. */
@@ -49,7 +50,8 @@ export async function compileJob(file: string): Promise<CompiledJob> {
     throw new JobLoadError(`job file '${file}' does not compile:\n  ${detail ?? String(e)}`, { file: abs }, e);
   }
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 10);
-  const out = path.join(path.dirname(abs), `.${path.basename(abs).replace(TS, '')}.${hash}.weir.mjs`);
+  // Unique per run: concurrent jobs from the same source never share (or delete) one file.
+  const out = path.join(path.dirname(abs), `.${path.basename(abs).replace(TS, '')}.${hash}-${process.pid}-${++seq}.weir.mjs`);
   writeFileSync(out, code);
   return { url: pathToFileURL(out).href, cleanup: () => rmSync(out, { force: true }) };
 }

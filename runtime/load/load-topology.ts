@@ -30,5 +30,5 @@ export async function loadTopology(moduleUrl: string, exportName?: string): Prom
 
 /** Compiled jobs are hidden files named after their source: show the source. */
 function displayName(file: string): string {
-  return file.replace(/\/\.([^/]+)\.[0-9a-f]{10}\.weir\.mjs$/, '/$1.ts');
+  return file.replace(/\/\.([^/]+)\.[0-9a-f]{10}-\d+-\d+\.weir\.mjs$/, '/$1.ts');
 }
