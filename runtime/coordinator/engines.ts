@@ -138,7 +138,7 @@ export class InlineEngine implements Engine {
     });
     await this.host.open();
     if (this.o.metricsIntervalMs > 0) {
-      this.timer = setInterval(() => send({ t: 'metrics', tasks: this.host!.metrics() }), this.o.metricsIntervalMs);
+      this.timer = setInterval(() => send({ t: 'metrics', tasks: this.host!.metrics(), heapUsed: process.memoryUsage().heapUsed }), this.o.metricsIntervalMs);
       this.timer.unref();
     }
     this.host.start();
@@ -150,7 +150,7 @@ export class InlineEngine implements Engine {
 
   async shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.host) this.events.message(0, { t: 'metrics', tasks: this.host.metrics() });
+    if (this.host) this.events.message(0, { t: 'metrics', tasks: this.host.metrics(), heapUsed: process.memoryUsage().heapUsed });
     await this.host?.dispose();
   }
 

@@ -63,6 +63,7 @@ class Job {
   private readonly pendingSinks = new Set<number>();
   private readonly samples = new Map<number, import('../host/env.js').TaskMetrics>();
   private previous: Sample | undefined;
+  private readonly heap = new Map<number, number>();
   private startedAt = performance.now();
   private state: 'starting' | 'running' | 'stopping' | 'ending' | 'ended' = 'starting';
   private stopRequested = false;
@@ -122,6 +123,7 @@ class Job {
         return;
       case 'metrics':
         for (const t of m.tasks) this.samples.set(t.actor, t);
+        this.heap.set(_worker, m.heapUsed);
         this.sample();
         return;
       case 'publish': {
@@ -147,7 +149,7 @@ class Job {
   }
 
   private sample(): void {
-    const now: Sample = { at: performance.now(), tasks: new Map(this.samples) };
+    const now: Sample = { at: performance.now(), tasks: new Map(this.samples), heap: new Map(this.heap) };
     this.latestMetrics = aggregate(this.plan, now, this.previous, this.startedAt);
     this.previous = now;
     this.o.onMetrics?.(this.latestMetrics);

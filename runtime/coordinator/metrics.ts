@@ -22,11 +22,14 @@ export interface OperatorMetrics {
 export interface JobMetrics {
   elapsedMs: number;
   operators: OperatorMetrics[];
+  /** V8 heap in use per worker (bytes), as last reported. */
+  workers: { worker: number; heapUsed: number }[];
 }
 
 export interface Sample {
   at: number;
   tasks: Map<number, TaskMetrics>;
+  heap: Map<number, number>;
 }
 
 export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | undefined, startedAt: number): JobMetrics {
@@ -51,5 +54,6 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
       m.busy += Math.min(1, (cur.busyMs - prev.busyMs) / dt) / a.parallelism;
     }
   }
-  return { elapsedMs: now.at - startedAt, operators: [...byOp.values()] };
+  const workers = [...now.heap].sort((a, b) => a[0] - b[0]).map(([worker, heapUsed]) => ({ worker, heapUsed }));
+  return { elapsedMs: now.at - startedAt, operators: [...byOp.values()], workers };
 }

@@ -38,7 +38,7 @@ export interface SerializedError {
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'metrics'; tasks: TaskMetrics[] }
+  | { t: 'metrics'; tasks: TaskMetrics[]; heapUsed: number }
   | { t: 'sink-finished'; actor: number }
   | { t: 'publish'; actor: number; data: unknown }
   | { t: 'dead-letter'; actor: number; record: unknown; error: SerializedError }

@@ -63,7 +63,7 @@ async function init(init: WorkerInit): Promise<void> {
   router.attach(host);
   await host.open();
   if (init.metricsIntervalMs > 0) {
-    metricsTimer = setInterval(() => host && send({ t: 'metrics', tasks: host.metrics() }), init.metricsIntervalMs);
+    metricsTimer = setInterval(() => host && send({ t: 'metrics', tasks: host.metrics(), heapUsed: process.memoryUsage().heapUsed }), init.metricsIntervalMs);
     metricsTimer.unref();
   }
   send({ t: 'ready' });
@@ -92,7 +92,7 @@ port.on('message', (m: ToWorker) => {
 
 async function shutdown(): Promise<void> {
   if (metricsTimer) clearInterval(metricsTimer);
-  if (host) send({ t: 'metrics', tasks: host.metrics() });
+  if (host) send({ t: 'metrics', tasks: host.metrics(), heapUsed: process.memoryUsage().heapUsed });
   await host?.dispose();
   router?.close();
   send({ t: 'closed' });
