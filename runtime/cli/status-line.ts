@@ -30,7 +30,7 @@ export class StatusLine {
   ) {}
 
   update(m: JobMetrics): void {
-    this.text = formatStatus(m, (this.term.columns ?? 160) - 1);
+    this.text = formatStatus(m, (this.term.columns || 160) - 1);
     this.term.write(`\r\x1b[2K${this.text}`);
   }
 

@@ -33,7 +33,9 @@ export interface Sample {
 }
 
 export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | undefined, startedAt: number): JobMetrics {
-  const dt = before ? Math.max(1, now.at - before.at) : 0;
+  // The first sample measures from the start of the job.
+  const base = before ?? { at: startedAt, tasks: new Map<number, TaskMetrics>(), heap: new Map() };
+  const dt = Math.max(1, now.at - base.at);
   const byOp = new Map<string, OperatorMetrics>();
   for (const a of plan.actors) {
     let m = byOp.get(a.operator);
@@ -46,8 +48,8 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
     m.recordsIn += cur.recordsIn;
     m.recordsOut += cur.recordsOut;
     m.queued += cur.queued;
-    const prev = before?.tasks.get(a.id);
-    if (prev && dt > 0) {
+    const prev = base.tasks.get(a.id) ?? { recordsIn: 0, recordsOut: 0, backpressuredMs: 0, busyMs: 0 };
+    {
       m.inRate += ((cur.recordsIn - prev.recordsIn) * 1000) / dt;
       m.outRate += ((cur.recordsOut - prev.recordsOut) * 1000) / dt;
       m.backpressure += Math.min(1, (cur.backpressuredMs - prev.backpressuredMs) / dt) / a.parallelism;
