@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Integration tests use a real Kafka broker: started here when absent, reused when running.
+    globalSetup: ['test/services/kafka-global-setup.mjs'],
   },
 });

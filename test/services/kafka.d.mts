@@ -1,0 +1,30 @@
+// Types for test/services/kafka.mjs (a plain Node script, so tests in TypeScript can import it).
+export declare const REPO_ROOT: string;
+export declare const KAFKA_DIR: string;
+export declare const KAFKA_HOST: string;
+export declare const KAFKA_PORT: number;
+export declare const CONTROLLER_PORT: number;
+/** "127.0.0.1:9092" */
+export declare const KAFKA_BROKERS: string;
+
+export interface StartResult {
+  /** true when this call started the broker, false when it reused a running one */
+  started: boolean;
+  /** pid of the broker when it was started by this script, else null */
+  pid: number | null;
+  brokers: string;
+  /** Kafka version in .kafka/libs, when known */
+  version: string | null;
+  ms: number;
+}
+
+export interface ProbeResult {
+  brokers: { nodeId: number; host: string; port: number }[];
+  clusterId: string | null;
+  controllerId: number;
+}
+
+export declare function startKafka(): Promise<StartResult>;
+export declare function stopKafka(): Promise<{ stopped: boolean; pid: number | null }>;
+export declare function kafkaRunning(): Promise<boolean>;
+export declare function probeKafka(opts?: { host?: string; port?: number; timeoutMs?: number }): Promise<ProbeResult>;

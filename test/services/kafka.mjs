@@ -1,0 +1,773 @@
+#!/usr/bin/env node
+// A real, single-node Apache Kafka broker for weir's tests and examples.
+//
+//   node test/services/kafka.mjs start    # download (once), format (once), start, wait until it answers
+//   node test/services/kafka.mjs status   # exit 0 when a broker answers on 127.0.0.1:9092, 1 otherwise
+//   node test/services/kafka.mjs stop     # stop the broker this script started (pid file)
+//
+// Also importable: `startKafka()`, `stopKafka()`, `kafkaRunning()` (used by
+// test/services/kafka-global-setup.mjs).
+//
+// How: Apache Kafka 3.9.x is fetched from Maven Central with `mvn
+// dependency:copy-dependencies` (a generated pom in .kafka/), so the only
+// requirements are `java` (17) and `mvn` on PATH. One KRaft process is both
+// broker and controller: PLAINTEXT on 127.0.0.1:9092, CONTROLLER on
+// 127.0.0.1:9093. Everything lives in `.kafka/` at the repo root (git-ignored):
+//
+//   .kafka/pom.xml, .kafka/libs/ (jars + .complete marker naming the version)
+//   .kafka/server.properties, .kafka/log4j.properties, .kafka/cluster-id
+//   .kafka/data/ (KRaft metadata + topic logs), .kafka/kafka.pid,
+//   .kafka/kafka.log (the broker's stdout/stderr, truncated on each start)
+//
+// Readiness is a real Kafka request (ApiVersions, then Metadata v4 that must
+// list at least one broker), spoken with node builtins only: no client library.
+//
+// Environment knobs (all optional):
+//   WEIR_KAFKA_VERSION        only try this Kafka version (default: 3.9.1, then 3.9.0)
+//   WEIR_KAFKA_START_TIMEOUT  seconds to wait for the broker to answer (default 90)
+//   WEIR_KAFKA_HEAP           JVM heap flags (default "-Xms256m -Xmx512m")
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, '..', '..');
+export const KAFKA_DIR = path.join(REPO_ROOT, '.kafka');
+export const KAFKA_HOST = '127.0.0.1';
+export const KAFKA_PORT = 9092;
+export const CONTROLLER_PORT = 9093;
+export const KAFKA_BROKERS = `${KAFKA_HOST}:${KAFKA_PORT}`;
+
+const LIBS_DIR = path.join(KAFKA_DIR, 'libs');
+const LIBS_MARKER = path.join(LIBS_DIR, '.complete');
+const DATA_DIR = path.join(KAFKA_DIR, 'data');
+const PROPS_FILE = path.join(KAFKA_DIR, 'server.properties');
+const LOG4J_FILE = path.join(KAFKA_DIR, 'log4j.properties');
+const LOG_FILE = path.join(KAFKA_DIR, 'kafka.log');
+const PID_FILE = path.join(KAFKA_DIR, 'kafka.pid');
+const CLUSTER_ID_FILE = path.join(KAFKA_DIR, 'cluster-id');
+const LOCK_FILE = path.join(KAFKA_DIR, 'start.lock');
+const NODE_ID = 1;
+
+const KAFKA_VERSIONS = process.env.WEIR_KAFKA_VERSION
+  ? [process.env.WEIR_KAFKA_VERSION]
+  : ['3.9.1', '3.9.0'];
+// Kafka 3.9 is built against slf4j 1.7.36 and reload4j 1.2.25.
+const SLF4J_VERSION = '1.7.36';
+const RELOAD4J_VERSION = '1.2.25';
+const DEPENDENCY_PLUGIN_VERSION = '3.8.1';
+
+const MAVEN_TIMEOUT_MS = 10 * 60_000;
+const FORMAT_TIMEOUT_MS = 2 * 60_000;
+const START_TIMEOUT_MS = Number(process.env.WEIR_KAFKA_START_TIMEOUT ?? 90) * 1000;
+const STOP_GRACE_MS = 15_000;
+const LOCK_TIMEOUT_MS = MAVEN_TIMEOUT_MS + START_TIMEOUT_MS + 60_000;
+
+// ---------------------------------------------------------------------------
+// small helpers
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function log(msg) {
+  process.stderr.write(`[kafka] ${msg}\n`);
+}
+
+class KafkaServiceError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'KafkaServiceError';
+  }
+}
+
+function fail(message, { withLog = true } = {}) {
+  let text = message;
+  if (withLog) {
+    const tail = logTail();
+    if (tail) text += `\n--- last lines of ${path.relative(REPO_ROOT, LOG_FILE)} ---\n${tail}\n--- end ---`;
+  }
+  throw new KafkaServiceError(text);
+}
+
+function logTail(lines = 40) {
+  try {
+    const text = fs.readFileSync(LOG_FILE, 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped) still answers kill(0); treat it as dead.
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat) {
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
+  }
+  return true;
+}
+
+/** True when pid is a Kafka broker started with *our* server.properties. */
+function isOurBroker(pid) {
+  if (!isAlive(pid)) return false;
+  const cmdline = readText(`/proc/${pid}/cmdline`);
+  if (cmdline === null) return true; // no /proc (not Linux): trust the pid file
+  const args = cmdline.split('\0');
+  return args.includes('kafka.Kafka') && args.includes(PROPS_FILE);
+}
+
+function readPid() {
+  const pid = Number.parseInt(readText(PID_FILE) ?? '', 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Our broker's pid: from the pid file, else by scanning /proc (lost pid file). */
+function findOurBroker() {
+  const pid = readPid();
+  if (pid !== null && isOurBroker(pid)) return pid;
+  let entries = [];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const candidate = Number(entry);
+    if (candidate === process.pid) continue;
+    const cmdline = readText(`/proc/${candidate}/cmdline`);
+    if (!cmdline) continue;
+    const args = cmdline.split('\0');
+    if (args.includes('kafka.Kafka') && args.includes(PROPS_FILE) && isAlive(candidate)) {
+      return candidate;
+    }
+  }
+  return null;
+}
+
+function onPath(cmd) {
+  const r = spawnSync(cmd, ['-version'], { stdio: 'ignore' });
+  return !r.error;
+}
+
+// ---------------------------------------------------------------------------
+// the Kafka wire protocol, just enough for a readiness probe
+
+function kafkaString(s) {
+  const bytes = Buffer.from(s, 'utf8');
+  const len = Buffer.alloc(2);
+  len.writeInt16BE(bytes.length);
+  return Buffer.concat([len, bytes]);
+}
+
+/** Request header v1 (api_key, api_version, correlation_id, client_id) + body, size-prefixed. */
+function encodeRequest(apiKey, apiVersion, correlationId, body) {
+  const header = Buffer.alloc(8);
+  header.writeInt16BE(apiKey, 0);
+  header.writeInt16BE(apiVersion, 2);
+  header.writeInt32BE(correlationId, 4);
+  const payload = Buffer.concat([header, kafkaString('weir-kafka-probe'), body]);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(payload.length);
+  return Buffer.concat([size, payload]);
+}
+
+/**
+ * Send requests one after another on one connection; resolve with the raw
+ * response bodies (after the size prefix). Rejects on any socket error or timeout.
+ */
+function kafkaExchange(requests, { host = KAFKA_HOST, port = KAFKA_PORT, timeoutMs = 3000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const responses = [];
+    let buffer = Buffer.alloc(0);
+    let done = false;
+    const finish = (err) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(responses);
+    };
+    const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('error', finish);
+    socket.on('close', () => finish(new Error(`connection to ${host}:${port} closed early`)));
+    socket.on('connect', () => socket.write(requests[0]));
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (buffer.length >= 4) {
+        const size = buffer.readInt32BE(0);
+        if (buffer.length < 4 + size) break;
+        responses.push(buffer.subarray(4, 4 + size));
+        buffer = buffer.subarray(4 + size);
+        if (responses.length === requests.length) return finish();
+        socket.write(requests[responses.length]);
+      }
+    });
+  });
+}
+
+/**
+ * Ask the broker for ApiVersions (v0) and Metadata (v4, no topics).
+ * Resolves with { brokers: [{nodeId, host, port}], clusterId, controllerId }
+ * or rejects when the broker does not answer properly.
+ */
+export async function probeKafka(opts = {}) {
+  const apiVersions = encodeRequest(18, 0, 1, Buffer.alloc(0));
+  // Metadata v4 body: topics = [] (int32 0), allow_auto_topic_creation = false
+  const metadata = encodeRequest(3, 4, 2, Buffer.from([0, 0, 0, 0, 0]));
+  const [av, md] = await kafkaExchange([apiVersions, metadata], opts);
+
+  if (av.readInt32BE(0) !== 1) throw new Error('ApiVersions: wrong correlation id');
+  const avError = av.readInt16BE(4);
+  if (avError !== 0) throw new Error(`ApiVersions: error code ${avError}`);
+
+  if (md.readInt32BE(0) !== 2) throw new Error('Metadata: wrong correlation id');
+  let o = 4 + 4; // correlation id, throttle_time_ms
+  const readStr = () => {
+    const len = md.readInt16BE(o);
+    o += 2;
+    if (len < 0) return null;
+    const s = md.toString('utf8', o, o + len);
+    o += len;
+    return s;
+  };
+  const brokerCount = md.readInt32BE(o);
+  o += 4;
+  const brokers = [];
+  for (let i = 0; i < brokerCount; i++) {
+    const nodeId = md.readInt32BE(o);
+    o += 4;
+    const host = readStr();
+    const port = md.readInt32BE(o);
+    o += 4;
+    readStr(); // rack
+    brokers.push({ nodeId, host, port });
+  }
+  const clusterId = readStr();
+  const controllerId = md.readInt32BE(o);
+  if (brokers.length === 0) throw new Error('Metadata: broker lists no brokers yet');
+  return { brokers, clusterId, controllerId };
+}
+
+/** True when a Kafka broker answers ApiVersions + Metadata on 127.0.0.1:9092. */
+export async function kafkaRunning() {
+  try {
+    await probeKafka();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portInUse(port, host = KAFKA_HOST) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(1000);
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// download
+
+function pomXml(kafkaVersion) {
+  const dep = (g, a, v) =>
+    `    <dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!-- generated by test/services/kafka.mjs: fetches an Apache Kafka broker's runtime classpath -->
+<project xmlns="http://maven.apache.org/POM/4.0.0"
+         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+         xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 http://maven.apache.org/xsd/maven-4.0.0.xsd">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>weir.test</groupId>
+  <artifactId>kafka-broker-libs</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+${dep('org.apache.kafka', 'kafka_2.13', kafkaVersion)}
+${dep('org.slf4j', 'slf4j-reload4j', SLF4J_VERSION)}
+${dep('ch.qos.reload4j', 'reload4j', RELOAD4J_VERSION)}
+  </dependencies>
+  <build>
+    <plugins>
+      <plugin>
+        <groupId>org.apache.maven.plugins</groupId>
+        <artifactId>maven-dependency-plugin</artifactId>
+        <version>${DEPENDENCY_PLUGIN_VERSION}</version>
+      </plugin>
+    </plugins>
+  </build>
+</project>
+`;
+}
+
+function installedKafkaVersion() {
+  const marker = readText(LIBS_MARKER);
+  if (!marker) return null;
+  const version = marker.split('\n')[0].trim();
+  return fs.existsSync(path.join(LIBS_DIR, `kafka_2.13-${version}.jar`)) ? version : null;
+}
+
+function runMaven(args, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn('mvn', args, { cwd: KAFKA_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => {
+      out += `\n(mvn killed after ${timeoutMs / 1000} s)`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, out: `${out}\n${err.message}` });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+async function ensureLibs() {
+  const have = installedKafkaVersion();
+  if (have && (!process.env.WEIR_KAFKA_VERSION || process.env.WEIR_KAFKA_VERSION === have)) {
+    return have;
+  }
+  if (!onPath('mvn')) fail('`mvn` (Apache Maven) is not on PATH; it is needed once to fetch Kafka from Maven Central', { withLog: false });
+  const errors = [];
+  for (const version of KAFKA_VERSIONS) {
+    log(`fetching Apache Kafka ${version} (kafka_2.13 + reload4j) from Maven Central into ${path.relative(REPO_ROOT, LIBS_DIR)}/ ...`);
+    const t0 = Date.now();
+    fs.rmSync(LIBS_DIR, { recursive: true, force: true });
+    fs.writeFileSync(path.join(KAFKA_DIR, 'pom.xml'), pomXml(version));
+    const { code, out } = await runMaven(
+      ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${LIBS_DIR}`],
+      MAVEN_TIMEOUT_MS,
+    );
+    if (code === 0 && fs.existsSync(path.join(LIBS_DIR, `kafka_2.13-${version}.jar`))) {
+      const jars = fs.readdirSync(LIBS_DIR).filter((f) => f.endsWith('.jar'));
+      fs.writeFileSync(LIBS_MARKER, `${version}\n${new Date().toISOString()}\n`);
+      log(`fetched Kafka ${version}: ${jars.length} jars in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return version;
+    }
+    errors.push(`Kafka ${version}: mvn exited ${code}\n${out.trim().split('\n').slice(-25).join('\n')}`);
+    log(`Kafka ${version} could not be fetched (mvn exit ${code})`);
+  }
+  fs.rmSync(LIBS_DIR, { recursive: true, force: true });
+  fail(`could not fetch Apache Kafka from Maven Central:\n${errors.join('\n\n')}`, { withLog: false });
+}
+
+// ---------------------------------------------------------------------------
+// configuration and storage
+
+function serverProperties() {
+  return `# generated by test/services/kafka.mjs (rewritten on every start)
+process.roles=broker,controller
+node.id=${NODE_ID}
+controller.quorum.voters=${NODE_ID}@${KAFKA_HOST}:${CONTROLLER_PORT}
+listeners=PLAINTEXT://${KAFKA_HOST}:${KAFKA_PORT},CONTROLLER://${KAFKA_HOST}:${CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://${KAFKA_HOST}:${KAFKA_PORT}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=${DATA_DIR}
+num.partitions=1
+default.replication.factor=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.hours=24
+log.segment.bytes=67108864
+delete.topic.enable=true
+`;
+}
+
+function log4jProperties() {
+  return `# generated by test/services/kafka.mjs: everything to stdout, which is ${path.basename(LOG_FILE)}
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.kafka.controller=INFO
+log4j.logger.kafka.log.LogCleaner=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.authorizer.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
+log4j.logger.kafka.server.KafkaConfig=WARN
+log4j.logger.org.apache.kafka.common.config.AbstractConfig=WARN
+`;
+}
+
+function newClusterId() {
+  // Kafka's Uuid: 16 random bytes, base64url without padding; avoid a leading '-'.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function readMetaProperties() {
+  const text = readText(path.join(DATA_DIR, 'meta.properties'));
+  if (text === null) return null;
+  const props = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^#=\s]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) props[m[1]] = m[2];
+  }
+  return props;
+}
+
+function javaBase(libsDir) {
+  const heap = (process.env.WEIR_KAFKA_HEAP ?? '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);
+  return [
+    ...heap,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${LOG4J_FILE}`,
+    `-Dkafka.logs.dir=${KAFKA_DIR}`,
+    '-cp',
+    `${libsDir}${path.sep}*`,
+  ];
+}
+
+function runJava(args, timeoutMs) {
+  const r = spawnSync('java', args, { cwd: KAFKA_DIR, encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}` };
+}
+
+/** Make sure .kafka/data is formatted for our cluster id and node id. */
+function ensureStorage() {
+  let clusterId = readText(CLUSTER_ID_FILE);
+  const meta = readMetaProperties();
+  if (meta) {
+    const matches = meta['cluster.id'] && String(meta['node.id']) === String(NODE_ID);
+    if (matches && !clusterId) {
+      clusterId = meta['cluster.id']; // adopt the existing storage (cluster-id file lost)
+      fs.writeFileSync(CLUSTER_ID_FILE, `${clusterId}\n`);
+    } else if (!matches || meta['cluster.id'] !== clusterId) {
+      log(`${path.relative(REPO_ROOT, DATA_DIR)}/ was formatted for another cluster (cluster.id=${meta['cluster.id']}, node.id=${meta['node.id']}): wiping it`);
+      fs.rmSync(DATA_DIR, { recursive: true, force: true });
+    } else {
+      return clusterId; // already formatted for us
+    }
+  }
+  if (!clusterId) {
+    clusterId = newClusterId();
+    fs.writeFileSync(CLUSTER_ID_FILE, `${clusterId}\n`);
+  }
+  if (readMetaProperties()) return clusterId;
+
+  const format = () =>
+    runJava(
+      [...javaBase(LIBS_DIR), 'kafka.tools.StorageTool', 'format', '--config', PROPS_FILE, '--cluster-id', clusterId, '--ignore-formatted'],
+      FORMAT_TIMEOUT_MS,
+    );
+  log(`formatting KRaft storage in ${path.relative(REPO_ROOT, DATA_DIR)}/ (cluster id ${clusterId})`);
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  let r = format();
+  if (r.code !== 0) {
+    log(`format failed (exit ${r.code}); wiping ${path.relative(REPO_ROOT, DATA_DIR)}/ and trying once more`);
+    fs.rmSync(DATA_DIR, { recursive: true, force: true });
+    fs.mkdirSync(DATA_DIR, { recursive: true });
+    r = format();
+  }
+  if (r.code !== 0) fail(`kafka-storage format failed (exit ${r.code}):\n${r.out.trim()}`, { withLog: false });
+  return clusterId;
+}
+
+// ---------------------------------------------------------------------------
+// a lock so that two `start`s at once (e.g. two vitest runs) do not race
+
+/** Atomically create LOCK_FILE holding our pid (write a temp file, then hard-link it). */
+function tryAcquireLock() {
+  const tmp = `${LOCK_FILE}.${process.pid}`;
+  fs.writeFileSync(tmp, `${process.pid}\n`);
+  try {
+    fs.linkSync(tmp, LOCK_FILE);
+    return true;
+  } catch (err) {
+    if (err.code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Remove LOCK_FILE if its holder is dead; never removes a live holder's lock. */
+function breakStaleLock(holder) {
+  const aside = `${LOCK_FILE}.stale.${process.pid}`;
+  try {
+    fs.renameSync(LOCK_FILE, aside); // atomic: of several waiters only one moves it
+  } catch {
+    return;
+  }
+  const moved = Number.parseInt(readText(aside) ?? '', 10);
+  if (moved !== holder && isAlive(moved)) {
+    // The lock changed hands between our read and the rename: put it back.
+    try {
+      fs.linkSync(aside, LOCK_FILE);
+    } catch {
+      /* someone else holds it now */
+    }
+  }
+  fs.rmSync(aside, { force: true });
+}
+
+async function withLock(fn) {
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  let announced = false;
+  while (!tryAcquireLock()) {
+    const holder = Number.parseInt(readText(LOCK_FILE) ?? '', 10);
+    if (Number.isInteger(holder) && !isAlive(holder)) {
+      breakStaleLock(holder);
+      continue;
+    }
+    if (Date.now() > deadline) fail(`timed out waiting for ${LOCK_FILE} (held by pid ${holder})`, { withLog: false });
+    if (!announced) {
+      log(`another start (pid ${holder}) is in progress; waiting for it`);
+      announced = true;
+    }
+    await sleep(300);
+  }
+  try {
+    return await fn();
+  } finally {
+    if (readText(LOCK_FILE) === String(process.pid)) fs.rmSync(LOCK_FILE, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// start / stop
+
+async function waitUntilReady(pid, exited, timeoutMs) {
+  const t0 = Date.now();
+  let lastError = null;
+  let lastReport = t0;
+  while (Date.now() - t0 < timeoutMs) {
+    if (exited.code !== undefined || !isAlive(pid)) {
+      fail(`Kafka broker (pid ${pid}) exited during startup${exited.code !== undefined ? ` with ${exited.code}` : ''}`);
+    }
+    try {
+      const info = await probeKafka({ timeoutMs: 2000 });
+      return info;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() - lastReport >= 10_000) {
+      log(`still waiting for the broker (${Math.round((Date.now() - t0) / 1000)} s): ${lastError?.message}`);
+      lastReport = Date.now();
+    }
+    await sleep(300);
+  }
+  fail(`Kafka broker (pid ${pid}) did not answer on ${KAFKA_BROKERS} within ${timeoutMs / 1000} s (last error: ${lastError?.message})`);
+}
+
+/**
+ * Ensure a broker answers on 127.0.0.1:9092. Reuses one that already answers.
+ * Resolves with { started: boolean, pid: number|null, brokers: '127.0.0.1:9092', version, ms }.
+ * Throws KafkaServiceError (with the tail of .kafka/kafka.log) on failure.
+ */
+export async function startKafka() {
+  const t0 = Date.now();
+  fs.mkdirSync(KAFKA_DIR, { recursive: true });
+  return withLock(async () => {
+    if (await kafkaRunning()) {
+      const pid = findOurBroker();
+      log(`broker already answers on ${KAFKA_BROKERS}${pid ? ` (pid ${pid})` : ' (not started by this script)'}; reusing it`);
+      return { started: false, pid, brokers: KAFKA_BROKERS, version: installedKafkaVersion(), ms: Date.now() - t0 };
+    }
+
+    // Our broker may be alive but still starting (or wedged): give it the usual time, then replace it.
+    const existing = findOurBroker();
+    if (existing !== null) {
+      log(`broker pid ${existing} is running but not answering yet; waiting for it`);
+      try {
+        await waitUntilReady(existing, {}, START_TIMEOUT_MS);
+        fs.writeFileSync(PID_FILE, `${existing}\n`);
+        log(`broker pid ${existing} is ready on ${KAFKA_BROKERS}`);
+        return { started: false, pid: existing, brokers: KAFKA_BROKERS, version: installedKafkaVersion(), ms: Date.now() - t0 };
+      } catch (err) {
+        log(`broker pid ${existing} never became ready; stopping it and starting afresh`);
+        await terminate(existing);
+      }
+    } else if (readPid() !== null) {
+      log(`removing stale pid file (pid ${readPid()} is gone or is not our broker)`);
+      fs.rmSync(PID_FILE, { force: true });
+    }
+
+    for (const port of [KAFKA_PORT, CONTROLLER_PORT]) {
+      if (await portInUse(port)) {
+        fail(`port ${KAFKA_HOST}:${port} is taken by something that is not a working Kafka broker; free it and retry`, { withLog: false });
+      }
+    }
+    if (!onPath('java')) fail('`java` (17+) is not on PATH; the Kafka broker needs it', { withLog: false });
+
+    const version = await ensureLibs();
+    fs.writeFileSync(PROPS_FILE, serverProperties());
+    fs.writeFileSync(LOG4J_FILE, log4jProperties());
+    const clusterId = ensureStorage();
+
+    log(`starting Kafka ${version} (KRaft broker+controller) on ${KAFKA_BROKERS}, log in ${path.relative(REPO_ROOT, LOG_FILE)}`);
+    const out = fs.openSync(LOG_FILE, 'w');
+    fs.writeSync(out, `# kafka.mjs: starting Kafka ${version}, cluster ${clusterId}, at ${new Date().toISOString()}\n`);
+    const child = spawn('java', [...javaBase(LIBS_DIR), 'kafka.Kafka', PROPS_FILE], {
+      cwd: KAFKA_DIR,
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    fs.closeSync(out);
+    const exited = {};
+    child.on('exit', (code, signal) => (exited.code = code ?? signal));
+    child.on('error', (err) => (exited.code = err.message));
+    child.unref();
+    if (!child.pid) fail('could not spawn java');
+    fs.writeFileSync(PID_FILE, `${child.pid}\n`);
+
+    try {
+      const info = await waitUntilReady(child.pid, exited, START_TIMEOUT_MS);
+      const ms = Date.now() - t0;
+      log(`Kafka ${version} is ready on ${KAFKA_BROKERS} (pid ${child.pid}, cluster ${info.clusterId}) after ${(ms / 1000).toFixed(1)} s`);
+      return { started: true, pid: child.pid, brokers: KAFKA_BROKERS, version, ms };
+    } catch (err) {
+      await terminate(child.pid);
+      fs.rmSync(PID_FILE, { force: true });
+      // Should not happen under the lock, but if some other broker won the port meanwhile, use it.
+      if (await kafkaRunning()) {
+        log(`our broker failed, but another broker answers on ${KAFKA_BROKERS}; using that one`);
+        return { started: false, pid: findOurBroker(), brokers: KAFKA_BROKERS, version, ms: Date.now() - t0 };
+      }
+      throw err;
+    }
+  });
+}
+
+async function terminate(pid) {
+  const gone = async (ms) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (!isAlive(pid)) return true;
+      await sleep(200);
+    }
+    return !isAlive(pid);
+  };
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return true;
+  }
+  if (await gone(STOP_GRACE_MS)) return true;
+  log(`pid ${pid} still alive after ${STOP_GRACE_MS / 1000} s; sending SIGKILL`);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+  return gone(5000);
+}
+
+/**
+ * Stop the broker that this script started (pid file, or found by its
+ * command line). Never touches a broker it did not start.
+ * Resolves with { stopped: boolean, pid: number|null }.
+ */
+export async function stopKafka() {
+  const pid = findOurBroker();
+  if (pid === null) {
+    if (readPid() !== null) log(`pid file names pid ${readPid()}, which is not our broker; removing the stale pid file`);
+    fs.rmSync(PID_FILE, { force: true });
+    if (await kafkaRunning()) log(`a broker answers on ${KAFKA_BROKERS} but was not started by this script; leaving it alone`);
+    else log('no broker running');
+    return { stopped: false, pid: null };
+  }
+  log(`stopping Kafka broker pid ${pid} (SIGTERM, SIGKILL after ${STOP_GRACE_MS / 1000} s)`);
+  const t0 = Date.now();
+  const ok = await terminate(pid);
+  fs.rmSync(PID_FILE, { force: true });
+  if (!ok) fail(`could not stop pid ${pid}`);
+  log(`stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { stopped: true, pid };
+}
+
+async function status() {
+  const pid = findOurBroker();
+  try {
+    const info = await probeKafka();
+    const who = pid ? `pid ${pid}` : 'not started by this script';
+    console.log(`running: ${KAFKA_BROKERS} (${who}, cluster ${info.clusterId}, brokers ${info.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',')}, kafka ${installedKafkaVersion() ?? '?'})`);
+    return 0;
+  } catch (err) {
+    console.log(pid ? `starting or unhealthy: pid ${pid} alive but ${KAFKA_BROKERS} does not answer (${err.message})` : `not running (${err.message})`);
+    return 1;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// CLI
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const cmd = process.argv[2];
+  const run = async () => {
+    switch (cmd) {
+      case 'start':
+        await startKafka();
+        return 0;
+      case 'stop':
+        await stopKafka();
+        return 0;
+      case 'status':
+        return status();
+      default:
+        console.error('usage: node test/services/kafka.mjs start|stop|status');
+        return 2;
+    }
+  };
+  run().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`[kafka] ERROR: ${err instanceof KafkaServiceError ? err.message : err.stack ?? err}`);
+      process.exit(1);
+    },
+  );
+}
