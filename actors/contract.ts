@@ -9,6 +9,8 @@
  * `snapshot()` may be called between any two `processBatch` calls.
  */
 
+import type { KeyedStateStore } from './state/keyed-state.js';
+
 /** Where an operator instance sends its output records. */
 export interface Collector<O = unknown> {
   emit(record: O): void;
@@ -39,6 +41,8 @@ export interface InstanceInfo {
 export interface OperatorContext extends InstanceInfo {
   readonly clock: Clock;
   readonly log: Logger;
+  /** This instance's keyed state, when its input is keyed (after keyBy). */
+  readonly keyedState?: KeyedStateStore;
   /** Hand a poison record to the dead-letter path (onError: 'skip'). */
   deadLetter(record: unknown, error: Error): void;
 }
@@ -50,8 +54,15 @@ export interface Operator<I = unknown, O = unknown> {
   processBatch(records: readonly I[], out: Collector<O>, input: number): void;
   /** All inputs ended: emit what is still held. */
   endOfInput?(out: Collector<O>): void;
+  /** Operator (non-keyed) state to checkpoint: msgpack-encodable data. */
   snapshot?(): unknown;
-  restore?(state: unknown): void;
+  /**
+   * Restore operator state before the first batch. `states` holds the
+   * snapshot of this instance, or, after a change of parallelism, the
+   * snapshots of every old instance (union redistribution, as Flink's
+   * union list state): the operator picks what is its own.
+   */
+  restore?(states: unknown[]): void;
   close?(): void;
 }
 
@@ -60,6 +71,12 @@ export interface Operator<I = unknown, O = unknown> {
 export interface SourceContext extends InstanceInfo {
   readonly clock: Clock;
   readonly log: Logger;
+  /**
+   * Positions to resume from, from the last completed checkpoint: this
+   * instance's own, or every old instance's after a change of parallelism.
+   * Undefined on a fresh start.
+   */
+  readonly restored?: unknown[];
 }
 
 /**
@@ -76,9 +93,10 @@ export interface PullResult<T> {
 export interface SourceReader<T = unknown> {
   /** Return up to `max` records. May be async (I/O); the task waits for it. */
   pull(max: number): PullResult<T> | Promise<PullResult<T>>;
-  /** Replay position, saved in checkpoints. */
+  /** Replay position, saved in checkpoints; restored through `SourceContext.restored`. */
   position?(): unknown;
-  seek?(position: unknown): void | Promise<void>;
+  /** A checkpoint that included position() completed (Kafka: commit offsets for monitoring). */
+  checkpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 
@@ -94,6 +112,10 @@ export interface SourceConnector<T = unknown> {
 export interface SinkContext extends InstanceInfo {
   readonly clock: Clock;
   readonly log: Logger;
+  /** Job id: names transactional ids and output files, stable across restarts. */
+  readonly job: string;
+  /** Sink state from the last completed checkpoint (see Operator.restore); undefined on a fresh start. */
+  readonly restored?: unknown[];
   /** Send data to the job's driver (the handle returned by `run`); used by `collect()`. */
   publish(data: unknown): void;
 }
@@ -103,6 +125,14 @@ export interface SinkWriter<T = unknown> {
   write(records: readonly T[]): void | Promise<void>;
   /** Everything written so far is durable/visible once this settles. */
   flush?(): void | Promise<void>;
+  /**
+   * Two-phase commit, phase 1: barrier n reached the sink. Make what was
+   * written since the previous barrier durable but not yet visible, and
+   * return the state that lets `commit` (or a restored instance) finish it.
+   */
+  snapshot?(checkpointId: number): unknown | Promise<unknown>;
+  /** Phase 2: checkpoint n completed everywhere; make its data visible. Must be idempotent. */
+  commit?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 

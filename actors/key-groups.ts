@@ -11,7 +11,7 @@ export type Key = string | number | boolean | bigint;
 export const DEFAULT_MAX_PARALLELISM = 128;
 
 /** Canonical text of a key, identical on every worker and process. */
-function canonical(key: unknown): string {
+export function canonical(key: unknown): string {
   switch (typeof key) {
     case 'string':
       return `s${key}`;

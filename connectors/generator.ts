@@ -8,6 +8,13 @@
 import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../actors/contract.js';
 import { ConfigError } from '../actors/errors.js';
 
+/** Checkpointed position of one instance: the next index it would emit. */
+export interface GeneratorPosition {
+  i: number;
+  p: number;
+  next: number;
+}
+
 export interface GeneratorOptions<T> {
   /** How many records in all; unbounded when absent. */
   count?: number;
@@ -33,6 +40,23 @@ export function generator<T = string>(options: GeneratorOptions<T> = {}): Source
       const step = ctx.parallelism;
       let next = ctx.instance; // next global index this instance emits
       let emitted = 0;
+      // Resume: indices an old instance had already emitted are skipped. At the
+      // same parallelism that is just "continue from my own next"; after a
+      // rescale every old position is consulted (union redistribution).
+      const old = (ctx.restored ?? []) as GeneratorPosition[];
+      const own = old.length === 1 && old[0].p === step && old[0].i === ctx.instance ? old[0] : undefined;
+      let skipBelow = 0;
+      const oldNext = new Map<number, GeneratorPosition>();
+      if (own) next = own.next;
+      else if (old.length > 0) {
+        for (const s of old) oldNext.set(s.i, s);
+        skipBelow = Math.max(...old.map((s) => s.next));
+      }
+      const emittedBefore = (idx: number) => {
+        const p = old[0].p;
+        const s = oldNext.get(idx % p);
+        return s !== undefined && idx < s.next;
+      };
       const startedAt = ctx.clock.now();
       const perInstanceRate = ratePerSec === undefined ? undefined : ratePerSec / step;
       return {
@@ -48,17 +72,17 @@ export function generator<T = string>(options: GeneratorOptions<T> = {}): Source
           }
           const records: T[] = [];
           while (records.length < n && (count === undefined || next < count)) {
+            if (next < skipBelow && emittedBefore(next)) {
+              next += step;
+              continue;
+            }
             records.push(value(next));
             next += step;
           }
           emitted += records.length;
           return { records, done: count !== undefined && next >= count };
         },
-        position: () => next,
-        seek(position) {
-          next = position as number;
-          emitted = Math.floor((next - ctx.instance) / step);
-        },
+        position: (): GeneratorPosition => ({ i: ctx.instance, p: step, next }),
       };
     },
   };

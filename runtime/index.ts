@@ -10,10 +10,10 @@
  * ```
  */
 export { topology, Stream, KeyedStream, type Topology, type TopologyBuilder, type TopologyOptions, type OperatorOptions } from './dsl/topology.js';
-export { run, type JobHandle, type JobResult, type DeadLetter } from './coordinator/job.js';
+export { run } from './run.js';
+export type { JobHandle, JobResult, DeadLetter, StopOptions } from './coordinator/job.js';
 export type { RunOptions } from './coordinator/options.js';
 export type { JobMetrics, OperatorMetrics } from './coordinator/metrics.js';
-export { plan } from './plan/planner.js';
 export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';
 export { generator, stdout, collect, file, type GeneratorOptions } from '../connectors/index.js';
 export type {

@@ -1,10 +1,11 @@
 /**
  * `process`: the general operator. The user function sees each record with a
  * context to emit any number of outputs and, on a keyed stream, the record's
- * key. (Keyed state and timers arrive with checkpointing.)
+ * key and that key's state (checkpointed, restored after failures).
  */
 import type { Collector, OnError, Operator, OperatorContext } from '../contract.js';
 import type { Key } from '../key-groups.js';
+import type { KeyedStateAccess } from '../state/keyed-state.js';
 import { userFailure } from './guard.js';
 
 export interface ProcessContext<O> {
@@ -12,6 +13,8 @@ export interface ProcessContext<O> {
   emit(value: O): void;
   /** The record's key on a keyed stream (after keyBy), else undefined. */
   readonly key: Key | undefined;
+  /** Keyed state of the current key (value, map, list); only on a keyed stream. */
+  readonly state: KeyedStateAccess;
   /** This operator instance's index and the operator's parallelism. */
   readonly instance: number;
   readonly parallelism: number;
@@ -28,24 +31,30 @@ export function processOperator<I, O>(
   // One mutable context object reused per record: no allocation on the hot path.
   // Outputs of a failing record are staged, so 'skip' drops them with it.
   const staged: O[] = [];
-  const pctx: { emit(v: O): void; key: Key | undefined; instance: number; parallelism: number } = {
+  const pctx: { emit(v: O): void; key: Key | undefined; instance: number; parallelism: number; state: KeyedStateAccess } = {
     emit: (v: O) => void staged.push(v),
     key: undefined,
     instance: 0,
     parallelism: 1,
+    state: noState,
   };
   return {
     open(c) {
       ctx = c;
       pctx.instance = c.instance;
       pctx.parallelism = c.parallelism;
+      if (c.keyedState) pctx.state = c.keyedState;
     },
     processBatch(records: readonly I[], out: Collector<O>) {
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
         staged.length = 0;
         try {
-          pctx.key = keySelector ? keySelector(r) : undefined;
+          if (keySelector) {
+            const key = keySelector(r);
+            pctx.key = key;
+            ctx.keyedState?.setCurrentKey(key);
+          }
           fn(r, pctx);
         } catch (e) {
           staged.length = 0;
@@ -58,3 +67,8 @@ export function processOperator<I, O>(
     },
   };
 }
+
+const refuse = (): never => {
+  throw new Error('keyed state needs a keyed stream. Fix: keyBy(...) before this operator');
+};
+const noState: KeyedStateAccess = { value: refuse, map: refuse, list: refuse };

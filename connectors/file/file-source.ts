@@ -1,7 +1,7 @@
 /**
  * `file.source(path)`: the lines of a text file (UTF-8, '\n' or '\r\n'), read
- * in chunks as credit allows. Its position is a byte offset, so a checkpoint
- * can resume mid-file. A file is one split: instance 0 reads it and other
+ * in chunks as credit allows. Its position is a byte offset, so a restore
+ * resumes mid-file. A file is one split: instance 0 reads it and other
  * instances end at once.
  */
 import { open, type FileHandle } from 'node:fs/promises';
@@ -23,8 +23,10 @@ export function fileSource(path: string): SourceConnector<string> {
       } catch (e) {
         throw new ConfigError(`file.source cannot open '${path}': ${(e as Error).message}. Fix: check the path and its permissions`, { field: 'path' });
       }
-      let offset = 0; // bytes of complete lines emitted so far
-      let readAt = 0;
+      // Resume after the last line emitted before the checkpoint.
+      const old = (ctx.restored ?? []) as { i: number; offset: number }[];
+      let offset = old.find((s) => s?.i === 0)?.offset ?? 0; // bytes of complete lines emitted so far
+      let readAt = offset;
       let pending = Buffer.alloc(0);
       let eof = false;
       const lines: string[] = [];
@@ -57,13 +59,7 @@ export function fileSource(path: string): SourceConnector<string> {
           for (const r of records) offset += Buffer.byteLength(r) + 1;
           return { records, done: eof && lines.length === 0 };
         },
-        position: () => offset,
-        async seek(position) {
-          offset = readAt = position as number;
-          pending = Buffer.alloc(0);
-          lines.length = 0;
-          eof = false;
-        },
+        position: () => ({ i: 0, offset }),
         close: () => fh.close(),
       };
     },

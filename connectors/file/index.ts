@@ -1,5 +1,5 @@
-import { fileSink } from './file-sink.js';
+import { fileSink, readCommitted } from './file-sink.js';
 import { fileSource } from './file-source.js';
 
-/** Line-oriented text files: `file.source(path)`, `file.sink(path)`. */
-export const file = { source: fileSource, sink: fileSink };
+/** Line-oriented text files: `file.source(path)`, `file.sink(dir)` (exactly-once), `file.readCommitted(dir)`. */
+export const file = { source: fileSource, sink: fileSink, readCommitted };

@@ -59,3 +59,23 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
 }
+
+/**
+ * Snapshots (checkpoint blobs) use the same msgpack settings; a separate
+ * Packr keeps snapshot encoding from sharing buffers with channel encoding.
+ */
+const snapshotPackr = new Packr({ useRecords: false, moreTypes: true, writeFunction: () => {
+  throw new FunctionValue('a function');
+} });
+
+export function encodeSnapshot(value: unknown, ctx: EncodeContext): Uint8Array {
+  try {
+    return new Uint8Array(snapshotPackr.pack(value));
+  } catch (e) {
+    throw new EncodeError({ ...ctx, valueType: 'state', record: undefined }, e);
+  }
+}
+
+export function decodeSnapshot(bytes: Uint8Array): unknown {
+  return snapshotPackr.unpack(bytes);
+}

@@ -1,13 +1,15 @@
 /**
- * Receiver end of one channel: a FIFO of batches ending in an end event.
+ * Receiver end of one channel: a FIFO of batches and barriers ending in an
+ * end event. A barrier at the head holds the channel for alignment.
  * Each consumed batch returns one credit to the sender. Owned by the
  * receiving task's worker thread.
  */
+import { Barrier } from './barrier.js';
 import { BufferLedger } from './credit.js';
 import type { ChannelReceiver, CreditLink } from './transport.js';
 
 export class InputChannel implements ChannelReceiver {
-  private readonly queue: unknown[][] = [];
+  private readonly queue: (unknown[] | Barrier)[] = [];
   private head = 0;
   private readonly ledger: BufferLedger;
   private endReceived = false;
@@ -30,6 +32,12 @@ export class InputChannel implements ChannelReceiver {
     this.onData();
   }
 
+  deliverBarrier(id: number): void {
+    if (this.endReceived) throw new Error(`bug: barrier after end on channel ${this.id}`);
+    this.queue.push(new Barrier(id));
+    this.onData();
+  }
+
   deliverEnd(): void {
     this.endReceived = true;
     this.onData();
@@ -42,12 +50,27 @@ export class InputChannel implements ChannelReceiver {
   /** Queued records (for metrics). */
   get queuedRecords(): number {
     let n = 0;
-    for (let i = this.head; i < this.queue.length; i++) n += this.queue[i].length;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const q = this.queue[i];
+      if (!(q instanceof Barrier)) n += q.length;
+    }
     return n;
   }
 
+  /** A data batch is at the head (a barrier at the head blocks the channel). */
   hasData(): boolean {
-    return this.head < this.queue.length;
+    return this.head < this.queue.length && !(this.queue[this.head] instanceof Barrier);
+  }
+
+  /** The id of the barrier at the head, if one is. */
+  headBarrier(): number | undefined {
+    const q = this.queue[this.head];
+    return this.head < this.queue.length && q instanceof Barrier ? q.id : undefined;
+  }
+
+  popBarrier(): void {
+    if (this.headBarrier() === undefined) throw new Error('bug: popBarrier() without a barrier at the head');
+    this.advance();
   }
 
   /** Ended and fully consumed. */
@@ -57,14 +80,18 @@ export class InputChannel implements ChannelReceiver {
 
   /** Take the next batch; call `release()` once it has been processed. */
   take(): unknown[] {
-    if (this.head >= this.queue.length) throw new Error('bug: take() on an empty channel');
-    const b = this.queue[this.head];
+    if (!this.hasData()) throw new Error('bug: take() without a batch at the head');
+    const b = this.queue[this.head] as unknown[];
+    this.advance();
+    return b;
+  }
+
+  private advance(): void {
     this.queue[this.head++] = undefined as never;
     if (this.head > 64 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
-    return b;
   }
 
   /** The batch taken last has been consumed: give its buffer back. */

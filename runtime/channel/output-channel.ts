@@ -5,12 +5,14 @@
  * credit is `blocked`, which stops its actor from running: backpressure.
  * Owned by the sending task's worker thread.
  */
+import { Barrier } from './barrier.js';
 import { CreditLedger } from './credit.js';
 import type { ChannelLink, CreditReceiver } from './transport.js';
 
 export class OutputChannel implements CreditReceiver {
   private buffer: unknown[] = [];
-  private readonly sealed: unknown[][] = [];
+  /** Batches waiting for credit, and barriers queued behind them (order is kept). */
+  private readonly sealed: (unknown[] | Barrier)[] = [];
   private readonly ledger: CreditLedger;
   private ending = false;
   private ended = false;
@@ -57,6 +59,16 @@ export class OutputChannel implements CreditReceiver {
     return this.ledger.available;
   }
 
+  /** Checkpoint barrier: flush, then send the barrier after the last batch before it. */
+  barrier(id: number): void {
+    if (this.buffer.length > 0) {
+      this.sealed.push(this.buffer);
+      this.buffer = [];
+    }
+    this.sealed.push(new Barrier(id));
+    this.drain();
+  }
+
   /** End of input: flush, then send the end event after the last batch. */
   end(): void {
     this.ending = true;
@@ -75,9 +87,17 @@ export class OutputChannel implements CreditReceiver {
   }
 
   private drain(): void {
-    while (this.sealed.length > 0 && this.ledger.canSend()) {
+    for (;;) {
+      const head = this.sealed[0];
+      if (head === undefined) break;
+      if (head instanceof Barrier) {
+        this.sealed.shift();
+        this.link.sendBarrier(head.id);
+        continue;
+      }
+      if (!this.ledger.canSend()) break;
       this.ledger.spend();
-      this.link.sendBatch(this.sealed.shift()!);
+      this.link.sendBatch(this.sealed.shift() as unknown[]);
     }
     if (this.sealed.length > 0) {
       if (this.blockedSince < 0) this.blockedSince = this.now();

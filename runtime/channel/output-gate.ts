@@ -91,6 +91,12 @@ export class OutputGate implements Collector {
     this.oldestUnflushed = -1;
   }
 
+  /** Forward checkpoint barrier `id` on every channel, after the records before it. */
+  barrier(id: number): void {
+    for (const c of this.all) c.barrier(id);
+    this.oldestUnflushed = -1;
+  }
+
   endAll(): void {
     for (const c of this.all) c.end();
     this.oldestUnflushed = -1;

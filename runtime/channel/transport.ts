@@ -7,6 +7,7 @@
  */
 export interface ChannelLink {
   sendBatch(records: unknown[]): void;
+  sendBarrier(id: number): void;
   sendEnd(): void;
 }
 
@@ -17,6 +18,7 @@ export interface CreditLink {
 /** What a receiver end accepts (called by a link). */
 export interface ChannelReceiver {
   deliverBatch(records: unknown[]): void;
+  deliverBarrier(id: number): void;
   deliverEnd(): void;
 }
 
@@ -29,6 +31,7 @@ export interface CreditReceiver {
 export function localLink(receiver: () => ChannelReceiver): ChannelLink {
   return {
     sendBatch: (records) => receiver().deliverBatch(records),
+    sendBarrier: (id) => receiver().deliverBarrier(id),
     sendEnd: () => receiver().deliverEnd(),
   };
 }

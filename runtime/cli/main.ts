@@ -33,6 +33,10 @@ program
   .option('--buffer-timeout <ms>', 'max ms a record waits in a channel buffer while its actor is busy; 0 = flush every record (default 100)', intArg('--buffer-timeout', 0))
   .option('--batch-size <n>', 'records per channel buffer (default 256)', intArg('--batch-size', 1))
   .option('--export <name>', 'named export holding the topology, when the module has several')
+  .option('--state <backend>', "state backend: memory, file:DIR or redis://host:port/db", 'file:.weir/state')
+  .option('--checkpoint-interval <ms>', 'ms between checkpoints; 0 = only at end of input and stop (default 1000)', intArg('--checkpoint-interval', 0))
+  .option('--job-id <id>', "names the job's checkpoints; a rerun with the same id resumes an unfinished run (default: the topology's name)")
+  .option('--from-savepoint <id>', 'restore from this savepoint or checkpoint id of the job', intArg('--from-savepoint', 1))
   .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent', 'warn')
   .option('--no-status', 'no live status line, even on a terminal')
   .action(async (job: string, opts) => {
@@ -44,6 +48,10 @@ program
       bufferTimeout: opts.bufferTimeout,
       batchSize: opts.batchSize,
       exportName: opts.export,
+      state: opts.state,
+      checkpointInterval: opts.checkpointInterval,
+      jobId: opts.jobId,
+      fromSavepoint: opts.fromSavepoint,
       logLevel: opts.logLevel,
       stdout: status ? ({ write: status.write } as unknown as NodeJS.WritableStream) : process.stdout,
       onMetrics: status ? (m) => status.update(m) : undefined,
@@ -72,6 +80,8 @@ function report(e: unknown): void {
   if (e instanceof WeirError) {
     process.stderr.write(`weir: ${e.message}\n`);
     if (e.code === 'USER_FUNCTION_FAILED' && e.stack) process.stderr.write(`${e.stack}\n`);
+    const cause = e.cause as WeirError | undefined;
+    if (cause instanceof Error && (cause as WeirError).code === 'USER_FUNCTION_FAILED' && cause.stack) process.stderr.write(`${cause.stack}\n`);
   } else if (e instanceof Error) {
     process.stderr.write(`weir: ${e.stack ?? e.message}\n`);
   } else {

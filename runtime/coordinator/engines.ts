@@ -1,86 +1,208 @@
 /**
  * Where the actors of a job run. Both engines host the same ActorHost code:
- * - WorkerEngine: W long-lived worker threads joined pairwise by MessagePorts;
+ * - WorkerEngine: W long-lived worker threads joined pairwise by
+ *   MessagePorts; it replaces crashed or hung workers and resets failover
+ *   regions on the others (two phases: every involved worker resets, then
+ *   all start, so no new-epoch message meets an old-epoch actor);
  * - InlineEngine: one ActorHost on the calling thread (tests, tiny gateways).
  */
 import { MessageChannel } from 'node:worker_threads';
+import { WeirError } from '../../actors/errors.js';
 import { ActorHost } from '../host/actor-host.js';
 import { realClock, realTimers } from '../host/env.js';
-import type { FromWorker } from '../host/protocol.js';
+import type { FromWorker, RestoreSet, WorkerInit } from '../host/protocol.js';
+import { serializeError } from '../host/serialize-error.js';
 import type { Topology } from '../dsl/topology.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { createLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
-import type { WeirError } from '../../actors/errors.js';
-import { serializeError } from '../host/serialize-error.js';
 
 export interface EngineEvents {
+  /** Messages for the job (replies the engine waits for are consumed by it). */
   message(worker: number, m: FromWorker): void;
   crashed(worker: number, e: WeirError): void;
 }
 
 export interface Engine {
-  /** Resolves when every worker reported ready (actors open). */
-  start(): Promise<void>;
+  /** Build every actor (restored from `restore`) and run them. */
+  start(epochs: number[], restore: RestoreSet): Promise<void>;
   /** Drain: sources end. */
   stop(): void;
+  trigger(checkpointId: number): void;
+  /** Tell every worker checkpoint `id` is committed; with `wait`, resolves when all sinks committed it. */
+  complete(checkpointId: number, wait: boolean): Promise<void>;
+  /** Rebuild the actors of `regions` from `restore` at `epochs`; `crashed` workers are replaced first. */
+  recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[]): Promise<void>;
   /** Orderly end after the sinks finished. */
   shutdown(): Promise<void>;
   /** Immediate end (failure or forced stop). */
   kill(): Promise<void>;
 }
 
+type Reply = 'ready' | 'reset-done' | 'committed';
+
 export class WorkerEngine implements Engine {
   private readonly workers: WorkerHandle[] = [];
-  private readyCount = 0;
-  private onReady: (() => void) | undefined;
+  private readonly waiters = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pingSeq = 0;
 
   constructor(
     private readonly plan: ExecutionPlan,
     private readonly moduleUrl: string,
     private readonly o: ResolvedOptions,
+    private readonly job: string,
     private readonly events: EngineEvents,
   ) {}
 
-  /** Called by the job for every worker message ('ready' is counted here). */
-  noteReady(): void {
-    if (++this.readyCount === this.workers.length) this.onReady?.();
+  private onMessage = (h: WorkerHandle, m: FromWorker): void => {
+    if (this.workers[h.index] !== h) return; // a replaced worker's last words
+    if (m.t === 'ready' || m.t === 'reset-done' || m.t === 'committed') {
+      if (m.t === 'ready') h.lastPong = performance.now(); // heartbeats count from readiness, not from spawn
+      const key = m.t === 'committed' ? `${h.index}:committed:${m.id}` : `${h.index}:${m.t}`;
+      this.waiters.get(key)?.shift()?.resolve();
+      return;
+    }
+    if (m.t === 'pong') return;
+    this.events.message(h.index, m);
+  };
+
+  private onCrash = (h: WorkerHandle, e: WeirError): void => {
+    if (this.workers[h.index] !== h) return;
+    // Nothing this worker was asked will be answered now.
+    for (const [key, list] of this.waiters) {
+      if (!key.startsWith(`${h.index}:`)) continue;
+      for (const w of list.splice(0)) w.reject(e);
+    }
+    this.events.crashed(h.index, e);
+  };
+
+  private reply(worker: number, what: Reply | `committed:${number}`): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const key = `${worker}:${what}`;
+      const list = this.waiters.get(key) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(key, list);
+    });
   }
 
-  async start(): Promise<void> {
-    const ready = new Promise<void>((resolve) => (this.onReady = resolve));
+  private spawn(i: number, epochs: number[], restore: RestoreSet): WorkerHandle {
     const stdout = this.o.stdout ?? process.stdout;
+    const limits = this.o.workerMemoryMb ? { maxOldGenerationSizeMb: this.o.workerMemoryMb } : undefined;
+    const w = new WorkerHandle(i, { message: this.onMessage, crashed: this.onCrash }, stdout, limits);
+    this.workers[i] = w;
+    const mine: RestoreSet = {};
+    for (const a of this.plan.actors) if (a.worker === i && restore[a.id]) mine[a.id] = restore[a.id];
+    const init: WorkerInit = {
+      worker: i,
+      moduleUrl: this.moduleUrl,
+      exportName: this.o.exportName,
+      job: this.job,
+      plan: this.plan,
+      channel: { batchSize: this.o.batchSize, credits: this.o.credits, bufferTimeout: this.o.bufferTimeout },
+      logLevel: this.o.logLevel,
+      metricsIntervalMs: this.o.metricsIntervalMs,
+      epochs,
+      restore: mine,
+    };
+    w.post({ t: 'init', init });
+    return w;
+  }
+
+  /** Pairs of workers joined by at least one remote channel. */
+  private pairs(): [number, number][] {
+    const keys = new Set<string>();
+    for (const c of this.plan.channels) {
+      if (c.local) continue;
+      const a = this.plan.actors[c.from].worker;
+      const b = this.plan.actors[c.to].worker;
+      keys.add(a < b ? `${a}:${b}` : `${b}:${a}`);
+    }
+    return [...keys].map((k) => k.split(':').map(Number) as [number, number]);
+  }
+
+  private connect(a: number, b: number): void {
+    const { port1, port2 } = new MessageChannel();
+    this.workers[a].peer(b, port1);
+    this.workers[b].peer(a, port2);
+  }
+
+  async start(epochs: number[], restore: RestoreSet): Promise<void> {
+    const ready: Promise<void>[] = [];
     for (let i = 0; i < this.plan.workers; i++) {
-      const w = new WorkerHandle(i, { message: this.events.message, crashed: this.events.crashed }, stdout);
-      this.workers.push(w);
-      w.init({
-        worker: i,
-        moduleUrl: this.moduleUrl,
-        exportName: this.o.exportName,
-        plan: this.plan,
-        channel: { batchSize: this.o.batchSize, credits: this.o.credits, bufferTimeout: this.o.bufferTimeout },
-        logLevel: this.o.logLevel,
-        metricsIntervalMs: this.o.metricsIntervalMs,
-      });
+      ready.push(this.reply(i, 'ready'));
+      this.spawn(i, epochs, restore);
     }
-    // One port per pair of workers carries all channels between them.
-    const needs = new Set(this.plan.channels.filter((c) => !c.local).map((c) => pairKey(this.plan.actors[c.from].worker, this.plan.actors[c.to].worker)));
-    for (const key of needs) {
-      const [a, b] = key.split(':').map(Number);
-      const { port1, port2 } = new MessageChannel();
-      this.workers[a].peer(b, port1);
-      this.workers[b].peer(a, port2);
-    }
-    await ready;
-    for (const w of this.workers) w.start();
+    for (const [a, b] of this.pairs()) this.connect(a, b);
+    await Promise.all(ready);
+    for (const w of this.workers) w.post({ t: 'start' });
+    this.startHeartbeat();
+  }
+
+  /** A worker whose event loop does not answer pings within the timeout is terminated and reported as crashed. */
+  private startHeartbeat(): void {
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.o;
+    if (heartbeatIntervalMs <= 0) return;
+    this.heartbeat = setInterval(() => {
+      const now = performance.now();
+      for (const w of this.workers) {
+        if (now - w.lastPong > heartbeatTimeoutMs) {
+          const err = new WeirError('WORKER_UNRESPONSIVE', `worker ${w.index} did not answer heartbeats for ${heartbeatTimeoutMs} ms (its event loop is blocked); replacing it`, {
+            context: { worker: w.index },
+            retriable: true,
+          });
+          w.crash(err);
+          void w.terminate();
+        } else {
+          w.post({ t: 'ping', n: ++this.pingSeq });
+        }
+      }
+    }, heartbeatIntervalMs);
+    this.heartbeat.unref();
   }
 
   stop(): void {
-    for (const w of this.workers) w.stop();
+    for (const w of this.workers) w.post({ t: 'stop' });
+  }
+
+  trigger(id: number): void {
+    for (const w of this.workers) w.post({ t: 'trigger', id });
+  }
+
+  async complete(id: number, wait: boolean): Promise<void> {
+    const done = wait ? this.workers.map((w) => this.reply(w.index, `committed:${id}`)) : [];
+    for (const w of this.workers) w.post({ t: 'complete', id });
+    await Promise.all(done);
+  }
+
+  async recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[]): Promise<void> {
+    const set = new Set(regions);
+    const involved = new Set(this.plan.actors.filter((a) => set.has(a.region)).map((a) => a.worker));
+    // Phase 1: replace crashed workers, reset the regions everywhere else.
+    const phase1: Promise<void>[] = [];
+    for (const i of crashed) {
+      const old = this.workers[i];
+      void old.terminate().catch(() => {});
+      phase1.push(this.reply(i, 'ready'));
+      this.spawn(i, epochs, restore);
+    }
+    for (const [a, b] of this.pairs()) if (crashed.includes(a) || crashed.includes(b)) this.connect(a, b);
+    for (const i of involved) {
+      if (crashed.includes(i)) continue;
+      const mine: RestoreSet = {};
+      for (const a of this.plan.actors) if (a.worker === i && set.has(a.region) && restore[a.id]) mine[a.id] = restore[a.id];
+      phase1.push(this.reply(i, 'reset-done'));
+      this.workers[i].post({ t: 'reset', regions, epochs, restore: mine });
+    }
+    await Promise.all(phase1);
+    // Phase 2: run.
+    for (const i of involved) this.workers[i].post({ t: 'start-regions', regions });
+    for (const i of crashed) if (!involved.has(i)) this.workers[i].post({ t: 'start' });
   }
 
   async shutdown(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
     for (const w of this.workers) w.shutdown();
     const grace = setTimeout(() => void this.kill(), 5000);
     await Promise.all(this.workers.map((w) => w.exited));
@@ -89,13 +211,10 @@ export class WorkerEngine implements Engine {
   }
 
   async kill(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all(this.workers.map((w) => w.terminate()));
     await Promise.all(this.workers.map((w) => w.stdoutDone));
   }
-}
-
-function pairKey(a: number, b: number): string {
-  return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
 
 export class InlineEngine implements Engine {
@@ -106,51 +225,70 @@ export class InlineEngine implements Engine {
     private readonly plan: ExecutionPlan,
     private readonly topology: Topology,
     private readonly o: ResolvedOptions,
+    private readonly job: string,
     private readonly events: EngineEvents,
   ) {}
 
-  async start(): Promise<void> {
+  async start(epochs: number[], restore: RestoreSet): Promise<void> {
     const send = (m: FromWorker) => this.events.message(0, m);
-    const log = createLogger(this.o.logLevel, { job: this.plan.job, worker: 'inline' });
+    const log = createLogger(this.o.logLevel, { job: this.job, worker: 'inline' });
+    const remote = () => {
+      throw new Error('bug: remote channel in an inline plan');
+    };
     this.host = new ActorHost({
       plan: this.plan,
       graph: this.topology.graph,
       worker: 0,
+      job: this.job,
       channel: { batchSize: this.o.batchSize, credits: this.o.credits, bufferTimeout: this.o.bufferTimeout },
-      remote: {
-        link: () => {
-          throw new Error('bug: remote channel in an inline plan');
-        },
-        creditLink: () => {
-          throw new Error('bug: remote channel in an inline plan');
-        },
-      },
+      remote: { link: remote, creditLink: remote },
       log,
       clock: realClock,
       timers: realTimers,
       defer: setImmediate,
+      epochs,
+      restore,
       events: {
-        fail: (actor, e) => send({ t: 'failed', actor, error: serializeError(e) }),
+        fail: (actor, e, epoch) => send({ t: 'failed', actor, epoch, error: serializeError(e) }),
         publish: (actor, data) => send({ t: 'publish', actor, data }),
         deadLetter: (actor, record, error) => send({ t: 'dead-letter', actor, record, error: serializeError(error) }),
-        sinkFinished: (actor) => send({ t: 'sink-finished', actor }),
+        ack: (actor, id, epoch, snapshot) => send({ t: 'ack', actor, id, epoch, snapshot }),
+        finished: (actor, epoch, snapshot) => send({ t: 'finished', actor, epoch, snapshot }),
       },
     });
     await this.host.open();
     if (this.o.metricsIntervalMs > 0) {
-      this.timer = setInterval(() => send({ t: 'metrics', tasks: this.host!.metrics(), heapUsed: process.memoryUsage().heapUsed }), this.o.metricsIntervalMs);
+      this.timer = setInterval(() => send(this.metrics()), this.o.metricsIntervalMs);
       this.timer.unref();
     }
     this.host.start();
+  }
+
+  private metrics(): FromWorker {
+    return { t: 'metrics', tasks: this.host!.metrics(), heapUsed: process.memoryUsage().heapUsed };
   }
 
   stop(): void {
     this.host?.requestStop();
   }
 
+  trigger(id: number): void {
+    this.host?.triggerCheckpoint(id);
+  }
+
+  async complete(id: number, wait: boolean): Promise<void> {
+    const done = this.host?.checkpointComplete(id).catch((e) => this.events.message(0, { t: 'failed', error: serializeError(e) }));
+    if (wait) await done;
+  }
+
+  async recover(regions: number[], epochs: number[], restore: RestoreSet): Promise<void> {
+    await this.host!.resetRegions(regions, epochs, restore);
+    this.host!.start();
+  }
+
   async shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.host) this.events.message(0, { t: 'metrics', tasks: this.host.metrics(), heapUsed: process.memoryUsage().heapUsed });
+    if (this.host) this.events.message(0, this.metrics());
     await this.host?.dispose();
   }
 

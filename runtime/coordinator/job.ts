@@ -1,18 +1,35 @@
 /**
- * `run(job, options)`: the coordinator of one job on the main thread. It
- * loads and plans the topology, starts an engine, watches for completion
- * (every sink flushed after end-of-input), failure (first one wins; the job
- * stops with an error naming operator, instance and record) and stop
- * requests (drain: sources end, the rest follows).
+ * `run(job, options)`: the coordinator of one job on the main thread, and
+ * the job's top supervisor. It loads and plans the topology, resumes from
+ * the job's latest checkpoint when the last run did not finish, starts an
+ * engine and the checkpointer, and watches for:
+ * - completion: every actor finished (end of input or a drain); the final
+ *   checkpoint is committed, the sinks commit, the workers exit;
+ * - failures: the failed actor's failover region (or every region of a
+ *   crashed worker) restarts from the last completed checkpoint at a new
+ *   epoch, as the restart strategy allows; past it the job stops with an
+ *   error, its last checkpoint kept;
+ * - stop requests: drain (sources end, the rest follows); a second stop
+ *   ends at once.
  */
+import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
+import { decide } from '../../supervision/restart-strategy.js';
+import type { StateBackend } from '../../supervision/state/backend.js';
+import { createBackend } from '../../supervision/state/create-backend.js';
+import { latestValid, loadCheckpoint } from '../../supervision/state/restore.js';
+import type { CheckpointData } from '../checkpoint/restore-plan.js';
+import { restoreSet } from '../checkpoint/restore-plan.js';
 import { isTopology, type Topology } from '../dsl/topology.js';
+import type { TaskMetrics } from '../host/env.js';
 import type { FromWorker } from '../host/protocol.js';
 import { deserializeError } from '../host/serialize-error.js';
 import { compileJob, type CompiledJob } from '../load/compile-job.js';
 import { loadTopology } from '../load/load-topology.js';
+import { createLogger } from '../log.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
+import { Checkpointer, type CheckpointStats } from './checkpointer.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
 import { aggregate, type JobMetrics, type Sample } from './metrics.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
@@ -33,20 +50,38 @@ export interface JobResult {
   metrics: JobMetrics;
   /** True when the job ended because stop() drained it, not because its sources ended. */
   stopped: boolean;
+  /** The last checkpoint committed (the final one), with its kind. */
+  checkpoint: { id: number; kind: 'checkpoint' | 'savepoint' | 'final' } | undefined;
+  /** Region restarts during the run. */
+  restarts: number;
+  /** The checkpoint this run resumed from, if any. */
+  resumedFrom: number | undefined;
+  checkpoints: CheckpointStats;
+}
+
+export interface StopOptions {
+  /** Keep the final checkpoint as a savepoint (never garbage-collected); restore it with fromSavepoint. */
+  savepoint?: boolean;
 }
 
 export interface JobHandle {
   /** Settles when the job has ended: resolves with its result, rejects with a WeirError. */
   readonly done: Promise<JobResult>;
-  /** Drain and end: sources stop, in-flight records reach the sinks. A second call ends at once. */
-  stop(): Promise<JobResult>;
+  /** Drain and end: sources stop, in-flight records reach the sinks, a final checkpoint is committed. A second call ends at once. */
+  stop(options?: StopOptions): Promise<JobResult>;
   /** The latest metrics, once the first sample arrived. */
   metrics(): JobMetrics | undefined;
 }
 
 export function run(job: string | URL | Topology, options: RunOptions = {}): JobHandle {
   const j = new Job(job, options);
-  return { done: j.done, stop: () => j.stop(), metrics: () => j.latestMetrics };
+  return { done: j.done, stop: (o) => j.stop(o), metrics: () => j.latestMetrics };
+}
+
+interface Failure {
+  regions: Set<number>;
+  crashed: Set<number>;
+  error: WeirError;
 }
 
 class Job {
@@ -56,18 +91,28 @@ class Job {
   private reject!: (e: unknown) => void;
   private o!: ResolvedOptions;
   private plan!: ExecutionPlan;
+  private jobId = '';
+  private log!: Logger;
   private engine: Engine | undefined;
+  private backend: StateBackend | undefined;
+  private ownBackend = false;
+  private checkpointer: Checkpointer | undefined;
   private compiled: CompiledJob | undefined;
   private readonly outputs: Record<string, unknown[]> = {};
   private readonly deadLetters: DeadLetter[] = [];
-  private readonly pendingSinks = new Set<number>();
-  private readonly samples = new Map<number, import('../host/env.js').TaskMetrics>();
-  private previous: Sample | undefined;
+  private readonly samples = new Map<number, TaskMetrics>();
   private readonly heap = new Map<number, number>();
+  private previous: Sample | undefined;
   private startedAt = performance.now();
-  private state: 'starting' | 'running' | 'stopping' | 'ending' | 'ended' = 'starting';
+  private state: 'starting' | 'running' | 'ending' | 'ended' = 'starting';
   private stopRequested = false;
-  private stopWhenStarted = false;
+  private savepointRequested = false;
+  private epochs: number[] = [];
+  private readonly restartHistory = new Map<number, number[]>();
+  private restarts = 0;
+  private recovering: Promise<void> | undefined;
+  private queuedFailure: Failure | undefined;
+  private resumedFrom: number | undefined;
 
   constructor(job: string | URL | Topology, options: RunOptions) {
     this.done = new Promise((res, rej) => {
@@ -94,36 +139,85 @@ class Job {
       moduleUrl = this.compiled.url;
       topology = await loadTopology(moduleUrl, this.o.exportName);
     }
+    this.jobId = this.o.jobId ?? topology.name;
+    this.log = createLogger(this.o.logLevel, { job: this.jobId });
     const inline = this.o.workers === 0;
     this.plan = planTopology(topology.graph, { workers: inline ? 1 : this.o.workers, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
-    for (const a of this.plan.actors) if (a.kind === 'sink') this.pendingSinks.add(a.id);
-    const events = { message: (w: number, m: FromWorker) => this.onMessage(w, m), crashed: (_w: number, e: WeirError) => this.fail(e) };
+    this.epochs = new Array(this.plan.regions).fill(0);
+
+    // State: resume when the last run of this job id did not finish.
+    this.ownBackend = typeof this.o.state === 'string';
+    this.backend = typeof this.o.state === 'string' ? createBackend(this.o.state) : this.o.state;
+    const restored = await this.restoreTarget();
+    const existing = await this.backend.list(this.jobId);
+    const nextId = Math.max(0, ...existing.map((m) => m.id)) + 1;
+
+    const events = { message: (w: number, m: FromWorker) => this.onMessage(w, m), crashed: (w: number, e: WeirError) => this.onCrash(w, e) };
     if (inline) {
-      this.engine = new InlineEngine(this.plan, topology, this.o, events);
+      this.engine = new InlineEngine(this.plan, topology, this.o, this.jobId, events);
     } else {
       // Workers import a file: a topology passed as an object must live in a compilable module.
       if (!this.compiled && moduleUrl!.match(/\.(ts|mts|cts|tsx)$/)) {
         this.compiled = await compileJob(new URL(moduleUrl!).pathname);
         moduleUrl = this.compiled.url;
       }
-      this.engine = new WorkerEngine(this.plan, moduleUrl!, this.o, events);
+      this.engine = new WorkerEngine(this.plan, moduleUrl!, this.o, this.jobId, events);
     }
+    this.checkpointer = new Checkpointer({
+      backend: this.backend,
+      job: this.jobId,
+      plan: this.plan,
+      engine: this.engine,
+      log: this.log,
+      intervalMs: this.o.checkpointInterval,
+      timeoutMs: this.o.checkpointTimeout,
+      tolerable: this.o.tolerableCheckpointFailures,
+      keep: this.o.keepCheckpoints,
+      nextId,
+      restoredFrom: restored,
+      onFatal: (e) => this.fail(e),
+    });
     this.startedAt = performance.now();
-    await this.engine.start();
+    await this.engine.start(this.epochs, restoreSet(restored, this.plan.actors));
     if (this.state !== 'starting') return;
     this.state = 'running';
-    if (this.stopWhenStarted) this.engine.stop();
+    this.checkpointer.start();
+    if (this.stopRequested) this.engine.stop();
   }
 
-  private onMessage(_worker: number, m: FromWorker): void {
+  /** The checkpoint to start from: an explicit savepoint, or the latest one of an unfinished run. */
+  private async restoreTarget(): Promise<CheckpointData | undefined> {
+    const b = this.backend!;
+    const toData = (r: { meta: { id: number; parallelism: Record<string, number> }; blobs: Map<string, Uint8Array> }): CheckpointData => ({
+      id: r.meta.id,
+      parallelism: r.meta.parallelism,
+      blobs: r.blobs,
+    });
+    if (this.o.fromSavepoint !== undefined) {
+      const r = await loadCheckpoint(b, this.jobId, this.o.fromSavepoint);
+      this.resumedFrom = r.meta.id;
+      this.log.info({ checkpoint: r.meta.id }, `restoring job '${this.jobId}' from ${r.meta.kind} ${r.meta.id}`);
+      return toData(r);
+    }
+    const latest = await latestValid(b, this.jobId, {
+      onCorrupt: (meta, blob, reason) => this.log.warn({ checkpoint: meta.id, blob, reason }, `checkpoint ${meta.id} is damaged (${blob}: ${reason}); falling back to an older one`),
+    });
+    if (!latest || latest.meta.kind === 'final') return undefined; // a finished run: start afresh
+    this.resumedFrom = latest.meta.id;
+    this.log.warn({ checkpoint: latest.meta.id }, `resuming job '${this.jobId}' from checkpoint ${latest.meta.id}`);
+    return toData(latest);
+  }
+
+  private regionOf(actor: number): number {
+    return this.plan.actors[actor].region;
+  }
+
+  private onMessage(worker: number, m: FromWorker): void {
     if (this.state === 'ended') return;
     switch (m.t) {
-      case 'ready':
-        (this.engine as WorkerEngine).noteReady();
-        return;
       case 'metrics':
         for (const t of m.tasks) this.samples.set(t.actor, t);
-        this.heap.set(_worker, m.heapUsed);
+        this.heap.set(worker, m.heapUsed);
         this.sample();
         return;
       case 'publish': {
@@ -136,15 +230,91 @@ class Job {
         this.deadLetters.push({ operator: a.operator, instance: a.instance, record: m.record, error: deserializeError(m.error) });
         return;
       }
-      case 'sink-finished':
-        this.pendingSinks.delete(m.actor);
-        if (this.pendingSinks.size === 0) void this.finish();
+      case 'ack':
+        if (m.epoch === this.epochs[this.regionOf(m.actor)]) this.checkpointer!.onAck(m.actor, m.id, m.snapshot);
         return;
-      case 'failed':
-        this.fail(deserializeError(m.error, m.actor === undefined ? {} : { actor: m.actor }));
+      case 'finished':
+        if (m.epoch !== this.epochs[this.regionOf(m.actor)]) return; // from before a restart
+        this.checkpointer!.onFinished(m.actor, m.snapshot);
+        if (this.checkpointer!.tracker.allFinished()) void this.finish().catch((e) => this.fail(e));
         return;
-      case 'closed':
+      case 'failed': {
+        const error = deserializeError(m.error, m.actor === undefined ? {} : { actor: m.actor });
+        if (m.actor === undefined) return this.fail(error); // not an actor's failure: the worker itself
+        if (m.epoch !== undefined && m.epoch !== this.epochs[this.regionOf(m.actor)]) return; // from before a restart
+        this.onFailure({ regions: new Set([this.regionOf(m.actor)]), crashed: new Set(), error });
         return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onCrash(worker: number, error: WeirError): void {
+    if (this.state === 'ended' || this.state === 'ending') return this.fail(error);
+    const regions = new Set(this.plan.actors.filter((a) => a.worker === worker).map((a) => a.region));
+    this.onFailure({ regions, crashed: new Set([worker]), error });
+  }
+
+  /** Supervision: restart the failed regions, one recovery at a time. */
+  private onFailure(f: Failure): void {
+    if (this.state !== 'running' && this.state !== 'starting') return this.fail(f.error);
+    if (f.error.context.onError === 'stop') return this.fail(f.error);
+    if (this.recovering) return this.queueFailure(f);
+    this.recovering = this.recover(f)
+      .catch((e) => this.fail(e))
+      .finally(() => {
+        this.recovering = undefined;
+        const next = this.queuedFailure;
+        this.queuedFailure = undefined;
+        if (next && this.state === 'running') this.onFailure(next);
+      });
+  }
+
+  private queueFailure(f: Failure): void {
+    const q = (this.queuedFailure ??= { regions: new Set(), crashed: new Set(), error: f.error });
+    for (const r of f.regions) q.regions.add(r);
+    for (const w of f.crashed) q.crashed.add(w);
+  }
+
+  private async recover(f: Failure): Promise<void> {
+    const now = performance.now();
+    let delay = 0;
+    for (const r of f.regions) {
+      const d = decide(this.restartHistory.get(r) ?? [], now, this.o.restart, Math.random);
+      if (d.action === 'escalate') {
+        const last = this.checkpointer!.lastCompleted?.id;
+        throw new WeirError(
+          'RESTARTS_EXHAUSTED',
+          `failover region ${r} failed ${d.restarts + 1} times within ${this.o.restart.withinMs} ms (allowed: ${this.o.restart.maxRestarts}); the job stops` +
+            `${last === undefined ? '' : `, its last checkpoint ${last} kept`}. Last failure: ${f.error.message}`,
+          { cause: f.error, context: { ...f.error.context, region: r } },
+        );
+      }
+      this.restartHistory.set(r, d.history);
+      delay = Math.max(delay, d.delayMs);
+    }
+    const regions = [...f.regions].sort((a, b) => a - b);
+    const actors = this.plan.actors.filter((a) => f.regions.has(a.region));
+    this.log.warn({ regions, err: f.error, delayMs: delay }, `restarting region(s) ${regions.join(', ')} after: ${f.error.message}`);
+    // No checkpoint can complete across a failover: abort it and trigger none until the regions run again.
+    this.checkpointer!.pause(actors.map((a) => a.id));
+    for (const r of regions) this.epochs[r]++;
+    try {
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      if (this.state !== 'running') return;
+      const restore = restoreSet(this.checkpointer!.lastCompleted, actors);
+      try {
+        await this.engine!.recover(regions, this.epochs, restore, [...f.crashed]);
+        this.restarts += regions.length;
+      } catch (e) {
+        // A worker crashed while recovering: that crash is queued as a failure
+        // of its own and the next recovery takes these regions along.
+        if (!(e instanceof WeirError && e.code.startsWith('WORKER_'))) throw e;
+        this.queueFailure({ regions: f.regions, crashed: new Set(), error: e });
+      }
+    } finally {
+      this.checkpointer!.resume();
     }
   }
 
@@ -156,25 +326,44 @@ class Job {
   }
 
   private async finish(): Promise<void> {
-    if (this.state === 'ending' || this.state === 'ended') return;
+    if (this.state !== 'running') return;
     this.state = 'ending';
+    const kind = this.savepointRequested ? 'savepoint' : this.stopRequested ? 'checkpoint' : 'final';
+    const cp = this.checkpointer!;
+    let id: number;
     try {
-      await this.engine!.shutdown();
+      id = await cp.final(kind);
     } finally {
-      this.compiled?.cleanup();
+      cp.stop();
     }
+    await this.engine!.shutdown();
+    this.compiled?.cleanup();
+    if (this.ownBackend) await this.backend?.close().catch(() => {});
     this.sample();
     this.state = 'ended';
-    this.resolve({ job: this.plan.job, outputs: this.outputs, deadLetters: this.deadLetters, metrics: this.latestMetrics!, stopped: this.stopRequested });
+    this.resolve({
+      job: this.jobId,
+      outputs: this.outputs,
+      deadLetters: this.deadLetters,
+      metrics: this.latestMetrics!,
+      stopped: this.stopRequested,
+      checkpoint: { id, kind },
+      restarts: this.restarts,
+      resumedFrom: this.resumedFrom,
+      checkpoints: cp.stats,
+    });
   }
 
   private fail(e: unknown): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.checkpointer?.stop();
     const error = e instanceof WeirError ? e : new WeirError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
     if (e instanceof Error && e.stack && error !== e) error.stack = e.stack;
     const engine = this.engine;
     (engine ? engine.kill() : Promise.resolve())
+      .catch(() => {})
+      .then(() => (this.ownBackend ? this.backend?.close() : undefined))
       .catch(() => {})
       .finally(() => {
         this.compiled?.cleanup();
@@ -182,14 +371,14 @@ class Job {
       });
   }
 
-  async stop(): Promise<JobResult> {
+  async stop(options: StopOptions = {}): Promise<JobResult> {
     if (this.stopRequested && this.state !== 'ended') {
       // Second request: end now.
       this.fail(new WeirError('JOB_KILLED', 'job stopped without draining (second stop request)'));
     } else {
       this.stopRequested = true;
+      this.savepointRequested ||= options.savepoint === true;
       if (this.state === 'running') this.engine!.stop();
-      else if (this.state === 'starting') this.stopWhenStarted = true;
     }
     return this.done;
   }

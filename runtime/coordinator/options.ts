@@ -1,6 +1,8 @@
 /** Run options: one DEFAULTS constant and a validator that names the bad field. */
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../../actors/errors.js';
+import type { StateBackend } from '../../supervision/state/backend.js';
+import { DEFAULT_RESTART_STRATEGY, restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
 import { DEFAULT_CHANNEL_OPTIONS } from '../host/actor-host.js';
 import type { JobMetrics } from './metrics.js';
 
@@ -25,9 +27,34 @@ export interface RunOptions {
   stdout?: NodeJS.WritableStream;
   /** Named export holding the topology, when the module has several. */
   exportName?: string;
+
+  // ---- fault tolerance ----
+  /** Job id: names the job's checkpoints; a rerun with the same id resumes (default: the topology's name). */
+  jobId?: string;
+  /** State backend: 'memory' (default for run()), 'file:DIR' (the CLI's default) or 'redis://host:port/db', or a backend object. */
+  state?: string | StateBackend;
+  /** Ms between checkpoints; 0 disables periodic checkpoints (end-of-input and stop still commit). Default 1000. */
+  checkpointInterval?: number;
+  /** A checkpoint not complete after this many ms is declined. Default 60000. */
+  checkpointTimeout?: number;
+  /** Consecutive failed checkpoints tolerated before the job fails; -1 = unlimited (default). */
+  tolerableCheckpointFailures?: number;
+  /** Completed checkpoints kept in the backend (savepoints are always kept). Default 3. */
+  keepCheckpoints?: number;
+  /** Restore from this checkpoint or savepoint id of the job instead of the latest. */
+  fromSavepoint?: number;
+  /** How failed regions restart: OTP intensity (maxRestarts within withinMs) plus exponential backoff. */
+  restart?: Partial<Omit<RestartStrategy, 'backoff'>> & { backoff?: Partial<RestartStrategy['backoff']> };
+  /** Ms between heartbeats to workers; 0 disables. Default 1000. */
+  heartbeatIntervalMs?: number;
+  /** A worker silent this long is replaced. Default 10000. */
+  heartbeatTimeoutMs?: number;
+  /** V8 old-generation limit per worker (resourceLimits); a worker over it is replaced. */
+  workerMemoryMb?: number;
 }
 
-export type ResolvedOptions = Required<Omit<RunOptions, 'onMetrics' | 'exportName' | 'stdout'>> & Pick<RunOptions, 'onMetrics' | 'exportName' | 'stdout'>;
+type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart';
+export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart'>> & { restart: RestartStrategy };
 
 export const DEFAULTS = {
   workers: availableParallelism(),
@@ -37,18 +64,37 @@ export const DEFAULTS = {
   credits: DEFAULT_CHANNEL_OPTIONS.credits,
   logLevel: 'warn',
   metricsIntervalMs: 1000,
+  state: 'memory',
+  checkpointInterval: 1000,
+  checkpointTimeout: 60_000,
+  tolerableCheckpointFailures: -1,
+  keepCheckpoints: 3,
+  heartbeatIntervalMs: 1000,
+  heartbeatTimeoutMs: 10_000,
+  restart: DEFAULT_RESTART_STRATEGY,
 } as const;
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function resolveOptions(o: RunOptions = {}): ResolvedOptions {
-  const r = { ...DEFAULTS, ...stripUndefined(o) } as ResolvedOptions;
+  const r = { ...DEFAULTS, ...stripUndefined(o), restart: restartStrategy(o.restart) } as ResolvedOptions;
   int(r.workers, 'workers', 0, 1024, 'one per core by default; 0 runs inline');
   int(r.parallelism, 'parallelism', 1, 32768);
   int(r.bufferTimeout, 'bufferTimeout', 0, 3_600_000, 'ms; 0 flushes every record');
   int(r.batchSize, 'batchSize', 1, 1 << 20);
   int(r.credits, 'credits', 1, 1024);
   int(r.metricsIntervalMs, 'metricsIntervalMs', 0, 3_600_000);
+  int(r.checkpointInterval, 'checkpointInterval', 0, 86_400_000, 'ms; 0 = only at end of input and stop');
+  int(r.checkpointTimeout, 'checkpointTimeout', 1, 86_400_000);
+  int(r.tolerableCheckpointFailures, 'tolerableCheckpointFailures', -1, 1_000_000, '-1 = unlimited');
+  int(r.keepCheckpoints, 'keepCheckpoints', 1, 1000);
+  int(r.heartbeatIntervalMs, 'heartbeatIntervalMs', 0, 3_600_000);
+  int(r.heartbeatTimeoutMs, 'heartbeatTimeoutMs', 1, 3_600_000);
+  if (r.fromSavepoint !== undefined) int(r.fromSavepoint, 'fromSavepoint', 1, Number.MAX_SAFE_INTEGER, 'a checkpoint id');
+  if (r.workerMemoryMb !== undefined) int(r.workerMemoryMb, 'workerMemoryMb', 16, 1 << 20);
+  if (r.jobId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(r.jobId)) {
+    throw new ConfigError(`jobId ${JSON.stringify(r.jobId)} is invalid. Fix: use 1-100 characters from A-Z a-z 0-9 _ . -`, { field: 'jobId' });
+  }
   if (!LEVELS.includes(r.logLevel)) throw new ConfigError(`logLevel '${r.logLevel}' is not a log level. Fix: use one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
   return r;
 }

@@ -6,69 +6,73 @@
 import { existsSync } from 'node:fs';
 import { Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { WeirError } from '../../actors/errors.js';
-import type { FromWorker, ToWorker, WorkerInit } from '../host/protocol.js';
+import type { FromWorker, ToWorker } from '../host/protocol.js';
 import { WORKER_ENTRY } from '../paths.js';
 
 export interface WorkerEvents {
-  message(index: number, m: FromWorker): void;
-  /** The thread died: an uncaught error or a non-zero exit we did not ask for. */
-  crashed(index: number, error: WeirError): void;
+  message(handle: WorkerHandle, m: FromWorker): void;
+  /** The thread died: an uncaught error, an out-of-memory, or a non-zero exit we did not ask for. */
+  crashed(handle: WorkerHandle, error: WeirError): void;
 }
 
 export class WorkerHandle {
   private readonly worker: Worker;
   private exiting = false;
+  private crashReported = false;
   readonly exited: Promise<number>;
   /** Resolves when everything the worker wrote to stdout has been passed on. */
   readonly stdoutDone: Promise<void>;
+  /** performance.now() of the last pong (heartbeats). */
+  lastPong = performance.now();
 
   constructor(
     readonly index: number,
-    events: WorkerEvents,
+    private readonly events: WorkerEvents,
     stdout: NodeJS.WritableStream,
     resourceLimits?: ResourceLimits,
   ) {
     if (!existsSync(WORKER_ENTRY)) {
       throw new WeirError('NOT_BUILT', `weir's compiled worker entry is missing (${WORKER_ENTRY}). Fix: run 'npm run build' in the weir package`);
     }
-    this.worker = new Worker(WORKER_ENTRY, { stdout: true, resourceLimits, name: `weir-worker-${index}` });
+    // Workers inherit the process's flags, except ones meaningless for a file entry (e.g. --input-type from `node -e`).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval');
+    this.worker = new Worker(WORKER_ENTRY, { stdout: true, resourceLimits, execArgv, name: `weir-worker-${index}` });
     this.stdoutDone = new Promise((resolve) => {
       this.worker.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
       this.worker.stdout.on('end', () => resolve());
       this.worker.stdout.on('close', () => resolve());
     });
-    this.worker.on('message', (m: FromWorker) => events.message(index, m));
+    this.worker.on('message', (m: FromWorker) => {
+      if (m.t === 'pong') this.lastPong = performance.now();
+      events.message(this, m);
+    });
     this.worker.on('error', (e) => {
-      events.crashed(index, new WeirError('WORKER_CRASHED', `worker ${index} crashed: ${e.message}`, { context: { worker: index }, cause: e }));
+      const code = (e as NodeJS.ErrnoException).code;
+      const what = code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory (resourceLimits)' : `crashed: ${e.message}`;
+      this.crash(new WeirError('WORKER_CRASHED', `worker ${index} ${what}`, { context: { worker: index }, cause: e, retriable: true }));
     });
     this.exited = new Promise((resolve) => {
       this.worker.on('exit', (code) => {
-        if (!this.exiting && code !== 0) {
-          events.crashed(index, new WeirError('WORKER_EXITED', `worker ${index} exited unexpectedly with code ${code}`, { context: { worker: index } }));
-        }
+        if (!this.exiting) this.crash(new WeirError('WORKER_EXITED', `worker ${index} exited unexpectedly with code ${code}`, { context: { worker: index }, retriable: true }));
         resolve(code);
       });
     });
   }
 
-  private post(m: ToWorker, transfer?: MessagePort[]): void {
-    this.worker.postMessage(m, transfer);
+  /** Report a crash once, whatever signalled it first. */
+  crash(error: WeirError): void {
+    if (this.crashReported || this.exiting) return;
+    this.crashReported = true;
+    this.events.crashed(this, error);
   }
 
-  init(init: WorkerInit): void {
-    this.post({ t: 'init', init });
+  post(m: ToWorker, transfer?: (MessagePort | ArrayBuffer)[]): void {
+    if (this.crashReported) return;
+    this.worker.postMessage(m, transfer);
   }
 
   peer(peer: number, port: MessagePort): void {
     this.post({ t: 'peer', peer, port }, [port]);
-  }
-
-  start(): void {
-    this.post({ t: 'start' });
-  }
-
-  stop(): void {
-    this.post({ t: 'stop' });
   }
 
   /** Orderly: the worker disposes its actors and exits by itself. */

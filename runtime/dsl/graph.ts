@@ -6,7 +6,7 @@
 import type { OnError, SinkConnector, SourceConnector } from '../../actors/contract.js';
 import type { Key } from '../../actors/key-groups.js';
 
-export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'process' | 'union' | 'sink';
+export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'process' | 'reduce' | 'union' | 'sink';
 
 /**
  * How records travel along an edge to the downstream instances:

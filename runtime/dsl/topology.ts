@@ -151,10 +151,16 @@ export class Stream<T> {
   }
 }
 
-/** A stream partitioned by key; the next operator sees records grouped by key. */
+/** A stream partitioned by key; the next operator sees records grouped by key, with keyed state. */
 export class KeyedStream<T> extends Stream<T> {
   override keyBy(selector: (value: T) => Key): KeyedStream<T> {
     return super.keyBy(selector);
+  }
+
+  /** Rolling aggregate per key: folds each record into its key's aggregate (checkpointed state) and emits the new aggregate. */
+  reduce(fn: (accumulator: T, value: T) => T, opts: OperatorOptions = {}): Stream<T> {
+    requireFn(fn, 'reduce');
+    return this.next('reduce', opts, { fn });
   }
 }
 

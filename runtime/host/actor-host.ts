@@ -1,18 +1,23 @@
 /**
  * The actors of one worker: builds their tasks, channels and scheduler from
- * the plan and the topology, and routes channel traffic. It does not know
- * which thread it runs on: the worker entry (worker_threads) and the inline
- * runner both drive it, supplying links for channels that leave the worker.
+ * the plan and the topology, routes channel traffic, serves checkpoint
+ * triggers and completions, and rebuilds whole failover regions from a
+ * checkpoint at a new epoch. It does not know which thread it runs on: the
+ * worker entry (worker_threads) and the inline engine both drive it,
+ * supplying links for channels that leave the worker.
  */
 import type { Logger } from '../../actors/contract.js';
+import { KeyedStateStore } from '../../actors/state/keyed-state.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
+import { decodeSnapshot, encodeSnapshot } from '../channel/codec.js';
 import { InputChannel } from '../channel/input-channel.js';
 import { OutputChannel } from '../channel/output-channel.js';
 import { OutputGate, type OutputEdge } from '../channel/output-gate.js';
 import { localCreditLink, localLink, type ChannelLink, type CreditLink } from '../channel/transport.js';
-import type { ChannelPlan, ExecutionPlan } from '../plan/plan.js';
-import type { TaskEnv, TaskMetrics, Timers } from './env.js';
+import type { ActorPlan, ChannelPlan, ExecutionPlan } from '../plan/plan.js';
+import type { ActorSnapshot, TaskEnv, TaskMetrics, Timers } from './env.js';
 import { createOperator } from './operator-factory.js';
+import type { RestoreSet } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { OperatorTask } from './tasks/operator-task.js';
 import { SinkTask } from './tasks/sink-task.js';
@@ -31,21 +36,23 @@ export interface ChannelOptions {
 export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = { batchSize: 256, credits: 4, bufferTimeout: 100 };
 
 export interface RemoteLinks {
-  link(ch: ChannelPlan): ChannelLink;
-  creditLink(ch: ChannelPlan): CreditLink;
+  link(ch: ChannelPlan, epoch: number): ChannelLink;
+  creditLink(ch: ChannelPlan, epoch: number): CreditLink;
 }
 
 export interface HostEvents {
-  fail(actorId: number, error: unknown): void;
+  fail(actorId: number, error: unknown, epoch: number): void;
   publish(actorId: number, data: unknown): void;
   deadLetter(actorId: number, record: unknown, error: Error): void;
-  sinkFinished(actorId: number): void;
+  ack(actorId: number, checkpointId: number, epoch: number, snapshot: Uint8Array): void;
+  finished(actorId: number, epoch: number, snapshot: Uint8Array): void;
 }
 
 export interface ActorHostOptions {
   plan: ExecutionPlan;
   graph: LogicalGraph;
   worker: number;
+  job: string;
   channel: ChannelOptions;
   remote: RemoteLinks;
   events: HostEvents;
@@ -53,60 +60,80 @@ export interface ActorHostOptions {
   clock: TaskEnv['clock'];
   timers: Timers;
   defer: (fn: () => void) => void;
+  epochs: number[];
+  restore: RestoreSet;
   sliceMs?: number;
   order?: ConstructorParameters<typeof Scheduler>[0]['order'];
 }
 
 export class ActorHost {
-  readonly tasks: Task[] = [];
+  private readonly tasks = new Map<number, Task>();
   private readonly inputs = new Map<number, InputChannel>();
   private readonly outputs = new Map<number, OutputChannel>();
   private readonly scheduler: Scheduler;
-  private readonly env: TaskEnv;
+  private readonly nodes: Map<string, LogicalNode>;
+  private readonly epochs: number[];
+  /** Built but not yet started tasks (after init or a region reset). */
+  private readonly waiting = new Set<Task>();
 
   constructor(private readonly o: ActorHostOptions) {
-    const nodes = new Map<string, LogicalNode>(o.graph.nodes.map((n) => [n.id, n]));
+    this.nodes = new Map(o.graph.nodes.map((n) => [n.id, n]));
+    this.epochs = o.epochs.slice();
     this.scheduler = new Scheduler({
       clock: o.clock,
       defer: o.defer,
       sliceMs: o.sliceMs ?? 10,
       order: o.order,
-      onError: (task, e) => o.events.fail(task.actor.id, e),
+      onError: (task, e) => o.events.fail(task.actor.id, e, this.epochs[task.actor.region]),
     });
-    this.env = {
-      clock: o.clock,
-      timers: o.timers,
-      log: o.log,
-      wake: this.scheduler.wake,
-      fail: o.events.fail,
-      publish: o.events.publish,
-      deadLetter: o.events.deadLetter,
-      sinkFinished: o.events.sinkFinished,
-    };
-    const { plan, channel } = o;
-    const mine = plan.actors.filter((a) => a.worker === o.worker);
+    this.build(this.mine(() => true), o.restore);
+  }
 
+  private mine(filter: (a: ActorPlan) => boolean): ActorPlan[] {
+    return this.o.plan.actors.filter((a) => a.worker === this.o.worker && filter(a));
+  }
+
+  epochOfChannel(channelId: number): number {
+    const ch = this.o.plan.channels[channelId];
+    return this.epochs[this.o.plan.actors[ch.from].region];
+  }
+
+  private build(actors: ActorPlan[], restore: RestoreSet): void {
+    const { plan, channel, events } = this.o;
+    const o = this.o;
     // Receiver ends first, so local links can find them.
-    for (const a of mine) {
+    for (const a of actors) {
+      const epoch = this.epochs[a.region];
       for (const chId of a.inputs) {
         const ch = plan.channels[chId];
-        const credits = ch.local ? localCreditLink(() => this.outputs.get(ch.id)!) : o.remote.creditLink(ch);
+        const credits = ch.local ? localCreditLink(() => this.outputs.get(ch.id)!) : o.remote.creditLink(ch, epoch);
         this.inputs.set(ch.id, new InputChannel(ch.id, ch.inputIndex, channel.credits, credits, this.scheduler.wake));
       }
     }
-    for (const a of mine) {
-      const node = nodes.get(a.operator);
+    for (const a of actors) {
+      const node = this.nodes.get(a.operator);
       if (!node) throw new Error(`bug: plan names operator '${a.operator}' missing from the topology`);
-      const log = o.log;
+      const epoch = this.epochs[a.region];
+      const env: TaskEnv = {
+        clock: o.clock,
+        timers: o.timers,
+        log: o.log,
+        wake: this.scheduler.wake,
+        fail: (id, e) => events.fail(id, e, epoch),
+        publish: events.publish,
+        deadLetter: events.deadLetter,
+        ack: (id, cp, snap) => events.ack(id, cp, epoch, encodeSnapshot(snap, info)),
+        finished: (id, snap) => events.finished(id, epoch, encodeSnapshot(snap, info)),
+      };
       const info = { operator: a.operator, instance: a.instance, parallelism: a.parallelism };
       const edges: OutputEdge[] = a.outputs.map((out) => ({
         partitioning: out.partitioning,
-        keySelector: nodes.get(out.to)!.keySelector,
+        keySelector: this.nodes.get(out.to)!.keySelector,
         maxParallelism: plan.maxParallelism,
         next: a.instance % out.channels.length,
         channels: out.channels.map((chId) => {
           const ch = plan.channels[chId];
-          const link = ch.local ? localLink(() => this.inputs.get(ch.id)!) : o.remote.link(ch);
+          const link = ch.local ? localLink(() => this.inputs.get(ch.id)!) : o.remote.link(ch, epoch);
           const oc = new OutputChannel(ch.id, link, channel.credits, channel.batchSize, this.scheduler.wake, o.clock.now);
           this.outputs.set(ch.id, oc);
           return oc;
@@ -114,51 +141,98 @@ export class ActorHost {
       }));
       const gate = new OutputGate(edges, channel.bufferTimeout, o.clock.now);
       const inputs = a.inputs.map((id) => this.inputs.get(id)!);
-      const env = this.env;
+      const snaps = restore[a.id]?.map((b) => decodeSnapshot(b) as ActorSnapshot);
+      const pick = (k: 'src' | 'sink') => snaps?.map((s) => s[k]).filter((x) => x !== undefined);
       let task: Task;
       if (node.kind === 'source') {
-        task = new SourceTask(a, node.source!, gate, { ...info, clock: o.clock, log }, env, channel.batchSize);
+        task = new SourceTask(a, node.source!, gate, { ...info, clock: o.clock, log: o.log, restored: pick('src') }, env, channel.batchSize);
       } else if (node.kind === 'sink') {
-        task = new SinkTask(a, node.sink!, inputs, { ...info, clock: o.clock, log, publish: (d) => env.publish(a.id, d) }, env);
+        const ctx = { ...info, clock: o.clock, log: o.log, job: o.job, restored: pick('sink'), publish: (d: unknown) => env.publish(a.id, d) };
+        task = new SinkTask(a, node.sink!, inputs, ctx, env);
       } else {
-        const ctx = { ...info, clock: o.clock, log, deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e) };
-        task = new OperatorTask(a, createOperator(node), inputs, gate, ctx, env);
+        const ctx = {
+          ...info,
+          clock: o.clock,
+          log: o.log,
+          keyedState: node.keySelector ? new KeyedStateStore(plan.maxParallelism) : undefined,
+          deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e),
+        };
+        task = new OperatorTask(a, createOperator(node), inputs, gate, ctx, env, snaps, plan.maxParallelism);
       }
-      this.tasks.push(task);
-      this.scheduler.add(task);
+      this.tasks.set(a.id, task);
+      this.waiting.add(task);
     }
   }
 
   async open(): Promise<void> {
-    await Promise.all(this.tasks.map((t) => t.open()));
+    await Promise.all([...this.waiting].map((t) => t.open()));
   }
 
+  /** Run every built task. */
   start(): void {
+    for (const t of this.waiting) this.scheduler.add(t);
+    this.waiting.clear();
     this.scheduler.wake();
+  }
+
+  /**
+   * Failover: drop the actors of `regions` and their channels, and build them
+   * again from `restore` at the new epochs. They do not run until `start()`:
+   * the coordinator starts them once every worker of the regions has reset,
+   * so no new-epoch message reaches a worker still at the old epoch.
+   */
+  async resetRegions(regions: number[], epochs: number[], restore: RestoreSet): Promise<void> {
+    const set = new Set(regions);
+    const affected = this.mine((a) => set.has(a.region));
+    for (const a of affected) {
+      const t = this.tasks.get(a.id);
+      if (t) {
+        this.scheduler.remove(t);
+        this.waiting.delete(t);
+        this.tasks.delete(a.id);
+        await t.dispose().catch((e) => this.o.log.warn({ err: e, operator: a.operator }, 'dispose failed during reset'));
+      }
+      for (const c of a.inputs) this.inputs.delete(c);
+      for (const out of a.outputs) for (const c of out.channels) this.outputs.delete(c);
+    }
+    for (const r of regions) this.epochs[r] = epochs[r];
+    this.build(affected, restore);
+    await Promise.all(affected.map((a) => this.tasks.get(a.id)!.open()));
   }
 
   /** Drain: sources end their streams; the rest follows end-of-input. */
   requestStop(): void {
-    for (const t of this.tasks) t.requestStop?.();
+    for (const t of this.tasks.values()) t.requestStop?.();
   }
 
-  // ---- remote channel traffic (from the port router) ----
+  triggerCheckpoint(id: number): void {
+    for (const t of this.tasks.values()) if (!this.waiting.has(t)) t.triggerCheckpoint?.(id);
+  }
+
+  async checkpointComplete(id: number): Promise<void> {
+    await Promise.all([...this.tasks.values()].map((t) => t.checkpointComplete?.(id)));
+  }
+
+  // ---- remote channel traffic (from the port router, epoch already checked) ----
   deliverBatch(channelId: number, records: unknown[]): void {
-    this.inputs.get(channelId)!.deliverBatch(records);
+    this.inputs.get(channelId)?.deliverBatch(records);
+  }
+  deliverBarrier(channelId: number, id: number): void {
+    this.inputs.get(channelId)?.deliverBarrier(id);
   }
   deliverEnd(channelId: number): void {
-    this.inputs.get(channelId)!.deliverEnd();
+    this.inputs.get(channelId)?.deliverEnd();
   }
   grant(channelId: number, n: number): void {
-    this.outputs.get(channelId)!.grant(n);
+    this.outputs.get(channelId)?.grant(n);
   }
 
   metrics(): TaskMetrics[] {
-    return this.tasks.map((t) => t.metrics());
+    return [...this.tasks.values()].map((t) => t.metrics());
   }
 
   async dispose(): Promise<void> {
     this.scheduler.stop();
-    await Promise.allSettled(this.tasks.map((t) => t.dispose()));
+    await Promise.allSettled([...this.tasks.values()].map((t) => t.dispose()));
   }
 }

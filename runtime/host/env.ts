@@ -21,8 +21,25 @@ export interface TaskEnv {
   publish(actorId: number, data: unknown): void;
   /** A record dropped by onError: 'skip'. */
   deadLetter(actorId: number, record: unknown, error: Error): void;
-  /** A sink task has flushed and closed after end of input. */
-  sinkFinished(actorId: number): void;
+  /** The actor's snapshot for checkpoint `checkpointId` (after its barrier aligned). */
+  ack(actorId: number, checkpointId: number, snapshot: ActorSnapshot): void;
+  /**
+   * The actor processed all its input: its final snapshot. Sinks have made
+   * their data durable (pending) but wait for `commit` before closing.
+   */
+  finished(actorId: number, snapshot: ActorSnapshot): void;
+}
+
+/** What an actor's checkpoint holds; msgpack-encoded into one blob per actor. */
+export interface ActorSnapshot {
+  /** Keyed state by key group (operators after keyBy). */
+  keyed?: import('../../actors/state/keyed-state.js').KeyedSnapshot;
+  /** Operator state (Operator.snapshot). */
+  op?: unknown;
+  /** Source position. */
+  src?: unknown;
+  /** Sink state (SinkWriter.snapshot: pending transactions). */
+  sink?: unknown;
 }
 
 export const realClock: Clock = { now: () => performance.now() };

@@ -5,6 +5,7 @@ import { flatMapOperator } from '../../actors/operators/flat-map.js';
 import { forwardOperator } from '../../actors/operators/forward.js';
 import { mapOperator } from '../../actors/operators/map.js';
 import { processOperator } from '../../actors/operators/process.js';
+import { reduceOperator } from '../../actors/operators/reduce.js';
 import type { LogicalNode } from '../dsl/graph.js';
 
 export function createOperator(node: LogicalNode): Operator {
@@ -17,6 +18,8 @@ export function createOperator(node: LogicalNode): Operator {
       return flatMapOperator(node.fn!, node.onError);
     case 'process':
       return processOperator(node.fn!, node.onError, node.keySelector);
+    case 'reduce':
+      return reduceOperator(node.fn!, node.onError, node.keySelector!);
     case 'union':
       return forwardOperator();
     default:

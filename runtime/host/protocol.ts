@@ -8,15 +8,23 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import type { ChannelOptions } from './actor-host.js';
 import type { TaskMetrics } from './env.js';
 
+/** Snapshot blobs to restore, by actor id: its own, or every old instance's after a rescale. */
+export type RestoreSet = Record<number, Uint8Array[]>;
+
 export interface WorkerInit {
   worker: number;
   /** URL of the (compiled) job module every worker imports. */
   moduleUrl: string;
   exportName?: string;
+  /** Job id: names state, transactional ids and output files. */
+  job: string;
   plan: ExecutionPlan;
   channel: ChannelOptions;
   logLevel: string;
   metricsIntervalMs: number;
+  /** Current epoch of every failover region (index = region). */
+  epochs: number[];
+  restore: RestoreSet;
 }
 
 export type ToWorker =
@@ -25,6 +33,15 @@ export type ToWorker =
   | { t: 'start' }
   /** Drain: sources end, end-of-input flows to the sinks. */
   | { t: 'stop' }
+  /** Inject checkpoint barrier `id` at this worker's sources. */
+  | { t: 'trigger'; id: number }
+  /** Checkpoint `id` is committed: sinks commit, sources hear of it. Answered by 'committed'. */
+  | { t: 'complete'; id: number }
+  /** Rebuild the actors of these regions from `restore` at the new epochs, not yet running. Answered by 'reset-done'. */
+  | { t: 'reset'; regions: number[]; epochs: number[]; restore: RestoreSet }
+  | { t: 'start-regions'; regions: number[] }
+  /** Heartbeat: a worker whose event loop is stuck does not answer. */
+  | { t: 'ping'; n: number }
   /** Dispose actors and close ports; the worker then exits. */
   | { t: 'shutdown' };
 
@@ -39,17 +56,26 @@ export interface SerializedError {
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'metrics'; tasks: TaskMetrics[]; heapUsed: number }
-  | { t: 'sink-finished'; actor: number }
   | { t: 'publish'; actor: number; data: unknown }
   | { t: 'dead-letter'; actor: number; record: unknown; error: SerializedError }
-  | { t: 'failed'; actor?: number; error: SerializedError }
+  /** `epoch` of the failed actor's region when it failed (stale failures are ignored). */
+  | { t: 'failed'; actor?: number; epoch?: number; error: SerializedError }
+  /** The actor's snapshot for checkpoint `id` (msgpack). */
+  | { t: 'ack'; actor: number; id: number; epoch: number; snapshot: Uint8Array }
+  /** The actor consumed all input; its final snapshot. */
+  | { t: 'finished'; actor: number; epoch: number; snapshot: Uint8Array }
+  | { t: 'committed'; id: number }
+  | { t: 'reset-done' }
+  | { t: 'pong'; n: number }
   | { t: 'closed' };
 
-/** Worker <-> worker, multiplexed by channel id on one port per worker pair. */
+/** Worker <-> worker, multiplexed by channel id on one port per worker pair; `e` is the region epoch. */
 export type PeerMessage =
   /** A data batch, msgpack-encoded, its buffer transferred. */
-  | { t: 'b'; c: number; d: Uint8Array }
+  | { t: 'b'; c: number; e: number; d: Uint8Array }
+  /** Checkpoint barrier. */
+  | { t: 'r'; c: number; e: number; id: number }
   /** End of input on channel c. */
-  | { t: 'e'; c: number }
+  | { t: 'e'; c: number; e: number }
   /** n credits back to the sender of channel c. */
-  | { t: 'k'; c: number; n: number };
+  | { t: 'k'; c: number; e: number; n: number };

@@ -33,6 +33,11 @@ export class Scheduler {
     this.tasks.push(task);
   }
 
+  remove(task: Task): void {
+    const i = this.tasks.indexOf(task);
+    if (i >= 0) this.tasks.splice(i, 1);
+  }
+
   wake = (): void => {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;

@@ -1,8 +1,9 @@
 /**
  * The worker-thread side of a worker host (the coordinator side is
  * runtime/coordinator/worker-handle.ts). It imports the job module, builds
- * the actors the plan placed here, wires peer ports and runs the scheduler.
- * Everything it exchanges with the coordinator is declared in protocol.ts.
+ * the actors the plan placed here, wires peer ports and runs the scheduler;
+ * it serves checkpoint triggers and completions, region resets, and
+ * heartbeats. Everything it exchanges is declared in protocol.ts.
  */
 import { parentPort } from 'node:worker_threads';
 import { JobLoadError } from '../../actors/errors.js';
@@ -15,22 +16,20 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './serialize-error.js';
 
 const port = parentPort!;
-const send = (m: FromWorker) => port.postMessage(m);
+const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 const pendingPeers: { peer: number; port: import('node:worker_threads').MessagePort }[] = [];
 let router: PortRouter | undefined;
 let host: ActorHost | undefined;
-let failed = false;
 let metricsTimer: NodeJS.Timeout | undefined;
 
-function fail(actor: number | undefined, e: unknown): void {
-  if (failed) return;
-  failed = true;
-  host?.dispose().catch(() => {});
-  send({ t: 'failed', actor, error: serializeError(e) });
+function fail(actor: number | undefined, e: unknown, epoch?: number): void {
+  send({ t: 'failed', actor, epoch, error: serializeError(e) });
 }
 
+const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), heapUsed: process.memoryUsage().heapUsed });
+
 async function init(init: WorkerInit): Promise<void> {
-  const log = createLogger(init.logLevel, { job: init.plan.job, worker: init.worker });
+  const log = createLogger(init.logLevel, { job: init.job, worker: init.worker });
   const topology = await loadTopology(init.moduleUrl, init.exportName);
   if (topology.fingerprint !== init.plan.fingerprint) {
     throw new JobLoadError(
@@ -44,26 +43,30 @@ async function init(init: WorkerInit): Promise<void> {
     plan: init.plan,
     graph: topology.graph,
     worker: init.worker,
+    job: init.job,
     channel: init.channel,
     remote: router,
     log,
     clock: realClock,
     timers: realTimers,
     defer: setImmediate,
+    epochs: init.epochs,
+    restore: init.restore,
     events: {
-      fail: (actor, e) => fail(actor, e),
+      fail: (actor, e, epoch) => fail(actor, e, epoch),
       publish: (actor, data) => send({ t: 'publish', actor, data }),
       deadLetter: (actor, record, error) => {
         log.warn({ operator: init.plan.actors[actor].operator, err: error }, 'record skipped (onError: skip)');
         send({ t: 'dead-letter', actor, record, error: serializeError(error) });
       },
-      sinkFinished: (actor) => send({ t: 'sink-finished', actor }),
+      ack: (actor, id, epoch, snapshot) => send({ t: 'ack', actor, id, epoch, snapshot }, [snapshot.buffer as ArrayBuffer]),
+      finished: (actor, epoch, snapshot) => send({ t: 'finished', actor, epoch, snapshot }, [snapshot.buffer as ArrayBuffer]),
     },
   });
   router.attach(host);
   await host.open();
   if (init.metricsIntervalMs > 0) {
-    metricsTimer = setInterval(() => host && send({ t: 'metrics', tasks: host.metrics(), heapUsed: process.memoryUsage().heapUsed }), init.metricsIntervalMs);
+    metricsTimer = setInterval(() => host && send(metrics()), init.metricsIntervalMs);
     metricsTimer.unref();
   }
   send({ t: 'ready' });
@@ -79,10 +82,29 @@ port.on('message', (m: ToWorker) => {
       else pendingPeers.push({ peer: m.peer, port: m.port });
       return;
     case 'start':
+    case 'start-regions':
       host!.start();
       return;
     case 'stop':
       host?.requestStop();
+      return;
+    case 'trigger':
+      host?.triggerCheckpoint(m.id);
+      return;
+    case 'complete':
+      host!.checkpointComplete(m.id).then(
+        () => send({ t: 'committed', id: m.id }),
+        (e) => fail(undefined, e),
+      );
+      return;
+    case 'reset':
+      host!.resetRegions(m.regions, m.epochs, m.restore).then(
+        () => send({ t: 'reset-done' }),
+        (e) => fail(undefined, e),
+      );
+      return;
+    case 'ping':
+      send({ t: 'pong', n: m.n });
       return;
     case 'shutdown':
       void shutdown();
@@ -92,7 +114,7 @@ port.on('message', (m: ToWorker) => {
 
 async function shutdown(): Promise<void> {
   if (metricsTimer) clearInterval(metricsTimer);
-  if (host) send({ t: 'metrics', tasks: host.metrics(), heapUsed: process.memoryUsage().heapUsed });
+  if (host) send(metrics());
   await host?.dispose();
   router?.close();
   send({ t: 'closed' });

@@ -14,6 +14,7 @@ import { JobLoadError } from '../../actors/errors.js';
 
 const TS = /\.(ts|mts|cts|tsx)$/;
 let seq = 0;
+let active = 0;
 
 export interface CompiledJob {
   /** URL every thread imports. */
@@ -28,8 +29,9 @@ export async function compileJob(file: string): Promise<CompiledJob> {
     throw new JobLoadError(`job file '${file}' does not exist. Fix: pass the path of a module that default-exports a topology`, { file: abs });
   }
   if (!TS.test(abs)) return { url: pathToFileURL(abs).href, cleanup: () => {} };
-  const { build } = await import('esbuild');
+  const { build, stop } = await import('esbuild');
   let code: string;
+  active++;
   try {
     const result = await build({
       entryPoints: [abs],
@@ -48,6 +50,9 @@ export async function compileJob(file: string): Promise<CompiledJob> {
       ?.map((x) => (x.location ? `${x.location.file}:${x.location.line}:${x.location.column}: ${x.text}` : x.text))
       .join('\n  ');
     throw new JobLoadError(`job file '${file}' does not compile:\n  ${detail ?? String(e)}`, { file: abs }, e);
+  } finally {
+    // esbuild keeps a service process (~12 MB) alive otherwise; stop it when no other compile runs.
+    if (--active === 0) await stop();
   }
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 10);
   // Unique per run: concurrent jobs from the same source never share (or delete) one file.

@@ -7,6 +7,11 @@ function open(g: ReturnType<typeof generator>, instance: number, parallelism: nu
   return g.open({ operator: 'g', instance, parallelism, clock: { now }, log }) as SourceReader<unknown>;
 }
 
+function openRestored(g: ReturnType<typeof generator>, instance: number, parallelism: number, restored: unknown[]) {
+  const log = { debug() {}, info() {}, warn() {}, error() {} };
+  return g.open({ operator: 'g', instance, parallelism, clock: { now: () => 0 }, log, restored }) as SourceReader<unknown>;
+}
+
 describe('generator', () => {
   it('emits "Message i" up to count and then is done', () => {
     const r = open(generator({ count: 5 }), 0, 1);
@@ -31,13 +36,21 @@ describe('generator', () => {
     expect(r.pull(100).records).toHaveLength(50);
   });
 
-  it('resumes from a position (replay after a rollback)', () => {
+  it('resumes from a restored position (replay after a rollback)', () => {
     const a = open(generator({ count: 10, value: (i) => i }), 1, 2);
     a.pull(2);
     const pos = a.position!();
-    const b = open(generator({ count: 10, value: (i) => i }), 1, 2);
-    b.seek!(pos);
+    const b = openRestored(generator({ count: 10, value: (i) => i }), 1, 2, [pos]);
     expect(b.pull(10).records).toEqual([5, 7, 9]);
+  });
+
+  it('after a rescale every index is emitted exactly once across old and new instances', () => {
+    const g = () => generator({ count: 50, value: (i) => i });
+    const old = [0, 1, 2].map((i) => open(g(), i, 3));
+    const before = [old[0].pull(4).records, old[1].pull(9).records, old[2].pull(1).records].flat() as number[];
+    const positions = old.map((r) => r.position!());
+    const after = [0, 1].flatMap((i) => openRestored(g(), i, 2, positions).pull(100).records as number[]);
+    expect([...before, ...after].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
   it('rejects bad options with a fix', () => {

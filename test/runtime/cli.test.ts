@@ -60,14 +60,14 @@ describe('weir CLI', () => {
   });
 
   it('a throwing user function: exit 1 naming operator, instance, record, with the stack', () => {
-    const r = weir(['run', fixture('map-throws.ts')]);
+    const r = weir(['run', fixture('map-throws-stop.ts')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("operator 'measure' (instance 0) threw on record \"Message 7\": boom at seven");
     expect(r.stderr).toMatch(/caused by Error: boom at seven\n\s+at /);
   });
 
   it('SIGINT drains: exits 0, and what was printed is a gap-free set of processed records', async () => {
-    const child = spawn(process.execPath, [cli, 'run', fixture('unbounded.ts'), '--workers', '2'], { cwd: root });
+    const child = spawn(process.execPath, [cli, 'run', fixture('unbounded.ts'), '--workers', '2', '--state', 'memory'], { cwd: root });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

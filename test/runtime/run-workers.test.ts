@@ -23,25 +23,33 @@ describe('run() on worker threads', () => {
     expect(sink.recordsIn).toBe(1000);
   });
 
-  it('fails with an error naming operator, instance and record when a user function throws', async () => {
-    const err = await run(fixture('map-throws.ts'), { workers: 2 }).done.then(
+  it('restarts a failing region as the strategy allows, then stops naming operator, instance and record', async () => {
+    const err = await run(fixture('map-throws.ts'), { workers: 2, logLevel: 'error', restart: { maxRestarts: 2, backoff: { initialMs: 5 } } }).done.then(
       () => undefined,
       (e) => e,
     );
     expect(err).toBeDefined();
-    expect(err.code).toBe('USER_FUNCTION_FAILED');
+    expect(err.code).toBe('RESTARTS_EXHAUSTED');
+    expect(err.message).toContain('failed 3 times');
     expect(err.message).toContain("operator 'measure' (instance 0)");
     expect(err.message).toContain('"Message 7"');
     expect(err.message).toContain('boom at seven');
-    expect(err.stack).toContain('map-throws');
+    expect(err.cause.code).toBe('USER_FUNCTION_FAILED');
+    expect(err.cause.stack).toContain('map-throws');
+  });
+
+  it("onError: 'stop' stops the job at the first failure", async () => {
+    const err = await run(fixture('map-throws-stop.ts'), { workers: 2 }).done.catch((e) => e);
+    expect(err.code).toBe('USER_FUNCTION_FAILED');
+    expect(err.message).toContain("operator 'measure' (instance 0) threw on record \"Message 7\": boom at seven");
   });
 
   it('refuses a record msgpack cannot encode, naming operator and type', async () => {
-    const err = await run(fixture('unencodable.ts'), { workers: 2 }).done.then(
+    const err = await run(fixture('unencodable.ts'), { workers: 2, logLevel: 'error', restart: { maxRestarts: 0 } }).done.then(
       () => undefined,
       (e) => e,
     );
-    expect(err?.code).toBe('RECORD_UNENCODABLE');
+    expect(err?.cause?.code).toBe('RECORD_UNENCODABLE');
     expect(err.message).toContain("operator 'bad-map'");
     expect(err.message).toContain('Object containing a function');
   });

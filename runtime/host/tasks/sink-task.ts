@@ -2,8 +2,16 @@
  * Shell of a sink actor. Writes may be async; until a write settles the
  * batches it took keep their credit, so a slow sink backpressures the whole
  * pipeline up to the sources.
+ *
+ * Two-phase commit with checkpoints: when barrier n is aligned the writer's
+ * `snapshot(n)` pre-commits what was written since barrier n-1 and its state
+ * is acked; `commit(n)` runs once checkpoint n completed everywhere. At end
+ * of input the sink pre-commits the rest and reports its final snapshot; it
+ * stays open until the final checkpoint's commit, then closes at dispose.
+ * All writer calls are serialized: no write overlaps a snapshot or commit.
  */
 import type { SinkConnector, SinkContext, SinkWriter } from '../../../actors/contract.js';
+import { alignedBarrier, releaseBarrier } from '../../channel/alignment.js';
 import type { InputChannel } from '../../channel/input-channel.js';
 import type { ActorPlan } from '../../plan/plan.js';
 import type { TaskEnv, TaskMetrics } from '../env.js';
@@ -17,9 +25,13 @@ export class SinkTask implements Task {
   private writer: SinkWriter | undefined;
   private busy = false;
   private ending = false;
+  private closed = false;
+  private lastBarrier = 0;
   private readonly cursor = { i: 0 };
   private recordsIn = 0;
   private busyMs = 0;
+  /** Serializes async writer calls (writes, snapshots, commits). */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly actor: ActorPlan,
@@ -36,8 +48,23 @@ export class SinkTask implements Task {
   ready(): boolean {
     if (this.finished || this.busy || this.ending) return false;
     for (const ch of this.inputs) if (ch.hasData()) return true;
+    if (alignedBarrier(this.inputs) !== undefined) return true;
     for (const ch of this.inputs) if (!ch.finished) return false;
     return true;
+  }
+
+  /** Run an async writer operation; the task takes no input until it settles. */
+  private exclusive(op: () => unknown, then: () => void): void {
+    this.busy = true;
+    const run = this.chain.then(op);
+    this.chain = run.then(
+      () => {
+        this.busy = false;
+        then();
+        this.env.wake();
+      },
+      (e) => this.env.fail(this.actor.id, e),
+    );
   }
 
   step(): void {
@@ -52,52 +79,68 @@ export class SinkTask implements Task {
       if (last && last.ch === ch) last.n++;
       else taken.push({ ch, n: 1 });
     }
-    if (records.length === 0) {
-      this.end();
-      return;
-    }
-    this.recordsIn += records.length;
-    const release = () => {
-      for (const t of taken) for (let k = 0; k < t.n; k++) t.ch.release();
-    };
-    const r = this.writer!.write(records);
-    if (r instanceof Promise) {
-      this.busy = true;
-      r.then(
-        () => {
-          this.busy = false;
-          release();
-          this.env.wake();
-        },
-        (e) => this.env.fail(this.actor.id, e),
-      );
+    if (records.length > 0) {
+      this.recordsIn += records.length;
+      const release = () => {
+        for (const t of taken) for (let k = 0; k < t.n; k++) t.ch.release();
+      };
+      const r = this.writer!.write(records);
+      if (r instanceof Promise) this.exclusive(() => r, release);
+      else release();
     } else {
-      release();
+      const barrier = alignedBarrier(this.inputs);
+      if (barrier !== undefined) {
+        this.lastBarrier = barrier;
+        const w = this.writer!;
+        let state: unknown;
+        this.exclusive(
+          async () => {
+            state = await w.snapshot?.(barrier);
+          },
+          () => {
+            this.env.ack(this.actor.id, barrier, { sink: state });
+            releaseBarrier(this.inputs);
+          },
+        );
+      } else {
+        this.end();
+      }
     }
     this.busyMs += this.env.clock.now() - t0;
   }
 
-  /** All inputs ended: flush and close, then report. */
+  /** All inputs ended: flush and pre-commit the rest; report the final snapshot. */
   private end(): void {
     this.ending = true;
     const w = this.writer!;
-    (async () => {
-      await w.flush?.();
-      await w.close?.();
-    })().then(
+    const id = this.lastBarrier + 1;
+    let state: unknown;
+    this.exclusive(
+      async () => {
+        await w.flush?.();
+        state = await w.snapshot?.(id);
+      },
       () => {
         this.finished = true;
-        this.env.sinkFinished(this.actor.id);
+        this.env.finished(this.actor.id, { sink: state });
       },
-      (e) => this.env.fail(this.actor.id, e),
     );
   }
 
+  async checkpointComplete(id: number): Promise<void> {
+    const w = this.writer;
+    if (!w?.commit) return;
+    const run = this.chain.then(() => w.commit!(id));
+    this.chain = run.catch(() => {});
+    await run;
+  }
+
   async dispose(): Promise<void> {
-    if (!this.finished && !this.ending) {
-      this.finished = true;
-      await this.writer?.close?.();
-    }
+    if (this.closed) return;
+    this.closed = true;
+    this.finished = true;
+    await this.chain.catch(() => {});
+    await this.writer?.close?.();
   }
 
   metrics(): TaskMetrics {

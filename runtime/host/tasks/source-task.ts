@@ -1,7 +1,9 @@
 /**
  * Shell of a source actor. It pulls only while its outputs have credit, so a
  * slow downstream stops the source from reading (Kafka: paused partitions).
- * A pull may be async; the task is then busy until it settles.
+ * A pull may be async; the task is then busy until it settles. A checkpoint
+ * trigger is served between pulls: the position after the last emitted
+ * record is the source's snapshot, and the barrier follows those records.
  */
 import type { SourceConnector, SourceContext, SourceReader } from '../../../actors/contract.js';
 import type { OutputGate } from '../../channel/output-gate.js';
@@ -15,6 +17,7 @@ export class SourceTask implements Task {
   private busy = false;
   private waiting = false;
   private stopRequested = false;
+  private readonly barriers: number[] = [];
   private cancelWait: (() => void) | undefined;
   private cancelFlush: (() => void) | undefined;
   private busyMs = 0;
@@ -34,7 +37,9 @@ export class SourceTask implements Task {
   }
 
   ready(): boolean {
-    return !this.finished && !this.busy && !this.waiting && !this.out.blocked;
+    if (this.finished || this.busy) return false;
+    if (this.barriers.length > 0 || this.stopRequested) return true;
+    return !this.waiting && !this.out.blocked;
   }
 
   requestStop(): void {
@@ -44,7 +49,24 @@ export class SourceTask implements Task {
     this.env.wake();
   }
 
+  triggerCheckpoint(id: number): void {
+    if (this.finished) return; // its final snapshot stands in for it
+    this.barriers.push(id);
+    this.env.wake();
+  }
+
+  async checkpointComplete(id: number): Promise<void> {
+    await this.reader?.checkpointComplete?.(id);
+  }
+
   step(): void {
+    if (this.barriers.length > 0) {
+      for (const id of this.barriers.splice(0)) {
+        this.env.ack(this.actor.id, id, { src: this.reader!.position?.() });
+        this.out.barrier(id);
+      }
+      return;
+    }
     if (this.stopRequested) return this.finish();
     const t0 = this.env.clock.now();
     const result = this.reader!.pull(this.maxPull);
@@ -67,12 +89,12 @@ export class SourceTask implements Task {
   private handle(records: unknown[], done: boolean, waitMs: number | undefined): void {
     for (let i = 0; i < records.length; i++) this.out.emit(records[i]);
     this.recordsIn += records.length;
-    if (done || this.stopRequested) return this.finish();
+    if (done) return this.finish();
     // A short pull means the source has nothing more right now: flush (low latency).
     const idle = records.length < this.maxPull;
     this.out.afterStep(idle);
     if (!idle) this.armFlush();
-    if (records.length === 0 || waitMs !== undefined) {
+    if ((records.length === 0 || waitMs !== undefined) && !this.stopRequested) {
       this.waiting = true;
       this.cancelWait = this.env.timers.set(Math.max(0, waitMs ?? 1), () => {
         this.waiting = false;
@@ -93,10 +115,16 @@ export class SourceTask implements Task {
 
   private finish(): void {
     if (this.finished) return;
+    // Barriers requested before the end still go out first (they precede the end).
+    for (const id of this.barriers.splice(0)) {
+      this.env.ack(this.actor.id, id, { src: this.reader!.position?.() });
+      this.out.barrier(id);
+    }
     this.finished = true;
     this.cancelWait?.();
     this.cancelFlush?.();
     this.out.endAll();
+    this.env.finished(this.actor.id, { src: this.reader!.position?.() });
     const closing = this.reader?.close?.();
     if (closing instanceof Promise) closing.catch((e) => this.env.log.warn({ err: e, operator: this.actor.operator }, 'source close failed'));
   }

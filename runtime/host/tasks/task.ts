@@ -19,6 +19,10 @@ export interface Task {
   metrics(): TaskMetrics;
   /** Sources stop reading and end their streams (a drain). */
   requestStop?(): void;
+  /** Sources: inject barrier `id` (record position, forward the barrier, ack). */
+  triggerCheckpoint?(id: number): void;
+  /** Checkpoint `id` completed everywhere: sinks commit, sources may publish offsets. */
+  checkpointComplete?(id: number): Promise<void>;
 }
 
 /** Round-robin choice of the next input with data. */

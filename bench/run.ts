@@ -1,0 +1,201 @@
+/**
+ * weir's benchmark suite: `npm run bench` (see bench/README.md).
+ *
+ * Every figure is taken side by side with a peer in the same run, and every
+ * target is checked here, never in unit tests. Results go to
+ * bench/results/latest.json and a table on stdout.
+ *
+ * Options:
+ *   --only chain,keyed,startup,memory   run a subset
+ *   --records N                         records for the throughput benchmarks (default 2,000,000)
+ *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3)
+ *   --quick                             200,000 records, 3 repetitions (a smoke run)
+ *   --out FILE                          results file (default bench/results/latest.json)
+ * Exit code: 1 if a benchmark broke (wrong output, crash); missed targets only
+ * exit 1 with BENCH_STRICT=1.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchIdleMemory, benchStartup, IDLE_MS, type MemoryResult, type StartupResult } from './startup.js';
+import { benchChain, benchKeyed, type ThroughputResult } from './throughput.js';
+import { ROOT, round } from './lib/util.js';
+
+const ALL = ['chain', 'keyed', 'startup', 'memory'] as const;
+type BenchId = (typeof ALL)[number];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    records: { type: 'string' },
+    reps: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const only = (values.only ? values.only.split(',').map((s) => s.trim()) : [...ALL]) as BenchId[];
+for (const id of only) if (!ALL.includes(id)) throw new Error(`--only: unknown benchmark '${id}' (known: ${ALL.join(', ')})`);
+const records = Number(values.records ?? (values.quick ? 200_000 : 2_000_000));
+const reps = Number(values.reps ?? (values.quick ? 3 : 7));
+if (!Number.isInteger(records) || records < 1) throw new Error(`--records must be a positive integer, got ${values.records}`);
+if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${values.reps}`);
+const outFile = path.resolve(values.out ?? path.join(ROOT, 'bench', 'results', 'latest.json'));
+
+interface Target {
+  benchmark: BenchId;
+  metric: string;
+  value: number;
+  op: '>=' | '<' | '<=';
+  target: number;
+  unit: string;
+  pass: boolean;
+}
+
+function target(benchmark: BenchId, metric: string, value: number, op: Target['op'], t: number, unit: string): Target {
+  const pass = op === '>=' ? value >= t : op === '<' ? value < t : value <= t;
+  return { benchmark, metric, value, op, target: t, unit, pass };
+}
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const startedAt = new Date();
+const loadAtStart = os.loadavg().map((x) => round(x, 2));
+const t0 = performance.now();
+const results: { chain?: ThroughputResult; keyed?: ThroughputResult; startup?: StartupResult; memory?: MemoryResult } = {};
+const targets: Target[] = [];
+const errors: { benchmark: BenchId; error: string }[] = [];
+
+async function step(id: BenchId, title: string, fn: () => Promise<void>): Promise<void> {
+  if (!only.includes(id)) return;
+  log(`\n[${id}] ${title}`);
+  const s = performance.now();
+  try {
+    await fn();
+  } catch (e) {
+    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    errors.push({ benchmark: id, error: msg });
+    log(`  FAILED: ${msg}`);
+  }
+  log(`  (${((performance.now() - s) / 1000).toFixed(1)} s)`);
+}
+
+await step('chain', `1 worker, generator -> map -> sink, ${records.toLocaleString('en')} records, vs node:stream pipeline`, async () => {
+  const r = (results.chain = await benchChain(records, reps, log));
+  targets.push(target('chain', 'throughput ratio weir / stream.pipeline', r.ratio, '>=', 1.0, 'x'));
+});
+
+await step('keyed', `2 workers through keyBy, ${records.toLocaleString('en')} records, vs 2 hand-written threads`, async () => {
+  const r = (results.keyed = await benchKeyed(records, reps, log));
+  targets.push(target('keyed', 'throughput ratio weir / 2-thread msgpackr', r.ratio, '>=', 0.6, 'x'));
+});
+
+await step('startup', 'CLI spawn -> first record of examples/real-time-processing.ts (--workers 2), vs node -e 0', async () => {
+  const r = (results.startup = await benchStartup(Math.max(reps, 5), log));
+  targets.push(target('startup', 'spawn -> first record (median)', r.weirMedianMs, '<', 300, 'ms'));
+});
+
+await step('memory', `idle RSS, rate-limited job on 2 workers, ${IDLE_MS} ms after its first record`, async () => {
+  const r = (results.memory = await benchIdleMemory(Math.min(reps, 3), log));
+  targets.push(target('memory', 'idle RSS (median VmRSS)', r.weirMedianRssMB, '<=', 90, 'MB'));
+});
+
+/** Which weir was measured: commit, and whether its sources differed from it (read-only git queries). */
+function revision(): { commit: string; uncommittedChanges: boolean } | undefined {
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }).trim();
+  try {
+    const commit = git('rev-parse', 'HEAD');
+    const changed = git('status', '--porcelain', '--untracked-files=all', '--', 'runtime', 'actors', 'connectors', 'supervision', 'package.json');
+    return { commit, uncommittedChanges: changed.length > 0 };
+  } catch {
+    return undefined; // not a git checkout
+  }
+}
+
+const cpus = os.cpus();
+const report = {
+  date: startedAt.toISOString(),
+  durationSec: round((performance.now() - t0) / 1000, 1),
+  machine: {
+    cpus: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemMB: Math.round(os.totalmem() / 2 ** 20),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    /** 1/5/15-minute load averages: other work on the machine skews every figure. */
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
+  },
+  weir: revision(),
+  config: { records, repetitions: reps, only },
+  targets,
+  allTargetsMet: errors.length === 0 && targets.length > 0 && targets.every((t) => t.pass),
+  errors,
+  results,
+};
+
+mkdirSync(path.dirname(outFile), { recursive: true });
+writeFileSync(`${outFile}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+renameSync(`${outFile}.tmp`, outFile);
+
+// ---- table ----
+const rows: string[][] = [['benchmark', 'weir', 'peer', 'ratio / figure', 'target', 'result']];
+const fmtRate = (x: number): string => `${(x / 1e6).toFixed(2)} M rec/s`;
+if (results.chain) {
+  const r = results.chain;
+  rows.push(['1. chain, 1 worker', fmtRate(r.weir.recordsPerSec), `${fmtRate(r.peer.recordsPerSec)} (stream.pipeline)`, `${r.ratio.toFixed(3)}x`, '>= 1.0x', passOf('chain')]);
+  rows.push(['   steady state (diag.)', fmtRate(r.weir.steadyRecordsPerSec), fmtRate(r.peer.steadyRecordsPerSec), `${r.steadyRatio.toFixed(3)}x`, '', '']);
+  rows.push(['   paired ratios (diag.)', '', '', spread(r.pairedRatios), '', '']);
+}
+if (results.keyed) {
+  const r = results.keyed;
+  rows.push(['2. keyBy, 2 workers', fmtRate(r.weir.recordsPerSec), `${fmtRate(r.peer.recordsPerSec)} (2 threads)`, `${r.ratio.toFixed(3)}x`, '>= 0.6x', passOf('keyed')]);
+  rows.push(['   steady state (diag.)', fmtRate(r.weir.steadyRecordsPerSec), fmtRate(r.peer.steadyRecordsPerSec), `${r.steadyRatio.toFixed(3)}x`, '', '']);
+  rows.push(['   paired ratios (diag.)', '', '', spread(r.pairedRatios), '', '']);
+}
+if (results.startup) {
+  const r = results.startup;
+  rows.push(['3a. startup -> 1st record', `${r.weirMedianMs.toFixed(0)} ms (${Math.min(...r.weirFirstRecordMs).toFixed(0)}..${Math.max(...r.weirFirstRecordMs).toFixed(0)})`, `${r.nodeFloorMedianMs.toFixed(0)} ms (node -e 0)`, `+${r.overFloorMs.toFixed(0)} ms over floor`, '< 300 ms', passOf('startup')]);
+}
+if (results.memory) {
+  const r = results.memory;
+  rows.push([
+    '3b. idle RSS, 2 workers',
+    `${r.weirMedianRssMB.toFixed(1)} MB (peak ${r.weirMedianHwmMB.toFixed(0)}, +${r.weirMedianChildrenRssMB.toFixed(0)} in child procs)`,
+    `${r.nodeFloorMedianRssMB.toFixed(1)} MB node, ${r.twoThreadsMedianRssMB.toFixed(1)} MB +2 thr`,
+    `+${(r.weirMedianRssMB - r.twoThreadsMedianRssMB).toFixed(1)} MB over 2 thr`,
+    '<= 90 MB',
+    passOf('memory'),
+  ]);
+}
+for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
+
+/** "median (min..max)" of sorted per-pair ratios. */
+function spread(sorted: number[]): string {
+  const mid = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  return `${mid.toFixed(2)}x (${sorted[0].toFixed(2)}..${sorted[sorted.length - 1].toFixed(2)})`;
+}
+
+function passOf(id: BenchId): string {
+  const t = targets.find((x) => x.benchmark === id);
+  return t ? (t.pass ? 'PASS' : 'FAIL') : '';
+}
+
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+const m = report.machine;
+console.log(`\nweir bench — ${report.date} — node ${m.node}, ${m.cpus} cpus (${m.cpuModel}), ${records.toLocaleString('en')} records, median of ${reps}`);
+console.log(line(rows[0]));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows.slice(1)) console.log(line(r));
+console.log(`\nresults: ${path.relative(process.cwd(), outFile) || outFile}  (${report.durationSec} s)`);
+if (loadAtStart[0] > m.cpus / 2) console.log(`warning: load average was ${loadAtStart.join(', ')} at start on ${m.cpus} cpus: other work competed with both sides; compare ratios, not absolute figures`);
+if (results.memory && results.memory.weirMedianChildrenRssMB > 0) console.log(`note: weir's child processes (${[...new Set(results.memory.weir.flatMap((x) => x.children))].join('; ')}) held ${results.memory.weirMedianChildrenRssMB} MB more RSS, not counted in VmRSS`);
+if (results.memory && !results.memory.drainedCleanly) console.log(`warning: the idle job did not drain cleanly on SIGTERM: ${results.memory.drainNotes.join(' | ')}`);
+
+if (errors.length > 0) process.exitCode = 1;
+else if (process.env.BENCH_STRICT === '1' && !report.allTargetsMet) process.exitCode = 1;

@@ -1,0 +1,22 @@
+/**
+ * `run()` as the public API exposes it: a thin facade that loads the
+ * coordinator on first use. Job modules import 'weir' in every worker thread;
+ * this keeps the coordinator (engines, checkpointer, state backends and their
+ * clients such as ioredis, esbuild) out of the workers' memory and start-up.
+ */
+import type { JobHandle, StopOptions } from './coordinator/job.js';
+import type { JobMetrics } from './coordinator/metrics.js';
+import type { RunOptions } from './coordinator/options.js';
+import type { Topology } from './dsl/topology.js';
+
+export function run(job: string | URL | Topology, options: RunOptions = {}): JobHandle {
+  let handle: JobHandle | undefined;
+  const loaded = import('./coordinator/job.js').then((m) => (handle = m.run(job, options)));
+  const done = loaded.then((h) => h.done);
+  done.catch(() => {}); // as the real handle: callers may only use stop()
+  return {
+    done,
+    stop: (o?: StopOptions) => loaded.then((h) => h.stop(o)),
+    metrics: (): JobMetrics | undefined => handle?.metrics(),
+  };
+}
