@@ -30,6 +30,7 @@ import { createLogger } from '../log.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
 import { Checkpointer, type CheckpointStats } from './checkpointer.js';
+import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
 import { aggregate, type JobMetrics, type Sample } from './metrics.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
@@ -113,6 +114,7 @@ class Job {
   private recovering: Promise<void> | undefined;
   private queuedFailure: Failure | undefined;
   private resumedFrom: number | undefined;
+  private deadLetterFile: DeadLetterFile | undefined;
 
   constructor(job: string | URL | Topology, options: RunOptions) {
     this.done = new Promise((res, rej) => {
@@ -141,6 +143,8 @@ class Job {
     }
     this.jobId = this.o.jobId ?? topology.name;
     this.log = createLogger(this.o.logLevel, { job: this.jobId });
+    const dlq = this.o.deadLetters === false ? undefined : (this.o.deadLetters ?? defaultDeadLetterPath(this.o.state, this.jobId));
+    if (dlq) this.deadLetterFile = new DeadLetterFile(dlq);
     const inline = this.o.workers === 0;
     this.plan = planTopology(topology.graph, { workers: inline ? 1 : this.o.workers, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
     this.epochs = new Array(this.plan.regions).fill(0);
@@ -227,7 +231,13 @@ class Job {
       }
       case 'dead-letter': {
         const a = this.plan.actors[m.actor];
-        this.deadLetters.push({ operator: a.operator, instance: a.instance, record: m.record, error: deserializeError(m.error) });
+        const d: DeadLetter = { operator: a.operator, instance: a.instance, record: m.record, error: deserializeError(m.error) };
+        this.deadLetters.push(d);
+        try {
+          this.deadLetterFile?.append(d);
+        } catch (e) {
+          this.log.error({ err: e, file: this.deadLetterFile?.file }, 'cannot write the dead-letter file');
+        }
         return;
       }
       case 'ack':

@@ -51,9 +51,11 @@ export interface RunOptions {
   heartbeatTimeoutMs?: number;
   /** V8 old-generation limit per worker (resourceLimits); a worker over it is replaced. */
   workerMemoryMb?: number;
+  /** JSON-lines file for records skipped by onError: 'skip' (default: `<dir>/<job>/dead-letters.jsonl` with file state; none otherwise); false: none. */
+  deadLetters?: string | false;
 }
 
-type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart';
+type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters';
 export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart'>> & { restart: RestartStrategy };
 
 export const DEFAULTS = {
