@@ -2,3 +2,4 @@ export { generator, type GeneratorOptions } from './generator.js';
 export { stdout } from './stdout.js';
 export { collect } from './collect.js';
 export { file } from './file/index.js';
+export { kafka, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from './kafka/index.js';

@@ -15,7 +15,7 @@ export type { JobHandle, JobResult, DeadLetter, StopOptions } from './coordinato
 export type { RunOptions } from './coordinator/options.js';
 export type { JobMetrics, OperatorMetrics } from './coordinator/metrics.js';
 export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';
-export { generator, stdout, collect, file, type GeneratorOptions } from '../connectors/index.js';
+export { generator, stdout, collect, file, kafka, type GeneratorOptions, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from '../connectors/index.js';
 export type {
   SourceConnector,
   SinkConnector,

@@ -8,6 +8,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { WeirError } from '../../actors/errors.js';
 import { run } from '../coordinator/job.js';
 import { DEFAULTS } from '../coordinator/options.js';
+import { createLogger } from '../log.js';
+import { produce } from './produce.js';
 import { StatusLine } from './status-line.js';
 
 function intArg(name: string, min: number) {
@@ -39,8 +41,11 @@ program
   .option('--from-savepoint <id>', 'restore from this savepoint or checkpoint id of the job', intArg('--from-savepoint', 1))
   .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent', 'warn')
   .option('--no-status', 'no live status line, even on a terminal')
+  .option('--create-topics', 'Kafka connectors create missing topics (1 partition) instead of failing')
   .action(async (job: string, opts) => {
     const tty = process.stderr.isTTY && opts.status !== false;
+    // Read by the Kafka connectors in every worker (workers inherit the environment).
+    if (opts.createTopics) process.env.WEIR_CREATE_TOPICS = '1';
     const status = tty ? new StatusLine(process.stderr, process.stdout) : undefined;
     const handle = run(job, {
       workers: opts.workers,
@@ -74,6 +79,25 @@ program
       report(e);
       process.exitCode = 1;
     }
+  });
+
+program
+  .command('produce')
+  .description('send messages made from a template to a Kafka topic (the reference producer)')
+  .requiredOption('--brokers <list>', 'Kafka brokers, e.g. 127.0.0.1:9092')
+  .requiredOption('--topic <name>', 'topic to send to')
+  .option('--count <n>', 'number of messages', intArg('--count', 0), 100)
+  .option('--template <text>', "message template; {i} is the message number", 'Message {i}')
+  .option('--key <template>', 'message key template; {i} is the message number')
+  .option('--create-topic [partitions]', 'create the topic when missing (default 1 partition)')
+  .option('--log-level <level>', 'log level on stderr', 'warn')
+  .action(async (opts) => {
+    const partitions = opts.createTopic === undefined ? undefined : opts.createTopic === true ? 1 : intArg('--create-topic', 1)(String(opts.createTopic));
+    const n = await produce(
+      { brokers: opts.brokers, topic: opts.topic, count: opts.count, template: opts.template, keyTemplate: opts.key, createTopic: partitions },
+      createLogger(opts.logLevel),
+    );
+    process.stderr.write(`weir: sent ${n} message(s) to ${opts.topic}\n`);
   });
 
 function report(e: unknown): void {

@@ -62,7 +62,7 @@ export class SourceTask implements Task {
   step(): void {
     if (this.barriers.length > 0) {
       for (const id of this.barriers.splice(0)) {
-        this.env.ack(this.actor.id, id, { src: this.reader!.position?.() });
+        this.env.ack(this.actor.id, id, { src: this.reader!.position?.(id) });
         this.out.barrier(id);
       }
       return;
@@ -117,14 +117,14 @@ export class SourceTask implements Task {
     if (this.finished) return;
     // Barriers requested before the end still go out first (they precede the end).
     for (const id of this.barriers.splice(0)) {
-      this.env.ack(this.actor.id, id, { src: this.reader!.position?.() });
+      this.env.ack(this.actor.id, id, { src: this.reader!.position?.(id) });
       this.out.barrier(id);
     }
     this.finished = true;
     this.cancelWait?.();
     this.cancelFlush?.();
     this.out.endAll();
-    this.env.finished(this.actor.id, { src: this.reader!.position?.() });
+    this.env.finished(this.actor.id, { src: this.reader!.position?.(Number.MAX_SAFE_INTEGER) });
     const closing = this.reader?.close?.();
     if (closing instanceof Promise) closing.catch((e) => this.env.log.warn({ err: e, operator: this.actor.operator }, 'source close failed'));
   }

@@ -1,0 +1,56 @@
+/**
+ * kafkajs clients as weir uses them: 127.0.0.1-style broker lists, retries
+ * with capped exponential backoff (broker down at start or mid-run), and
+ * kafkajs' own log lines routed into weir's logger instead of the console.
+ * kafkajs is loaded on first use, so jobs without Kafka never pay for it.
+ */
+import type { Kafka, LogEntry } from 'kafkajs';
+import type { Logger } from '../../actors/contract.js';
+import { ConfigError } from '../../actors/errors.js';
+
+export interface KafkaConnection {
+  /** Broker list, e.g. ['127.0.0.1:9092'] or '127.0.0.1:9092,127.0.0.1:9093'. */
+  brokers: string | string[];
+  /** Give up on an unreachable broker after this many ms of retries (default 30000); the job then fails, its checkpoint kept. */
+  connectTimeoutMs?: number;
+}
+
+export function parseBrokers(brokers: unknown, who: string): string[] {
+  const list = typeof brokers === 'string' ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : brokers;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((b) => typeof b === 'string' && /^[^\s:]+:\d+$/.test(b))) {
+    throw new ConfigError(`${who} brokers ${JSON.stringify(brokers)} are invalid. Fix: give 'host:port' entries, e.g. brokers: ['127.0.0.1:9092']`, { field: 'brokers' });
+  }
+  return list as string[];
+}
+
+export function requireTopic(topic: unknown, who: string): string {
+  if (typeof topic !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+    throw new ConfigError(`${who} topic ${JSON.stringify(topic)} is invalid. Fix: a Kafka topic name (A-Z a-z 0-9 . _ -)`, { field: 'topic' });
+  }
+  return topic;
+}
+
+export async function createKafka(clientId: string, c: KafkaConnection, log: Logger): Promise<Kafka> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const brokers = parseBrokers(c.brokers, 'kafka');
+  const budget = c.connectTimeoutMs ?? 30_000;
+  // kafkajs retries: initialRetryTime * 2^n (+ jitter), capped by maxRetryTime; pick retries to cover the budget.
+  const initialRetryTime = 300;
+  const maxRetryTime = 5000;
+  let retries = 0;
+  for (let spent = 0, d = initialRetryTime; spent < budget; retries++, d = Math.min(d * 2, maxRetryTime)) spent += d;
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime, maxRetryTime, retries },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      const line = { kafka: entry.namespace, ...rest };
+      if (entry.level <= logLevel.ERROR) log.warn(line, `kafka: ${message}`);
+      else log.debug(line, `kafka: ${message}`);
+    },
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * `kafka.sink(...)`: writes records to a Kafka topic (kafkajs).
+ *
+ * Without `exactlyOnce`: an idempotent producer sends each batch and the
+ * write completes when the broker acknowledged it: at-least-once (a replay
+ * after a rollback sends again).
+ *
+ * With `exactlyOnce` (two-phase commit with weir's checkpoints):
+ * - records of checkpoint epoch n are held, and kept IN the checkpoint as
+ *   the sink's snapshot at barrier n (phase 1). kafkajs cannot resume another
+ *   producer's transaction (kafkajs#1221), so a transaction is only opened
+ *   once checkpoint n completed;
+ * - then (phase 2) one transaction sends epoch n's records together with a
+ *   marker: a transactional offset commit of n for the consumer group
+ *   `<transactionalId>-epochs`. Records and marker commit atomically;
+ * - after a restore, an epoch from the checkpoint is sent only if the marker
+ *   shows it was not committed yet: never lost, never twice;
+ * - the transactional id is stable per job, sink and instance, so a
+ *   restarted instance fences its zombie; after an indefinite error
+ *   (timeout, lost connection mid-commit) the producer is re-created rather
+ *   than reused (Jepsen's Kafka analyses). Keep the broker's
+ *   transaction.max.timeout.ms above the checkpoint interval.
+ * Consumers must read with isolation read_committed (kafkajs' default).
+ */
+import type { Producer, Message } from 'kafkajs';
+import type { SinkConnector, SinkContext, SinkWriter } from '../../actors/contract.js';
+import { createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
+import { topicPartitions, type CreateTopic } from './topics.js';
+
+export interface KafkaSinkOptions<T> extends KafkaConnection {
+  topic: string;
+  /** Message key per record (partitioning); default none. */
+  key?: (record: T) => string | Buffer | null;
+  /** Commit with checkpoints in Kafka transactions (default false: idempotent, at-least-once). */
+  exactlyOnce?: boolean;
+  /** Create the topic when missing. */
+  createTopic?: CreateTopic;
+}
+
+interface Epoch {
+  n: number;
+  messages: { key: string | Buffer | null; value: string | Buffer }[];
+}
+
+/** Snapshot of one instance: epochs pre-committed but maybe not yet sent, and whose marker group tracks them. */
+interface KafkaSinkState {
+  txId: string;
+  epochs: Epoch[];
+}
+
+function encodeValue(v: unknown): string | Buffer {
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  return JSON.stringify(v);
+}
+
+export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnector<T> {
+  parseBrokers(options.brokers, 'kafka.sink');
+  const topic = requireTopic(options.topic, 'kafka.sink');
+  const exactlyOnce = options.exactlyOnce === true;
+  const toMessage = (r: T) => ({ key: options.key ? options.key(r) : null, value: encodeValue(r) });
+  return {
+    role: 'sink',
+    type: 'kafka',
+    guarantee: exactlyOnce ? 'exactly-once' : 'at-least-once',
+    async open(ctx: SinkContext): Promise<SinkWriter<T>> {
+      const kafka = await createKafka(`weir-${ctx.job}-${ctx.operator}-${ctx.instance}`, options, ctx.log);
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await topicPartitions(admin, topic, options.createTopic, `kafka.sink '${ctx.operator}'`);
+      } catch (e) {
+        await admin.disconnect();
+        throw e;
+      }
+      if (!exactlyOnce) {
+        await admin.disconnect();
+        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+        await producer.connect();
+        return {
+          async write(records) {
+            await producer.send({ topic, acks: -1, messages: records.map(toMessage) as Message[] });
+          },
+          close: () => producer.disconnect(),
+        };
+      }
+
+      const txId = `weir-${ctx.job}-${ctx.operator}-${ctx.instance}`;
+      const markerGroup = (id: string) => `${id}-epochs`;
+      let producer: Producer | undefined;
+      const connect = async (): Promise<Producer> => {
+        if (producer) return producer;
+        const p = kafka.producer({ transactionalId: txId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 120_000 });
+        await p.connect(); // InitProducerId: fences any zombie with this transactional id
+        producer = p;
+        return p;
+      };
+      const committedEpoch = async (id: string): Promise<number> => {
+        const res = await admin.fetchOffsets({ groupId: markerGroup(id), topics: [topic] });
+        const off = Number(res[0]?.partitions.find((x) => x.partition === 0)?.offset ?? -1);
+        return Number.isFinite(off) ? off : -1;
+      };
+      /** Send one epoch in a transaction with its marker, unless the marker says it is done. */
+      const send = async (owner: string, e: Epoch): Promise<void> => {
+        if ((await committedEpoch(owner)) >= e.n) return;
+        const p = await connect();
+        const tx = await p.transaction();
+        try {
+          if (e.messages.length) await tx.send({ topic, acks: -1, messages: e.messages as Message[] });
+          await tx.sendOffsets({ consumerGroupId: markerGroup(owner), topics: [{ topic, partitions: [{ partition: 0, offset: String(e.n) }] }] });
+          await tx.commit();
+        } catch (err) {
+          await tx.abort().catch(() => {});
+          // Indefinite outcome: never reuse this producer.
+          producer = undefined;
+          await p.disconnect().catch(() => {});
+          throw err;
+        }
+      };
+
+      // Restore: finish the epochs of completed checkpoints (old instances' too after a rescale).
+      const restored = (ctx.restored ?? []) as KafkaSinkState[];
+      for (const s of restored) {
+        const oldInstance = Number(s.txId.slice(s.txId.lastIndexOf('-') + 1));
+        if (restored.length > 1 && oldInstance % ctx.parallelism !== ctx.instance) continue;
+        for (const e of s.epochs) await send(s.txId, e);
+      }
+      await connect();
+
+      let open: Epoch['messages'] = [];
+      let pending: Epoch[] = [];
+      return {
+        write(records) {
+          for (const r of records) open.push(toMessage(r));
+        },
+        snapshot(n): KafkaSinkState {
+          pending.push({ n, messages: open });
+          open = [];
+          return { txId, epochs: pending.slice() };
+        },
+        async commit(n) {
+          const due = pending.filter((e) => e.n <= n);
+          for (const e of due) await send(txId, e);
+          pending = pending.filter((e) => e.n > n);
+        },
+        async close() {
+          await producer?.disconnect().catch(() => {});
+          await admin.disconnect().catch(() => {});
+        },
+      };
+    },
+  };
+}

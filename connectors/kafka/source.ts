@@ -1,0 +1,250 @@
+/**
+ * `kafka.source(...)`: a replayable Kafka source (kafkajs).
+ *
+ * - Partitions are assigned deterministically: partition p to instance
+ *   p mod parallelism (see assigner.ts), all instances in one consumer group.
+ * - Positions (next offset per partition) are weir's checkpoint state; on
+ *   every group join the consumer seeks to them, so the group's committed
+ *   offsets never decide what is read. They are committed to the group after
+ *   each completed checkpoint, for monitoring tools only.
+ * - Backpressure: records wait in a bounded queue; when it is full the
+ *   partitions are paused and `eachBatch` waits, calling heartbeat() so the
+ *   group does not rebalance under backpressure (kafkajs#387).
+ * - Values decode as 'string' (default), 'json' or 'buffer'; a value that does
+ *   not decode follows the source's onError ('skip' dead-letters it).
+ * - Isolation is read_committed: records of aborted transactions are never read.
+ */
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../../actors/contract.js';
+import { ConfigError, UserFunctionError } from '../../actors/errors.js';
+import { instanceAssigner } from './assigner.js';
+import { createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
+import { topicPartitions, type CreateTopic } from './topics.js';
+
+export type StartFrom = 'earliest' | 'latest' | 'committed';
+export type ValueFormat = 'string' | 'json' | 'buffer';
+
+export interface KafkaSourceOptions extends KafkaConnection {
+  topic: string;
+  /** Consumer group (default `weir-<job operator>`): used for assignment and offset monitoring. */
+  groupId?: string;
+  /** Where a job with no checkpoint starts: 'committed' offsets of the group falling back to earliest (default), 'earliest' or 'latest'. */
+  startFrom?: StartFrom;
+  /** How values decode (default 'string'). */
+  format?: ValueFormat;
+  /** Emit `{ key, value, headers, timestamp, topic, partition, offset }` instead of the value alone. */
+  envelope?: boolean;
+  /** Create the topic when missing. */
+  createTopic?: CreateTopic;
+  /** Records buffered per instance before partitions are paused (default 4096). */
+  bufferRecords?: number;
+}
+
+export interface KafkaRecord<V = unknown> {
+  key: string | null;
+  value: V;
+  headers: Record<string, string>;
+  timestamp: number;
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Checkpointed position of one instance: next offset per partition. */
+interface KafkaPosition {
+  i: number;
+  offsets: Record<number, number>;
+}
+
+interface Queued {
+  partition: number;
+  offset: number;
+  message: KafkaMessage;
+}
+
+export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConnector<V | KafkaRecord<V>> {
+  parseBrokers(options.brokers, 'kafka.source');
+  const topic = requireTopic(options.topic, 'kafka.source');
+  const startFrom = options.startFrom ?? 'committed';
+  if (!['earliest', 'latest', 'committed'].includes(startFrom)) {
+    throw new ConfigError(`kafka.source startFrom ${JSON.stringify(startFrom)} is invalid. Fix: 'earliest', 'latest' or 'committed'`, { field: 'startFrom' });
+  }
+  const format = options.format ?? 'string';
+  if (!['string', 'json', 'buffer'].includes(format)) throw new ConfigError(`kafka.source format ${JSON.stringify(format)} is invalid. Fix: 'string', 'json' or 'buffer'`, { field: 'format' });
+  const capacity = options.bufferRecords ?? 4096;
+  return {
+    role: 'source',
+    type: 'kafka',
+    async open(ctx: SourceContext): Promise<SourceReader<V | KafkaRecord<V>>> {
+      const groupId = options.groupId ?? `weir-${ctx.operator}`;
+      const kafka = await createKafka(`weir-${ctx.operator}-${ctx.instance}`, options, ctx.log);
+      const { AssignerProtocol } = await import('kafkajs');
+      const admin = kafka.admin();
+      await admin.connect();
+      let all: number[];
+      try {
+        all = await topicPartitions(admin, topic, options.createTopic, `kafka.source '${ctx.operator}'`);
+      } catch (e) {
+        await admin.disconnect();
+        throw e;
+      }
+      const mine = all.filter((p) => p % ctx.parallelism === ctx.instance);
+
+      // Where each partition starts: the checkpoint, else startFrom.
+      const next = new Map<number, number>(); // after the last record emitted downstream
+      for (const s of (ctx.restored ?? []) as KafkaPosition[]) {
+        for (const [p, off] of Object.entries(s.offsets)) if (mine.includes(Number(p))) next.set(Number(p), off);
+      }
+      const missing = mine.filter((p) => !next.has(p));
+      if (missing.length) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const committed = startFrom === 'committed' ? await admin.fetchOffsets({ groupId, topics: [topic] }) : [];
+        for (const p of missing) {
+          const e = ends.find((x) => x.partition === p)!;
+          const c = committed[0]?.partitions.find((x) => x.partition === p);
+          const off = startFrom === 'latest' ? Number(e.high) : startFrom === 'committed' && c && Number(c.offset) >= 0 ? Number(c.offset) : Number(e.low);
+          next.set(p, off);
+        }
+      }
+      await admin.disconnect();
+      if (mine.length === 0) {
+        ctx.log.warn({ topic, instance: ctx.instance }, `kafka.source '${ctx.operator}' instance ${ctx.instance} has no partition of '${topic}' (${all.length} partitions); it stays idle`);
+        return { pull: () => ({ records: [], waitMs: 1000 }), position: () => ({ i: ctx.instance, offsets: {} }) };
+      }
+
+      const fetched = new Map(next); // after the last record queued
+      const queue: Queued[] = [];
+      let head = 0;
+      let paused = false;
+      let wakeFetcher: (() => void) | undefined;
+      let wakePuller: (() => void) | undefined;
+      let failure: unknown;
+      const byCheckpoint = new Map<number, Record<number, number>>();
+
+      const consumer: Consumer = kafka.consumer({
+        groupId,
+        partitionAssigners: [instanceAssigner({ instance: ctx.instance, parallelism: ctx.parallelism }, AssignerProtocol)],
+        maxWaitTimeInMs: 50,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3000,
+        retry: { retries: 10 },
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        const assigned: number[] = (e.payload.memberAssignment as Record<string, number[]>)[topic] ?? [];
+        for (const p of assigned) consumer.seek({ topic, partition: p, offset: String(fetched.get(p) ?? next.get(p) ?? 0) });
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) failure = e.payload.error;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      const size = () => queue.length - head;
+      const pauseAll = () => {
+        if (paused) return;
+        paused = true;
+        consumer.pause([{ topic, partitions: mine }]);
+      };
+      const resumeAll = () => {
+        if (!paused) return;
+        paused = false;
+        consumer.resume([{ topic, partitions: mine }]);
+      };
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+          const p = batch.partition;
+          for (const m of batch.messages) {
+            if (!isRunning() || isStale()) return;
+            const off = Number(m.offset);
+            if (off < (fetched.get(p) ?? 0)) continue; // already queued or before our position
+            queue.push({ partition: p, offset: off, message: m });
+            fetched.set(p, off + 1);
+          }
+          wakePuller?.();
+          // Full: stop fetching, and hold this batch while keeping the group membership alive.
+          while (size() >= capacity && isRunning() && !isStale()) {
+            pauseAll();
+            await new Promise<void>((r) => {
+              wakeFetcher = r;
+              setTimeout(r, 1000);
+            });
+            wakeFetcher = undefined;
+            await heartbeat();
+          }
+        },
+      });
+
+      const decode = (q: Queued): V | KafkaRecord<V> | typeof SKIP => {
+        const raw = q.message.value;
+        let value: unknown;
+        try {
+          value = format === 'buffer' ? raw : format === 'json' ? (raw === null ? null : JSON.parse(raw.toString('utf8'))) : raw?.toString('utf8') ?? null;
+        } catch (e) {
+          const err = new UserFunctionError({ operator: ctx.operator, instance: ctx.instance, record: raw?.toString('utf8'), onError: ctx.onError, partition: q.partition, offset: q.offset }, e);
+          if (ctx.onError === 'skip') {
+            ctx.deadLetter(raw?.toString('utf8'), err);
+            return SKIP;
+          }
+          throw err;
+        }
+        if (!options.envelope) return value as V;
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(q.message.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+        return { key: q.message.key?.toString('utf8') ?? null, value: value as V, headers, timestamp: Number(q.message.timestamp), topic, partition: q.partition, offset: q.offset };
+      };
+
+      return {
+        async pull(max): Promise<PullResult<V | KafkaRecord<V>>> {
+          if (failure) throw failure;
+          if (size() === 0) {
+            // Wait a little for data, but return soon so barriers and stops get through.
+            await new Promise<void>((r) => {
+              wakePuller = r;
+              setTimeout(r, 20);
+            });
+            wakePuller = undefined;
+          }
+          const records: (V | KafkaRecord<V>)[] = [];
+          while (records.length < max && head < queue.length) {
+            const q = queue[head];
+            queue[head++] = undefined as never;
+            next.set(q.partition, q.offset + 1);
+            const r = decode(q);
+            if (r !== SKIP) records.push(r);
+          }
+          if (head > 1024 && head * 2 > queue.length) {
+            queue.splice(0, head);
+            head = 0;
+          }
+          if (size() < capacity / 2) {
+            resumeAll();
+            wakeFetcher?.();
+          }
+          return { records };
+        },
+        position(checkpointId): KafkaPosition {
+          const offsets = Object.fromEntries(next);
+          if (checkpointId !== Number.MAX_SAFE_INTEGER) byCheckpoint.set(checkpointId, offsets);
+          return { i: ctx.instance, offsets };
+        },
+        async checkpointComplete(id) {
+          const offsets = byCheckpoint.get(id);
+          for (const k of byCheckpoint.keys()) if (k <= id) byCheckpoint.delete(k);
+          if (!offsets) return;
+          try {
+            await consumer.commitOffsets(Object.entries(offsets).map(([p, off]) => ({ topic, partition: Number(p), offset: String(off) })));
+          } catch (e) {
+            ctx.log.warn({ err: e, checkpoint: id }, 'kafka.source: committing offsets for monitoring failed (positions live in the checkpoint)');
+          }
+        },
+        async close() {
+          await consumer.disconnect().catch(() => {});
+        },
+      };
+    },
+  };
+}
+
+const SKIP = Symbol('skip');
