@@ -77,6 +77,10 @@ export interface SourceContext extends InstanceInfo {
    * Undefined on a fresh start.
    */
   readonly restored?: unknown[];
+  /** The source operator's onError policy, for records it cannot decode. */
+  readonly onError: OnError;
+  /** Hand an undecodable record to the dead-letter path (onError: 'skip'). */
+  deadLetter(record: unknown, error: Error): void;
 }
 
 /**
@@ -93,8 +97,8 @@ export interface PullResult<T> {
 export interface SourceReader<T = unknown> {
   /** Return up to `max` records. May be async (I/O); the task waits for it. */
   pull(max: number): PullResult<T> | Promise<PullResult<T>>;
-  /** Replay position, saved in checkpoints; restored through `SourceContext.restored`. */
-  position?(): unknown;
+  /** Replay position after the records pulled so far, saved in checkpoint `checkpointId`; restored through `SourceContext.restored`. */
+  position?(checkpointId: number): unknown;
   /** A checkpoint that included position() completed (Kafka: commit offsets for monitoring). */
   checkpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;

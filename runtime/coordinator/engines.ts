@@ -47,17 +47,35 @@ export class WorkerEngine implements Engine {
   private readonly waiters = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
   private heartbeat: NodeJS.Timeout | undefined;
   private pingSeq = 0;
+  private plan!: ExecutionPlan;
+  private moduleUrl!: string;
+  private job!: string;
+  private events!: EngineEvents;
 
-  constructor(
-    private readonly plan: ExecutionPlan,
-    private readonly moduleUrl: string,
-    private readonly o: ResolvedOptions,
-    private readonly job: string,
-    private readonly events: EngineEvents,
-  ) {}
+  /**
+   * Threads are spawned at once, before the job is compiled and planned:
+   * booting a worker (~100+ ms) overlaps the coordinator's own start-up.
+   */
+  constructor(private readonly o: ResolvedOptions) {
+    for (let i = 0; i < o.workers; i++) this.workers.push(this.newHandle(i));
+  }
+
+  /** The job to run: set before start(). */
+  configure(plan: ExecutionPlan, moduleUrl: string, job: string, events: EngineEvents): void {
+    this.plan = plan;
+    this.moduleUrl = moduleUrl;
+    this.job = job;
+    this.events = events;
+  }
+
+  private newHandle(i: number): WorkerHandle {
+    const stdout = this.o.stdout ?? process.stdout;
+    const limits = this.o.workerMemoryMb ? { maxOldGenerationSizeMb: this.o.workerMemoryMb } : undefined;
+    return new WorkerHandle(i, { message: this.onMessage, crashed: this.onCrash }, stdout, limits);
+  }
 
   private onMessage = (h: WorkerHandle, m: FromWorker): void => {
-    if (this.workers[h.index] !== h) return; // a replaced worker's last words
+    if (this.workers[h.index] !== h || !this.events) return; // a replaced worker's last words
     if (m.t === 'ready' || m.t === 'reset-done' || m.t === 'committed') {
       if (m.t === 'ready') h.lastPong = performance.now(); // heartbeats count from readiness, not from spawn
       const key = m.t === 'committed' ? `${h.index}:committed:${m.id}` : `${h.index}:${m.t}`;
@@ -70,6 +88,7 @@ export class WorkerEngine implements Engine {
 
   private onCrash = (h: WorkerHandle, e: WeirError): void => {
     if (this.workers[h.index] !== h) return;
+    if (!this.events) return void (this.earlyCrash ??= e); // before the job was configured
     // Nothing this worker was asked will be answered now.
     for (const [key, list] of this.waiters) {
       if (!key.startsWith(`${h.index}:`)) continue;
@@ -87,11 +106,9 @@ export class WorkerEngine implements Engine {
     });
   }
 
-  private spawn(i: number, epochs: number[], restore: RestoreSet): WorkerHandle {
-    const stdout = this.o.stdout ?? process.stdout;
-    const limits = this.o.workerMemoryMb ? { maxOldGenerationSizeMb: this.o.workerMemoryMb } : undefined;
-    const w = new WorkerHandle(i, { message: this.onMessage, crashed: this.onCrash }, stdout, limits);
-    this.workers[i] = w;
+  /** Send the job to worker i (a fresh thread unless `reuse`). */
+  private spawn(i: number, epochs: number[], restore: RestoreSet, reuse = false): WorkerHandle {
+    const w = reuse ? this.workers[i] : (this.workers[i] = this.newHandle(i));
     const mine: RestoreSet = {};
     for (const a of this.plan.actors) if (a.worker === i && restore[a.id]) mine[a.id] = restore[a.id];
     const init: WorkerInit = {
@@ -128,11 +145,14 @@ export class WorkerEngine implements Engine {
     this.workers[b].peer(a, port2);
   }
 
+  private earlyCrash: WeirError | undefined;
+
   async start(epochs: number[], restore: RestoreSet): Promise<void> {
+    if (this.earlyCrash) throw this.earlyCrash;
     const ready: Promise<void>[] = [];
     for (let i = 0; i < this.plan.workers; i++) {
       ready.push(this.reply(i, 'ready'));
-      this.spawn(i, epochs, restore);
+      this.spawn(i, epochs, restore, true);
     }
     for (const [a, b] of this.pairs()) this.connect(a, b);
     await Promise.all(ready);

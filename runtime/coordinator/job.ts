@@ -127,6 +127,9 @@ class Job {
 
   private async start(job: string | URL | Topology, options: RunOptions): Promise<void> {
     this.o = resolveOptions(options);
+    // Threads boot while the job compiles and plans.
+    const workers = this.o.workers > 0 ? new WorkerEngine(this.o) : undefined;
+    this.engine = workers;
     let topology: Topology;
     let moduleUrl: string | undefined;
     if (isTopology(job)) {
@@ -145,8 +148,7 @@ class Job {
     this.log = createLogger(this.o.logLevel, { job: this.jobId });
     const dlq = this.o.deadLetters === false ? undefined : (this.o.deadLetters ?? defaultDeadLetterPath(this.o.state, this.jobId));
     if (dlq) this.deadLetterFile = new DeadLetterFile(dlq);
-    const inline = this.o.workers === 0;
-    this.plan = planTopology(topology.graph, { workers: inline ? 1 : this.o.workers, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
+    this.plan = planTopology(topology.graph, { workers: workers ? this.o.workers : 1, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
     this.epochs = new Array(this.plan.regions).fill(0);
 
     // State: resume when the last run of this job id did not finish.
@@ -157,21 +159,23 @@ class Job {
     const nextId = Math.max(0, ...existing.map((m) => m.id)) + 1;
 
     const events = { message: (w: number, m: FromWorker) => this.onMessage(w, m), crashed: (w: number, e: WeirError) => this.onCrash(w, e) };
-    if (inline) {
-      this.engine = new InlineEngine(this.plan, topology, this.o, this.jobId, events);
+    let engine: Engine;
+    if (!workers) {
+      engine = this.engine = new InlineEngine(this.plan, topology, this.o, this.jobId, events);
     } else {
+      engine = workers;
       // Workers import a file: a topology passed as an object must live in a compilable module.
       if (!this.compiled && moduleUrl!.match(/\.(ts|mts|cts|tsx)$/)) {
         this.compiled = await compileJob(new URL(moduleUrl!).pathname);
         moduleUrl = this.compiled.url;
       }
-      this.engine = new WorkerEngine(this.plan, moduleUrl!, this.o, this.jobId, events);
+      workers!.configure(this.plan, moduleUrl!, this.jobId, events);
     }
     this.checkpointer = new Checkpointer({
       backend: this.backend,
       job: this.jobId,
       plan: this.plan,
-      engine: this.engine,
+      engine,
       log: this.log,
       intervalMs: this.o.checkpointInterval,
       timeoutMs: this.o.checkpointTimeout,
@@ -182,11 +186,11 @@ class Job {
       onFatal: (e) => this.fail(e),
     });
     this.startedAt = performance.now();
-    await this.engine.start(this.epochs, restoreSet(restored, this.plan.actors));
+    await engine.start(this.epochs, restoreSet(restored, this.plan.actors));
     if (this.state !== 'starting') return;
     this.state = 'running';
     this.checkpointer.start();
-    if (this.stopRequested) this.engine.stop();
+    if (this.stopRequested) engine.stop();
   }
 
   /** The checkpoint to start from: an explicit savepoint, or the latest one of an unfinished run. */
