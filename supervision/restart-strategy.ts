@@ -49,11 +49,13 @@ export function decide(history: readonly number[], now: number, s: RestartStrate
 
 /** Fills defaults and names the first bad field. */
 export function restartStrategy(partial: Partial<Omit<RestartStrategy, 'backoff'>> & { backoff?: Partial<Backoff> } = {}): RestartStrategy {
+  // An explicit undefined means "the default", as an absent field does.
+  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   const s: RestartStrategy = {
     ...DEFAULT_RESTART_STRATEGY,
-    ...partial,
-    backoff: { ...DEFAULT_RESTART_STRATEGY.backoff, ...(partial.backoff ?? {}) },
-  };
+    ...defined(partial),
+    backoff: { ...DEFAULT_RESTART_STRATEGY.backoff, ...defined(partial.backoff ?? {}) },
+  } as RestartStrategy;
   const check = (ok: boolean, field: string, value: unknown, want: string) => {
     if (!ok) throw new ConfigError(`restart strategy ${field} is ${String(value)}. Fix: ${want}`, { field });
   };

@@ -87,6 +87,10 @@ export class KeyedStateStore implements KeyedStateAccess {
     return this.slots(name, kind, false)?.get(this.currentCanon)?.value;
   }
 
+  private has(name: string, kind: Kind): boolean {
+    return this.slots(name, kind, false)?.has(this.currentCanon) ?? false;
+  }
+
   private write(name: string, kind: Kind, value: unknown): void {
     this.slots(name, kind, true)!.set(this.currentCanon, { key: this.current!, value });
   }
@@ -97,7 +101,8 @@ export class KeyedStateStore implements KeyedStateAccess {
 
   value<T>(name: string, defaultValue?: T): ValueState<T> {
     return {
-      get: () => (this.read(name, 'value') as T | undefined) ?? defaultValue,
+      // A stored null or undefined is a value; only a key without an entry falls back to the default.
+      get: () => (this.has(name, 'value') ? (this.read(name, 'value') as T) : defaultValue),
       set: (v) => this.write(name, 'value', v),
       clear: () => this.remove(name, 'value'),
     };

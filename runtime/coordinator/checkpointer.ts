@@ -15,6 +15,8 @@ import { blobInfo } from '../../supervision/state/checksum.js';
 import { blobName, type CheckpointData } from '../checkpoint/restore-plan.js';
 import { CheckpointTracker } from '../checkpoint/tracker.js';
 import type { ExecutionPlan } from '../plan/plan.js';
+import type { Clock } from '../../actors/contract.js';
+import { backgroundTimers, realClock, type Timers } from '../host/env.js';
 import type { Engine } from './engines.js';
 
 export interface CheckpointerOptions {
@@ -32,6 +34,9 @@ export interface CheckpointerOptions {
   /** The checkpoint the job started from, if any. */
   restoredFrom: CheckpointData | undefined;
   onFatal(error: WeirError): void;
+  /** Injected time (deterministic simulation runs the checkpointer on a virtual clock). */
+  clock?: Clock;
+  timers?: Timers;
 }
 
 export interface CheckpointStats {
@@ -47,8 +52,10 @@ export class Checkpointer {
   lastCompleted: CheckpointData | undefined;
   readonly stats: CheckpointStats = { completed: 0, failed: 0, lastId: undefined, lastDurationMs: 0, lastSizeBytes: 0 };
   private nextId: number;
-  private timer: NodeJS.Timeout | undefined;
-  private timeout: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private cancelTimeout: (() => void) | undefined;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private consecutiveFailures = 0;
   private stopped = false;
   private paused = false;
@@ -57,6 +64,8 @@ export class Checkpointer {
 
   constructor(private readonly o: CheckpointerOptions) {
     this.tracker = new CheckpointTracker(o.plan.actors.map((a) => a.id));
+    this.clock = o.clock ?? realClock;
+    this.timers = o.timers ?? backgroundTimers;
     this.nextId = o.nextId;
     this.lastCompleted = o.restoredFrom;
   }
@@ -67,24 +76,23 @@ export class Checkpointer {
 
   private schedule(): void {
     if (this.stopped || this.o.intervalMs <= 0) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.trigger(), this.o.intervalMs);
-    this.timer.unref();
+    this.cancelTimer?.();
+    this.cancelTimer = this.timers.set(this.o.intervalMs, () => this.trigger());
   }
 
   private trigger(): void {
     if (this.stopped || this.paused) return;
     if (this.tracker.inFlight) return this.schedule();
     const id = this.nextId++;
-    this.tracker.begin(id, performance.now());
+    this.tracker.begin(id, this.clock.now());
     this.o.engine.trigger(id);
-    this.timeout = setTimeout(() => {
+    this.cancelTimeout = this.timers.set(this.o.timeoutMs, () => {
       if (this.tracker.inFlight?.id === id) {
         this.tracker.abort();
         this.declined(id, new WeirError('CHECKPOINT_TIMEOUT', `checkpoint ${id} did not complete within ${this.o.timeoutMs} ms`));
+        this.schedule();
       }
-    }, this.o.timeoutMs);
-    this.timeout.unref();
+    });
   }
 
   onAck(actor: number, id: number, snapshot: Uint8Array): void {
@@ -99,11 +107,11 @@ export class Checkpointer {
   }
 
   private completeFromTracker(id: number, snaps: Map<number, Uint8Array>): void {
-    if (this.timeout) clearTimeout(this.timeout);
-    const startedAt = performance.now();
+    this.cancelTimeout?.();
+    const startedAt = this.clock.now();
     this.persist(id, snaps, 'checkpoint').then(
       () => {
-        this.stats.lastDurationMs = performance.now() - startedAt;
+        this.stats.lastDurationMs = this.clock.now() - startedAt;
         this.schedule();
       },
       (e) => {
@@ -164,17 +172,17 @@ export class Checkpointer {
     this.tracker.abort();
     const id = this.nextId++;
     const snaps = this.tracker.finalSnapshots();
-    const until = performance.now() + deadlineMs;
+    const until = this.clock.now() + deadlineMs;
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
       try {
         await this.persist(id, snaps, kind, true);
         return id;
       } catch (e) {
-        if (performance.now() + delay > until) {
+        if (this.clock.now() + delay > until) {
           throw new WeirError('FINAL_CHECKPOINT_FAILED', `the final checkpoint ${id} could not be written to ${this.o.backend.description}: ${e instanceof Error ? e.message : String(e)}. The last epoch's output is not committed; a rerun with the same job id resumes from checkpoint ${this.lastCompleted?.id ?? 'none'}`, { cause: e });
         }
         this.o.log.warn({ err: e, checkpoint: id }, `final checkpoint ${id} failed; retrying in ${delay} ms`);
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise<void>((r) => this.timers.set(delay, r));
       }
     }
   }
@@ -185,7 +193,7 @@ export class Checkpointer {
     const p = this.tracker.inFlight;
     this.tracker.reset(actors);
     if (p) {
-      if (this.timeout) clearTimeout(this.timeout);
+      this.cancelTimeout?.();
       this.o.log.info({ checkpoint: p.id }, `checkpoint ${p.id} aborted by a failover`);
     }
   }
@@ -196,8 +204,8 @@ export class Checkpointer {
   }
 
   private stopTimers(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.timeout) clearTimeout(this.timeout);
+    this.cancelTimer?.();
+    this.cancelTimeout?.();
   }
 
   stop(): void {

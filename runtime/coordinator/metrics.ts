@@ -32,6 +32,8 @@ export interface Sample {
   heap: Map<number, number>;
 }
 
+const ZERO = { recordsIn: 0, recordsOut: 0, backpressuredMs: 0, busyMs: 0 };
+
 export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | undefined, startedAt: number): JobMetrics {
   // The first sample measures from the start of the job.
   const base = before ?? { at: startedAt, tasks: new Map<number, TaskMetrics>(), heap: new Map() };
@@ -48,7 +50,9 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
     m.recordsIn += cur.recordsIn;
     m.recordsOut += cur.recordsOut;
     m.queued += cur.queued;
-    const prev = base.tasks.get(a.id) ?? { recordsIn: 0, recordsOut: 0, backpressuredMs: 0, busyMs: 0 };
+    let prev = base.tasks.get(a.id) ?? ZERO;
+    // A restarted actor counts from zero again: measure from zero, as Prometheus treats a counter reset.
+    if (cur.recordsIn < prev.recordsIn || cur.recordsOut < prev.recordsOut || cur.busyMs < prev.busyMs || cur.backpressuredMs < prev.backpressuredMs) prev = ZERO;
     {
       m.inRate += ((cur.recordsIn - prev.recordsIn) * 1000) / dt;
       m.outRate += ((cur.recordsOut - prev.recordsOut) * 1000) / dt;

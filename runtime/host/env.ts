@@ -51,6 +51,15 @@ export const realTimers: Timers = {
   },
 };
 
+/** Timers that do not keep the process alive by themselves (the coordinator's periodic work). */
+export const backgroundTimers: Timers = {
+  set(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  },
+};
+
 export interface TaskMetrics {
   actor: number;
   recordsIn: number;

@@ -1,0 +1,348 @@
+/**
+ * `runInline(topology, options)`: the same actor code as a real job (the
+ * ActorHost, tasks, channels, checkpointer and failover), run on one thread
+ * on virtual time with a seeded scheduler. Several simulated workers are
+ * joined by a simulated network. Same seed, same run, bit for bit: timers,
+ * bufferTimeout and checkpoint intervals advance virtually, so a simulated
+ * hour runs in milliseconds.
+ *
+ * Sources named in `inputs` read those arrays (replayable); every sink is an
+ * in-memory two-phase-commit sink, so the result shows the committed output
+ * (what an exactly-once sink makes visible) and the emitted output (what an
+ * at-least-once sink would show) per sink. Faults (see faults.ts) are injected
+ * on schedule.
+ */
+import type { Logger } from '../../actors/contract.js';
+import { ConfigError, EncodeError, WeirError } from '../../actors/errors.js';
+import { decide, restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
+import { memoryBackend } from '../../supervision/state/memory-backend.js';
+import { encodeBatch } from '../channel/codec.js';
+import { restoreSet } from '../checkpoint/restore-plan.js';
+import { Checkpointer } from '../coordinator/checkpointer.js';
+import type { Engine } from '../coordinator/engines.js';
+import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
+import { isTopology, type Topology } from '../dsl/topology.js';
+import { ActorHost, DEFAULT_CHANNEL_OPTIONS, type HostEvents } from '../host/actor-host.js';
+import type { RestoreSet } from '../host/protocol.js';
+import { plan as planTopology } from '../plan/planner.js';
+import { faultyBackend } from './faulty-backend.js';
+import { validateFaults, type Fault } from './faults.js';
+import { SimNetwork } from './sim-network.js';
+import { fromArray, txSink, type TxSinkStore } from './sim-connectors.js';
+import { VirtualTime } from './virtual-time.js';
+
+export interface InlineRunOptions {
+  /** Records for sources, by source name (replacing their connectors). */
+  inputs?: Record<string, readonly unknown[]>;
+  /** Picks the interleaving (default 1). */
+  seed?: number;
+  /** Simulated workers (default 1). */
+  workers?: number;
+  /** Parallelism of operators that set none (default 1). */
+  parallelism?: number;
+  faults?: readonly Fault[];
+  /** Virtual ms between checkpoints (default 50). */
+  checkpointInterval?: number;
+  batchSize?: number;
+  credits?: number;
+  bufferTimeout?: number;
+  /** A hung worker is replaced after this many virtual ms (default 1000). */
+  heartbeatTimeoutMs?: number;
+  restart?: Partial<Omit<RestartStrategy, 'backoff'>> & { backoff?: Partial<RestartStrategy['backoff']> };
+  /** Drain the job at this virtual time (for unbounded sources). */
+  stopAtMs?: number;
+  /** Give up after this many events (default 2,000,000) or virtual ms (default 3,600,000). */
+  maxEvents?: number;
+  maxTimeMs?: number;
+  /** A deliberately broken sink that publishes before its checkpoint completes (to see properties fail). */
+  brokenSinkCommitsEarly?: boolean;
+}
+
+export interface InlineResult {
+  /** Committed output per sink (exactly-once view), in commit order. */
+  outputs: Record<string, unknown[]>;
+  /** Every record written per sink, including ones later rolled back (at-least-once view). */
+  emitted: Record<string, unknown[]>;
+  deadLetters: { operator: string; instance: number; record: unknown; error: string }[];
+  restarts: number;
+  checkpoints: number;
+  /** What happened, with virtual times. */
+  trace: string[];
+  virtualTimeMs: number;
+  events: number;
+  /** Set when the job failed (e.g. restarts exhausted); outputs hold what was committed until then. */
+  error?: WeirError;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A topology, or a function that builds it (then checked for deterministic builds). */
+export type TopologySource = Topology | (() => Topology);
+
+export function resolveTopology(t: TopologySource): Topology {
+  if (isTopology(t)) return t;
+  if (typeof t !== 'function') throw new ConfigError('expected a topology or a function returning one. Fix: pass topology(...) or () => topology(...)');
+  const a = t();
+  const b = t();
+  if (!isTopology(a) || !isTopology(b)) throw new ConfigError('the function did not return a topology. Fix: return topology(...) from it');
+  if (a.fingerprint !== b.fingerprint) {
+    const ids = (x: Topology) => x.graph.nodes.map((n) => n.id).join(', ');
+    throw new ConfigError(
+      `topology '${a.name}' is not deterministic: two builds differ (operators ${ids(a)} vs ${ids(b)}). Workers rebuild it from the module, so they would run different operators. Fix: build it without Math.random(), Date.now() or other changing inputs`,
+    );
+  }
+  return a;
+}
+
+function prepare(graph: LogicalGraph, o: InlineRunOptions, stores: Record<string, TxSinkStore>, vt: VirtualTime): LogicalGraph {
+  const sources = graph.nodes.filter((n) => n.kind === 'source').map((n) => n.id);
+  for (const [name, values] of Object.entries(o.inputs ?? {})) {
+    if (!sources.includes(name)) throw new ConfigError(`inputs name source '${name}', which topology '${graph.name}' does not have. Fix: use one of ${sources.join(', ')}`);
+    if (!Array.isArray(values)) throw new ConfigError(`inputs['${name}'] must be an array of records`);
+    try {
+      encodeBatch(values, { operator: name, instance: 0 });
+    } catch (e) {
+      const ee = e as EncodeError;
+      throw new ConfigError(`inputs['${name}'] holds a value msgpack cannot encode (${String(ee.context?.valueType)}: ${ee.message}). Fix: generate plain data (strings, numbers, booleans, null, arrays, plain objects)`);
+    }
+  }
+  const slow = new Map((o.faults ?? []).filter((f): f is Extract<Fault, { kind: 'slow-sink' }> => f.kind === 'slow-sink').map((f) => [f.sink, f.delayMs]));
+  const nodes: LogicalNode[] = graph.nodes.map((n) => {
+    if (n.kind === 'source' && o.inputs?.[n.id]) return { ...n, source: fromArray(o.inputs[n.id]) };
+    if (n.kind === 'sink') {
+      const store = (stores[n.id] = { committed: [], emitted: [] });
+      return { ...n, sink: txSink(store, { delayMs: slow.get(n.id), timers: vt.timers(-1), commitEarly: o.brokenSinkCommitsEarly }) };
+    }
+    return n;
+  });
+  return { ...graph, nodes };
+}
+
+export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Promise<InlineResult> {
+  const topology = resolveTopology(t);
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers is ${workers}. Fix: an integer >= 1`);
+  const faults = o.faults ?? [];
+  validateFaults(faults, topology.graph, workers);
+  const vt = new VirtualTime(o.seed ?? 1);
+  const stores: Record<string, TxSinkStore> = {};
+  const graph = prepare(topology.graph, o, stores, vt);
+  const plan = planTopology(graph, { workers, defaultParallelism: o.parallelism ?? 1, fingerprint: topology.fingerprint });
+  const strategy = restartStrategy(o.restart);
+  const heartbeatTimeout = o.heartbeatTimeoutMs ?? 1000;
+  const epochs = new Array<number>(plan.regions).fill(0);
+  const trace: string[] = [];
+  const log = (s: string) => trace.push(`${vt.now()}ms ${s}`);
+  const deadLetters: InlineResult['deadLetters'] = [];
+  const history = new Map<number, number[]>();
+  let restarts = 0;
+  let failed: WeirError | undefined;
+  let done = false;
+  let ending = false;
+
+  const network = new SimNetwork(plan, vt);
+  network.maxDelayMs = Math.max(0, ...faults.map((f) => (f.kind === 'channel-delay' ? f.maxMs : 0)));
+  const regionOf = (actor: number) => plan.actors[actor].region;
+  const events: HostEvents = {
+    fail: (actor, e, epoch) => {
+      if (epoch === epochs[regionOf(actor)]) failover(new Set([regionOf(actor)]), e instanceof Error ? e.message : String(e));
+    },
+    publish: () => {},
+    deadLetter: (actor, record, error) => deadLetters.push({ operator: plan.actors[actor].operator, instance: plan.actors[actor].instance, record, error: error.message }),
+    ack: (actor, id, epoch, snap) => {
+      if (epoch === epochs[regionOf(actor)]) checkpointer.onAck(actor, id, snap);
+    },
+    finished: (actor, epoch, snap) => {
+      if (epoch !== epochs[regionOf(actor)]) return;
+      checkpointer.onFinished(actor, snap);
+      if (checkpointer.tracker.allFinished() && !ending) finish();
+    },
+  };
+  const hosts = Array.from(
+    { length: workers },
+    (_, w) =>
+      new ActorHost({
+        plan,
+        graph,
+        worker: w,
+        job: topology.name,
+        channel: {
+          batchSize: o.batchSize ?? DEFAULT_CHANNEL_OPTIONS.batchSize,
+          credits: o.credits ?? DEFAULT_CHANNEL_OPTIONS.credits,
+          bufferTimeout: o.bufferTimeout ?? DEFAULT_CHANNEL_OPTIONS.bufferTimeout,
+        },
+        remote: network.linksFor(w),
+        events,
+        log: silent,
+        clock: vt,
+        timers: vt.timers(w),
+        defer: vt.defer(w),
+        epochs,
+        restore: {},
+        order: (ready) => shuffle(ready, vt.random),
+      }),
+  );
+  network.hosts.push(...hosts);
+
+  const engine: Engine = {
+    start: async () => {},
+    stop: () => hosts.forEach((h) => h.requestStop()),
+    trigger: (id) => hosts.forEach((h) => h.triggerCheckpoint(id)),
+    complete: async (id, wait) => {
+      const all = Promise.all(hosts.map((h) => h.checkpointComplete(id)));
+      if (wait) await all;
+      else all.catch((e) => (failed ??= new WeirError('SINK_COMMIT_FAILED', String(e))));
+    },
+    recover: async () => {},
+    shutdown: async () => {},
+    kill: async () => {},
+  };
+  const backend = faultyBackend(memoryBackend(), vt, faults);
+  const checkpointer = new Checkpointer({
+    backend,
+    job: topology.name,
+    plan,
+    engine,
+    log: silent,
+    intervalMs: o.checkpointInterval ?? 50,
+    timeoutMs: 10_000,
+    tolerable: -1,
+    keep: 2,
+    nextId: 1,
+    restoredFrom: undefined,
+    onFatal: (e) => (failed ??= e),
+    clock: vt,
+    timers: vt.timers(-1),
+  });
+
+  // ---- supervision (one recovery at a time, as the real job supervisor) ----
+  let recovering = false;
+  const queued = new Set<number>();
+  function failover(regions: Set<number>, why: string): void {
+    if (done || failed || ending) return;
+    if (recovering) {
+      for (const r of regions) queued.add(r);
+      return;
+    }
+    let delay = 0;
+    for (const r of regions) {
+      const d = decide(history.get(r) ?? [], vt.now(), strategy, vt.random);
+      if (d.action === 'escalate') {
+        failed = new WeirError('RESTARTS_EXHAUSTED', `failover region ${r} failed ${d.restarts + 1} times within ${strategy.withinMs} ms; last failure: ${why}`);
+        log(`job failed: ${failed.message}`);
+        return;
+      }
+      history.set(r, d.history);
+      delay = Math.max(delay, d.delayMs);
+    }
+    recovering = true;
+    const list = [...regions].sort((a, b) => a - b);
+    const actors = plan.actors.filter((a) => regions.has(a.region));
+    log(`restart region(s) ${list.join(',')} after: ${why}`);
+    checkpointer.pause(actors.map((a) => a.id));
+    for (const r of list) epochs[r]++;
+    vt.at(delay, () => {
+      const restore = restoreSet(checkpointer.lastCompleted, actors);
+      Promise.all(hosts.map((h, w) => h.resetRegions(list, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)))))
+        .then(() => {
+          hosts.forEach((h) => h.start());
+          restarts += list.length;
+          recovering = false;
+          checkpointer.resume();
+          log(`region(s) ${list.join(',')} running from checkpoint ${checkpointer.lastCompleted?.id ?? 'none'}`);
+          if (queued.size) {
+            const next = new Set(queued);
+            queued.clear();
+            failover(next, 'a failure during recovery');
+          }
+        })
+        .catch((e) => (failed ??= e instanceof WeirError ? e : new WeirError('INTERNAL', String(e))));
+    });
+  }
+
+  function finish(): void {
+    ending = true;
+    checkpointer.final('final').then(
+      (id) => {
+        log(`final checkpoint ${id} committed`);
+        checkpointer.stop();
+        done = true;
+      },
+      (e) => (failed ??= e),
+    );
+  }
+
+  const regionsOn = (w: number) => new Set(plan.actors.filter((a) => a.worker === w).map((a) => a.region));
+  for (const f of faults) {
+    if (f.kind === 'worker-crash') vt.at(f.atMs, () => (log(`worker ${f.worker} crashes`), failover(regionsOn(f.worker), `worker ${f.worker} crashed`)));
+    if (f.kind === 'worker-hang') {
+      vt.at(f.atMs, () => {
+        log(`worker ${f.worker} hangs for ${f.forMs} ms`);
+        vt.hold(f.worker, f.atMs + f.forMs);
+        if (f.forMs >= heartbeatTimeout) {
+          vt.at(heartbeatTimeout, () => {
+            vt.release(f.worker);
+            failover(regionsOn(f.worker), `worker ${f.worker} missed heartbeats for ${heartbeatTimeout} ms`);
+          });
+        }
+      });
+    }
+  }
+  if (o.stopAtMs !== undefined) vt.at(o.stopAtMs, () => (log('stop requested (drain)'), engine.stop()));
+  const throws = faults.filter((f): f is Extract<Fault, { kind: 'actor-throws' }> => f.kind === 'actor-throws').map((f) => ({ f, fired: false }));
+  const checkThrows = () => {
+    for (const x of throws) {
+      if (x.fired) continue;
+      const a = plan.actors.find((p) => p.operator === x.f.operator && p.instance === x.f.instance);
+      if (!a) continue;
+      const m = hosts[a.worker].metrics().find((t) => t.actor === a.id);
+      if (m && m.recordsIn >= x.f.afterRecords) {
+        x.fired = true;
+        failover(new Set([a.region]), `injected: ${x.f.operator}[${x.f.instance}] throws after ${x.f.afterRecords} records`);
+      }
+    }
+  };
+
+  await Promise.all(hosts.map((h) => h.open()));
+  hosts.forEach((h) => h.start());
+  checkpointer.start();
+  const status = await vt.run(
+    () => {
+      if (throws.length) checkThrows();
+      return done || failed !== undefined;
+    },
+    { maxEvents: o.maxEvents ?? 2_000_000, maxTimeMs: o.maxTimeMs ?? 3_600_000 },
+  );
+  checkpointer.stop();
+  await Promise.allSettled(hosts.map((h) => h.dispose()));
+  if (!done && !failed) {
+    failed = new WeirError(
+      'SIMULATION_STUCK',
+      status === 'idle'
+        ? `the simulated job went idle at ${vt.now()} ms before finishing: nothing left to run (a deadlock)`
+        : `the simulated job did not finish within ${status === 'max-events' ? `${o.maxEvents ?? 2_000_000} events` : `${o.maxTimeMs ?? 3_600_000} virtual ms`} (unbounded source? use stopAtMs)`,
+    );
+  }
+  const outputs: Record<string, unknown[]> = {};
+  const emitted: Record<string, unknown[]> = {};
+  for (const [k, s] of Object.entries(stores)) {
+    outputs[k] = s.committed;
+    emitted[k] = s.emitted;
+  }
+  return { outputs, emitted, deadLetters, restarts, checkpoints: checkpointer.stats.completed, trace, virtualTimeMs: vt.now(), events: vt.events, error: failed };
+}
+
+function only(r: RestoreSet, ids: number[]): RestoreSet {
+  const out: RestoreSet = {};
+  for (const id of ids) if (r[id]) out[id] = r[id];
+  return out;
+}
+
+/** Fisher-Yates with the simulation's random source. */
+function shuffle<T>(xs: T[], random: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
