@@ -49,6 +49,9 @@ export interface InlineRunOptions {
   /** A hung worker is replaced after this many virtual ms (default 1000). */
   heartbeatTimeoutMs?: number;
   restart?: Partial<Omit<RestartStrategy, 'backoff'>> & { backoff?: Partial<RestartStrategy['backoff']> };
+  /** Virtual ms one scheduler tick takes (default 1), and the actor steps it runs at most (default 4). */
+  tickMs?: number;
+  stepsPerTick?: number;
   /** Drain the job at this virtual time (for unbounded sources). */
   stopAtMs?: number;
   /** Give up after this many events (default 2,000,000) or virtual ms (default 3,600,000). */
@@ -176,10 +179,11 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
         log: silent,
         clock: vt,
         timers: vt.timers(w),
-        defer: vt.defer(w),
+        defer: vt.defer(w, o.tickMs ?? 1),
         epochs,
         restore: {},
         order: (ready) => shuffle(ready, vt.random),
+        maxStepsPerTick: o.stepsPerTick ?? 4,
       }),
   );
   network.hosts.push(...hosts);

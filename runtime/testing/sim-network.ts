@@ -23,18 +23,25 @@ export class SimNetwork {
     private readonly vt: VirtualTime,
   ) {}
 
+  /** Messages per (from, to) pair, in send order: each delivery event takes the oldest, so pairs stay FIFO. */
+  private readonly queues = new Map<string, { deliver: (h: ActorHost) => void; channel: number; epoch: number }[]>();
+
   private send(from: number, to: number, deliver: (h: ActorHost) => void, channel: number, epoch: number): void {
     const key = `${from}>${to}`;
     const delay = this.maxDelayMs > 0 ? Math.floor(this.vt.random() * (this.maxDelayMs + 1)) : 0;
     const at = Math.max(this.lastDelivery.get(key) ?? 0, this.vt.now() + delay);
     this.lastDelivery.set(key, at);
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = []));
+    q.push({ deliver, channel, epoch });
     this.vt.at(at - this.vt.now(), () => {
+      const m = q!.shift()!;
       const h = this.hosts[to];
-      if (h.epochOfChannel(channel) !== epoch) {
+      if (h.epochOfChannel(m.channel) !== m.epoch) {
         this.dropped++;
         return;
       }
-      deliver(h);
+      m.deliver(h);
     }, to);
   }
 

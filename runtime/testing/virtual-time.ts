@@ -59,8 +59,9 @@ export class VirtualTime implements Clock {
     return { set: (ms, fn) => this.at(ms, fn, owner) };
   }
 
-  defer(owner: number): (fn: () => void) => void {
-    return (fn) => void this.at(0, fn, owner);
+  /** The scheduler's next tick: `costMs` of virtual time, so work makes time pass and timed faults land mid-run. */
+  defer(owner: number, costMs = 1): (fn: () => void) => void {
+    return (fn) => void this.at(costMs, fn, owner);
   }
 
   /** Hold an owner's events until `until` (virtual ms): a worker whose event loop is stuck. */

@@ -1,0 +1,13 @@
+/**
+ * `weir/testing`: deterministic simulation and property-based fault
+ * injection for your own topologies.
+ *
+ * @example
+ * import fc from 'fast-check';
+ * import { checkExactlyOnce } from 'weir/testing';
+ * await checkExactlyOnce(myTopology, fc.array(fc.string()), { workers: 2, numRuns: 200 });
+ */
+export { runInline, resolveTopology, type InlineRunOptions, type InlineResult, type TopologySource } from './run-inline.js';
+export { faultSchedule, validateFaults, type Fault, type FaultScheduleOptions } from './faults.js';
+export { checkExactlyOnce, checkAtLeastOnce, checkEquivalent, multisetDiff, type Inputs, type PropertyOptions } from './properties.js';
+export { fromArray, txSink, type TxSinkStore } from './sim-connectors.js';
