@@ -120,6 +120,12 @@ export interface SinkContext extends InstanceInfo {
   readonly job: string;
   /** Sink state from the last completed checkpoint (see Operator.restore); undefined on a fresh start. */
   readonly restored?: unknown[];
+  /**
+   * Id of the checkpoint the job restored from. Output a sink committed for
+   * later checkpoints is replayed (e.g. after a fall-back past a damaged
+   * checkpoint): a sink that can retract it should.
+   */
+  readonly restoredCheckpoint?: number;
   /** Send data to the job's driver (the handle returned by `run`); used by `collect()`. */
   publish(data: unknown): void;
 }

@@ -12,7 +12,10 @@
  * - on start, pending files named in the restored state are committed
  *   (their checkpoint completed), and every other hidden file of the
  *   instance is deleted: output of an epoch that never completed vanishes,
- *   and the replay writes it again exactly once.
+ *   and the replay writes it again exactly once;
+ * - when the job restored from an older checkpoint than the newest it had
+ *   committed (the newest was damaged), committed files of later
+ *   checkpoints are retracted, since the replay writes their records again.
  *
  * Readers take the visible `part-*` files (ignoring dot files). Use one
  * directory per sink.
@@ -38,6 +41,7 @@ interface FileSinkState {
 }
 
 const HIDDEN = /^\.part-(\d+)-.*\.(pending|inprogress)$/;
+const COMMITTED = /^part-(\d+)-(\d+)-[0-9a-f]+$/;
 
 export function fileSink(dir: string): SinkConnector<unknown> {
   if (typeof dir !== 'string' || dir.length === 0) throw new ConfigError(`file.sink needs a directory path, got ${JSON.stringify(dir)}`, { field: 'dir' });
@@ -72,9 +76,16 @@ export function fileSink(dir: string): SinkConnector<unknown> {
       // Recovery: finish the commits of completed checkpoints, drop everything else.
       const restored = (ctx.restored ?? []) as FileSinkState[];
       for (const s of restored) for (const p of s.pending) await commitFile(p);
+      const mine = (i: number) => i === me || (me === 0 && i >= ctx.parallelism);
+      const from = ctx.restoredCheckpoint;
       for (const f of await readdir(dir)) {
         const m = HIDDEN.exec(f);
-        if (m && (Number(m[1]) === me || (me === 0 && Number(m[1]) >= ctx.parallelism))) await rm(path.join(dir, f), { force: true });
+        if (m && mine(Number(m[1]))) await rm(path.join(dir, f), { force: true });
+        const c = COMMITTED.exec(f);
+        if (c && from !== undefined && Number(c[2]) > from && mine(Number(c[1]))) {
+          ctx.log.warn({ file: f, restoredCheckpoint: from }, `file.sink: retracting ${f}, committed after checkpoint ${from}, which the job restored from`);
+          await rm(path.join(dir, f), { force: true });
+        }
       }
       await syncDir();
 

@@ -187,6 +187,14 @@ export class Checkpointer {
     }
   }
 
+  /** Resolves when no checkpoint write is in progress (a failover restores from what committed). */
+  async settled(): Promise<void> {
+    for (let w = this.writing; ; w = this.writing) {
+      await w;
+      if (w === this.writing) return;
+    }
+  }
+
   /** A region restarts: the pending checkpoint cannot complete, and none starts until resume(). */
   pause(actors: Iterable<number>): void {
     this.paused = true;

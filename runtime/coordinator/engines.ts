@@ -17,6 +17,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import { createLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
+import { applyHarness } from '../testing/harness.js';
 
 export interface EngineEvents {
   /** Messages for the job (replies the engine waits for are consumed by it). */
@@ -26,14 +27,14 @@ export interface EngineEvents {
 
 export interface Engine {
   /** Build every actor (restored from `restore`) and run them. */
-  start(epochs: number[], restore: RestoreSet): Promise<void>;
+  start(epochs: number[], restore: RestoreSet, restoredFrom?: number): Promise<void>;
   /** Drain: sources end. */
   stop(): void;
   trigger(checkpointId: number): void;
   /** Tell every worker checkpoint `id` is committed; with `wait`, resolves when all sinks committed it. */
   complete(checkpointId: number, wait: boolean): Promise<void>;
   /** Rebuild the actors of `regions` from `restore` at `epochs`; `crashed` workers are replaced first. */
-  recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[]): Promise<void>;
+  recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number): Promise<void>;
   /** Orderly end after the sinks finished. */
   shutdown(): Promise<void>;
   /** Immediate end (failure or forced stop). */
@@ -107,7 +108,7 @@ export class WorkerEngine implements Engine {
   }
 
   /** Send the job to worker i (a fresh thread unless `reuse`). */
-  private spawn(i: number, epochs: number[], restore: RestoreSet, reuse = false): WorkerHandle {
+  private spawn(i: number, epochs: number[], restore: RestoreSet, reuse = false, restoredFrom?: number): WorkerHandle {
     const w = reuse ? this.workers[i] : (this.workers[i] = this.newHandle(i));
     const mine: RestoreSet = {};
     for (const a of this.plan.actors) if (a.worker === i && restore[a.id]) mine[a.id] = restore[a.id];
@@ -122,6 +123,8 @@ export class WorkerEngine implements Engine {
       metricsIntervalMs: this.o.metricsIntervalMs,
       epochs,
       restore: mine,
+      restoredFrom,
+      harness: this.o.harness,
     };
     w.post({ t: 'init', init });
     return w;
@@ -147,12 +150,12 @@ export class WorkerEngine implements Engine {
 
   private earlyCrash: WeirError | undefined;
 
-  async start(epochs: number[], restore: RestoreSet): Promise<void> {
+  async start(epochs: number[], restore: RestoreSet, restoredFrom?: number): Promise<void> {
     if (this.earlyCrash) throw this.earlyCrash;
     const ready: Promise<void>[] = [];
     for (let i = 0; i < this.plan.workers; i++) {
       ready.push(this.reply(i, 'ready'));
-      this.spawn(i, epochs, restore, true);
+      this.spawn(i, epochs, restore, true, restoredFrom);
     }
     for (const [a, b] of this.pairs()) this.connect(a, b);
     await Promise.all(ready);
@@ -186,6 +189,16 @@ export class WorkerEngine implements Engine {
     for (const w of this.workers) w.post({ t: 'stop' });
   }
 
+  /** weir/testing: broadcast, or act on one worker as a fault would. */
+  post(m: import('../host/protocol.js').ToWorker, worker?: number): void {
+    for (const w of this.workers) if (worker === undefined || w.index === worker) w.post(m);
+  }
+
+  /** weir/testing: the thread dies as if it crashed (reported like any crash). */
+  crashWorker(worker: number): void {
+    void this.workers[worker]?.kill();
+  }
+
   trigger(id: number): void {
     for (const w of this.workers) w.post({ t: 'trigger', id });
   }
@@ -196,7 +209,7 @@ export class WorkerEngine implements Engine {
     await Promise.all(done);
   }
 
-  async recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[]): Promise<void> {
+  async recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number): Promise<void> {
     const set = new Set(regions);
     const involved = new Set(this.plan.actors.filter((a) => set.has(a.region)).map((a) => a.worker));
     // Phase 1: replace crashed workers, reset the regions everywhere else.
@@ -205,7 +218,7 @@ export class WorkerEngine implements Engine {
       const old = this.workers[i];
       void old.terminate().catch(() => {});
       phase1.push(this.reply(i, 'ready'));
-      this.spawn(i, epochs, restore);
+      this.spawn(i, epochs, restore, false, restoredFrom);
     }
     for (const [a, b] of this.pairs()) if (crashed.includes(a) || crashed.includes(b)) this.connect(a, b);
     for (const i of involved) {
@@ -213,7 +226,7 @@ export class WorkerEngine implements Engine {
       const mine: RestoreSet = {};
       for (const a of this.plan.actors) if (a.worker === i && set.has(a.region) && restore[a.id]) mine[a.id] = restore[a.id];
       phase1.push(this.reply(i, 'reset-done'));
-      this.workers[i].post({ t: 'reset', regions, epochs, restore: mine });
+      this.workers[i].post({ t: 'reset', regions, epochs, restore: mine, restoredFrom });
     }
     await Promise.all(phase1);
     // Phase 2: run.
@@ -249,7 +262,7 @@ export class InlineEngine implements Engine {
     private readonly events: EngineEvents,
   ) {}
 
-  async start(epochs: number[], restore: RestoreSet): Promise<void> {
+  async start(epochs: number[], restore: RestoreSet, restoredFrom?: number): Promise<void> {
     const send = (m: FromWorker) => this.events.message(0, m);
     const log = createLogger(this.o.logLevel, { job: this.job, worker: 'inline' });
     const remote = () => {
@@ -257,7 +270,7 @@ export class InlineEngine implements Engine {
     };
     this.host = new ActorHost({
       plan: this.plan,
-      graph: this.topology.graph,
+      graph: applyHarness(this.topology.graph, this.o.harness),
       worker: 0,
       job: this.job,
       channel: { batchSize: this.o.batchSize, credits: this.o.credits, bufferTimeout: this.o.bufferTimeout },
@@ -268,6 +281,7 @@ export class InlineEngine implements Engine {
       defer: setImmediate,
       epochs,
       restore,
+      restoredFrom,
       events: {
         fail: (actor, e, epoch) => send({ t: 'failed', actor, epoch, error: serializeError(e) }),
         publish: (actor, data) => send({ t: 'publish', actor, data }),
@@ -301,8 +315,8 @@ export class InlineEngine implements Engine {
     if (wait) await done;
   }
 
-  async recover(regions: number[], epochs: number[], restore: RestoreSet): Promise<void> {
-    await this.host!.resetRegions(regions, epochs, restore);
+  async recover(regions: number[], epochs: number[], restore: RestoreSet, _crashed: number[], restoredFrom?: number): Promise<void> {
+    await this.host!.resetRegions(regions, epochs, restore, restoredFrom);
     this.host!.start();
   }
 

@@ -29,6 +29,8 @@ import { loadTopology } from '../load/load-topology.js';
 import { createLogger } from '../log.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
+import { faultyBackend } from '../testing/faulty-backend.js';
+import { applyHarness, isCommitRecord } from '../testing/harness.js';
 import { Checkpointer, type CheckpointStats } from './checkpointer.js';
 import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
@@ -115,6 +117,7 @@ class Job {
   private queuedFailure: Failure | undefined;
   private resumedFrom: number | undefined;
   private deadLetterFile: DeadLetterFile | undefined;
+  private readonly commits = new Set<string>();
 
   constructor(job: string | URL | Topology, options: RunOptions) {
     this.done = new Promise((res, rej) => {
@@ -148,12 +151,16 @@ class Job {
     this.log = createLogger(this.o.logLevel, { job: this.jobId });
     const dlq = this.o.deadLetters === false ? undefined : (this.o.deadLetters ?? defaultDeadLetterPath(this.o.state, this.jobId));
     if (dlq) this.deadLetterFile = new DeadLetterFile(dlq);
-    this.plan = planTopology(topology.graph, { workers: workers ? this.o.workers : 1, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
+    this.plan = planTopology(applyHarness(topology.graph, this.o.harness), { workers: workers ? this.o.workers : 1, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
     this.epochs = new Array(this.plan.regions).fill(0);
 
     // State: resume when the last run of this job id did not finish.
     this.ownBackend = typeof this.o.state === 'string';
     this.backend = typeof this.o.state === 'string' ? createBackend(this.o.state) : this.o.state;
+    if (this.o.faults?.length) {
+      const t0 = performance.now();
+      this.backend = faultyBackend(this.backend, { now: () => performance.now() - t0 }, this.o.faults);
+    }
     const restored = await this.restoreTarget();
     const existing = await this.backend.list(this.jobId);
     const nextId = Math.max(0, ...existing.map((m) => m.id)) + 1;
@@ -186,11 +193,21 @@ class Job {
       onFatal: (e) => this.fail(e),
     });
     this.startedAt = performance.now();
-    await engine.start(this.epochs, restoreSet(restored, this.plan.actors));
+    await engine.start(this.epochs, restoreSet(restored, this.plan.actors), restored?.id);
     if (this.state !== 'starting') return;
     this.state = 'running';
     this.checkpointer.start();
+    this.scheduleFaults(engine);
     if (this.stopRequested) engine.stop();
+  }
+
+  /** weir/testing: worker crashes and hangs at their times (ms after start). */
+  private scheduleFaults(engine: Engine): void {
+    if (!(engine instanceof WorkerEngine)) return;
+    for (const f of this.o.faults ?? []) {
+      if (f.kind === 'worker-crash') setTimeout(() => this.state === 'running' && engine.crashWorker(f.worker), f.atMs).unref();
+      if (f.kind === 'worker-hang') setTimeout(() => this.state === 'running' && engine.post({ t: 'hang', ms: f.forMs }, f.worker), f.atMs).unref();
+    }
   }
 
   /** The checkpoint to start from: an explicit savepoint, or the latest one of an unfinished run. */
@@ -230,6 +247,13 @@ class Job {
         return;
       case 'publish': {
         const name = this.plan.actors[m.actor].operator;
+        if (isCommitRecord(m.data)) {
+          // A capture sink's commit: keep each once (a restored sink may publish it again).
+          if (this.commits.has(m.data.weirCommit)) return;
+          this.commits.add(m.data.weirCommit);
+          (this.outputs[name] ??= []).push(...m.data.records);
+          return;
+        }
         (this.outputs[name] ??= []).push(...(m.data as unknown[]));
         return;
       }
@@ -256,6 +280,7 @@ class Job {
         const error = deserializeError(m.error, m.actor === undefined ? {} : { actor: m.actor });
         if (m.actor === undefined) return this.fail(error); // not an actor's failure: the worker itself
         if (m.epoch !== undefined && m.epoch !== this.epochs[this.regionOf(m.actor)]) return; // from before a restart
+        if (error.code === 'INJECTED_FAULT') (this.engine as WorkerEngine).post?.({ t: 'disarm', index: Number(error.context.fault) });
         this.onFailure({ regions: new Set([this.regionOf(m.actor)]), crashed: new Set(), error });
         return;
       }
@@ -317,9 +342,13 @@ class Job {
     try {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       if (this.state !== 'running') return;
-      const restore = restoreSet(this.checkpointer!.lastCompleted, actors);
+      // A checkpoint being written when the failure came may still commit: wait for it,
+      // so the regions restart from it if it did (its sinks' pending output is then kept).
+      await this.checkpointer!.settled();
+      const from = this.checkpointer!.lastCompleted;
+      const restore = restoreSet(from, actors);
       try {
-        await this.engine!.recover(regions, this.epochs, restore, [...f.crashed]);
+        await this.engine!.recover(regions, this.epochs, restore, [...f.crashed], from?.id);
         this.restarts += regions.length;
       } catch (e) {
         // A worker crashed while recovering: that crash is queued as a failure

@@ -81,6 +81,11 @@ export class WorkerHandle {
     this.post({ t: 'shutdown' });
   }
 
+  /** Terminate without marking it expected: the exit is reported as a crash (fault injection). */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   async terminate(): Promise<void> {
     this.exiting = true;
     await this.worker.terminate();

@@ -62,7 +62,10 @@ export interface ActorHostOptions {
   defer: (fn: () => void) => void;
   epochs: number[];
   restore: RestoreSet;
+  /** Id of the checkpoint `restore` comes from. */
+  restoredFrom?: number;
   sliceMs?: number;
+  maxStepsPerTick?: number;
   order?: ConstructorParameters<typeof Scheduler>[0]['order'];
 }
 
@@ -84,13 +87,18 @@ export class ActorHost {
       defer: o.defer,
       sliceMs: o.sliceMs ?? 10,
       order: o.order,
+      maxStepsPerTick: o.maxStepsPerTick,
       onError: (task, e) => o.events.fail(task.actor.id, e, this.epochs[task.actor.region]),
     });
-    this.build(this.mine(() => true), o.restore);
+    this.build(this.mine(() => true), o.restore, o.restoredFrom);
   }
 
   private mine(filter: (a: ActorPlan) => boolean): ActorPlan[] {
     return this.o.plan.actors.filter((a) => a.worker === this.o.worker && filter(a));
+  }
+
+  epochOfActor(actorId: number): number {
+    return this.epochs[this.o.plan.actors[actorId].region];
   }
 
   epochOfChannel(channelId: number): number {
@@ -98,7 +106,7 @@ export class ActorHost {
     return this.epochs[this.o.plan.actors[ch.from].region];
   }
 
-  private build(actors: ActorPlan[], restore: RestoreSet): void {
+  private build(actors: ActorPlan[], restore: RestoreSet, restoredFrom: number | undefined): void {
     const { plan, channel, events } = this.o;
     const o = this.o;
     // Receiver ends first, so local links can find them.
@@ -148,8 +156,8 @@ export class ActorHost {
         const ctx = { ...info, clock: o.clock, log: o.log, restored: pick('src'), onError: node.onError, deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e) };
         task = new SourceTask(a, node.source!, gate, ctx, env, channel.batchSize);
       } else if (node.kind === 'sink') {
-        const ctx = { ...info, clock: o.clock, log: o.log, job: o.job, restored: pick('sink'), publish: (d: unknown) => env.publish(a.id, d) };
-        task = new SinkTask(a, node.sink!, inputs, ctx, env);
+        const ctx = { ...info, clock: o.clock, log: o.log, job: o.job, restored: pick('sink'), restoredCheckpoint: restoredFrom, publish: (d: unknown) => env.publish(a.id, d) };
+        task = new SinkTask(a, node.sink!, inputs, ctx, env, restoredFrom ?? 0);
       } else {
         const ctx = {
           ...info,
@@ -182,7 +190,7 @@ export class ActorHost {
    * the coordinator starts them once every worker of the regions has reset,
    * so no new-epoch message reaches a worker still at the old epoch.
    */
-  async resetRegions(regions: number[], epochs: number[], restore: RestoreSet): Promise<void> {
+  async resetRegions(regions: number[], epochs: number[], restore: RestoreSet, restoredFrom?: number): Promise<void> {
     const set = new Set(regions);
     const affected = this.mine((a) => set.has(a.region));
     for (const a of affected) {
@@ -197,7 +205,7 @@ export class ActorHost {
       for (const out of a.outputs) for (const c of out.channels) this.outputs.delete(c);
     }
     for (const r of regions) this.epochs[r] = epochs[r];
-    this.build(affected, restore);
+    this.build(affected, restore, restoredFrom);
     await Promise.all(affected.map((a) => this.tasks.get(a.id)!.open()));
   }
 

@@ -18,6 +18,8 @@ export interface SchedulerOptions {
   sliceMs: number;
   /** Called when a step throws. */
   onError: (task: Task, error: unknown) => void;
+  /** Max steps per tick (simulation: a virtual clock does not advance within a tick); default unlimited. */
+  maxStepsPerTick?: number;
   /** Chooses the order of ready tasks within a round; default: plan order. */
   order?: (ready: Task[]) => Task[];
 }
@@ -53,6 +55,7 @@ export class Scheduler {
     if (this.stopped) return;
     const { clock, sliceMs, onError, order } = this.opts;
     const start = clock.now();
+    let budget = this.opts.maxStepsPerTick ?? Infinity;
     let progressed = true;
     while (progressed) {
       progressed = false;
@@ -68,8 +71,9 @@ export class Scheduler {
           return;
         }
         progressed = true;
+        if (--budget <= 0) break;
       }
-      if (clock.now() - start >= sliceMs) break;
+      if (budget <= 0 || clock.now() - start >= sliceMs) break;
     }
     if (progressed) this.wake();
   };

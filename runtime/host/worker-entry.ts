@@ -14,6 +14,8 @@ import { realClock, realTimers } from './env.js';
 import { PortRouter } from './port-router.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './serialize-error.js';
+import { applyHarness } from '../testing/harness.js';
+import { WeirError } from '../../actors/errors.js';
 
 const port = parentPort!;
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
@@ -41,7 +43,7 @@ async function init(init: WorkerInit): Promise<void> {
   for (const p of pendingPeers.splice(0)) router.addPeer(p.peer, p.port);
   host = new ActorHost({
     plan: init.plan,
-    graph: topology.graph,
+    graph: applyHarness(topology.graph, init.harness),
     worker: init.worker,
     job: init.job,
     channel: init.channel,
@@ -52,6 +54,7 @@ async function init(init: WorkerInit): Promise<void> {
     defer: setImmediate,
     epochs: init.epochs,
     restore: init.restore,
+    restoredFrom: init.restoredFrom,
     events: {
       fail: (actor, e, epoch) => fail(actor, e, epoch),
       publish: (actor, data) => send({ t: 'publish', actor, data }),
@@ -69,7 +72,28 @@ async function init(init: WorkerInit): Promise<void> {
     metricsTimer = setInterval(() => host && send(metrics()), init.metricsIntervalMs);
     metricsTimer.unref();
   }
+  armFaults(init);
   send({ t: 'ready' });
+}
+
+/** weir/testing: fire an armed actor fault once its actor has taken enough records. */
+let armed: NonNullable<NonNullable<WorkerInit['harness']>['faults']> = [];
+function armFaults(init: WorkerInit): void {
+  armed = (init.harness?.faults ?? []).slice();
+  if (!armed.length) return;
+  const timer = setInterval(() => {
+    if (!host || !armed.length) return;
+    const m = host.metrics();
+    for (const f of armed.slice()) {
+      const a = init.plan.actors.find((x) => x.operator === f.operator && x.instance === f.instance && x.worker === init.worker);
+      const t = a && m.find((x) => x.actor === a.id);
+      if (!a || !t || t.recordsIn < f.afterRecords) continue;
+      armed = armed.filter((x) => x !== f);
+      const err = new WeirError('INJECTED_FAULT', `injected fault: ${f.operator}[${f.instance}] fails after ${f.afterRecords} records`, { context: { operator: f.operator, instance: f.instance, fault: f.index } });
+      fail(a.id, err, host.epochOfActor(a.id));
+    }
+  }, 2);
+  timer.unref();
 }
 
 port.on('message', (m: ToWorker) => {
@@ -98,11 +122,19 @@ port.on('message', (m: ToWorker) => {
       );
       return;
     case 'reset':
-      host!.resetRegions(m.regions, m.epochs, m.restore).then(
+      host!.resetRegions(m.regions, m.epochs, m.restore, m.restoredFrom).then(
         () => send({ t: 'reset-done' }),
         (e) => fail(undefined, e),
       );
       return;
+    case 'disarm':
+      armed = armed.filter((f) => f.index !== m.index);
+      return;
+    case 'hang': {
+      const until = Date.now() + m.ms;
+      while (Date.now() < until); // deliberately stuck: the heartbeat must notice
+      return;
+    }
     case 'ping':
       send({ t: 'pong', n: m.n });
       return;

@@ -2,9 +2,10 @@
 import { WeirError } from '../../actors/errors.js';
 import type { StateBackend } from '../../supervision/state/backend.js';
 import type { Fault } from './faults.js';
-import type { VirtualTime } from './virtual-time.js';
+import type { Clock } from '../../actors/contract.js';
 
-export function faultyBackend(inner: StateBackend, vt: VirtualTime, faults: readonly Fault[]): StateBackend {
+/** `clock` gives ms since the run started (virtual in simulation, real on threads). */
+export function faultyBackend(inner: StateBackend, vt: Clock, faults: readonly Fault[]): StateBackend {
   const windows = faults.filter((f): f is Extract<Fault, { kind: 'backend-unavailable' }> => f.kind === 'backend-unavailable');
   const failing = new Set(faults.filter((f): f is Extract<Fault, { kind: 'checkpoint-fails' }> => f.kind === 'checkpoint-fails').map((f) => f.nth));
   let commits = 0;

@@ -11,3 +11,4 @@ export { runInline, resolveTopology, type InlineRunOptions, type InlineResult, t
 export { faultSchedule, validateFaults, type Fault, type FaultScheduleOptions } from './faults.js';
 export { checkExactlyOnce, checkAtLeastOnce, checkEquivalent, multisetDiff, type Inputs, type PropertyOptions } from './properties.js';
 export { fromArray, txSink, type TxSinkStore } from './sim-connectors.js';
+export { runThreads, type ThreadRunOptions, type ThreadRunResult } from './run-threads.js';

@@ -12,6 +12,7 @@
 import fc from 'fast-check';
 import { faultSchedule, type Fault, type FaultScheduleOptions } from './faults.js';
 import { resolveTopology, runInline, type InlineResult, type InlineRunOptions, type TopologySource } from './run-inline.js';
+import { runThreads, type ThreadRunOptions } from './run-threads.js';
 
 export type Inputs = Record<string, unknown[]>;
 
@@ -25,6 +26,13 @@ export interface PropertyOptions extends Omit<InlineRunOptions, 'inputs' | 'faul
   path?: string;
   /** Allow a run to fail with restarts exhausted (then its committed output is not compared). Default false. */
   allowJobFailure?: boolean;
+  /**
+   * Run on real worker threads instead of the simulation: `module` is the
+   * file that default-exports the topology (workers import it). Faults then
+   * happen for real; simulation-only kinds (slow-sink, channel-delay) must
+   * not be drawn.
+   */
+  threads?: { module: string } & Omit<ThreadRunOptions, 'inputs' | 'faults'>;
 }
 
 function key(v: unknown): string {
@@ -60,19 +68,25 @@ async function compareRuns(t: TopologySource, inputs: fc.Arbitrary<Inputs> | fc.
   const sources = topology.graph.nodes.filter((n) => n.kind === 'source').map((n) => n.id);
   const workers = o.workers ?? 2;
   const schedules = o.faults ?? faultSchedule(topology.graph, { workers, ...o.faultOptions });
-  const { faults: _f, faultOptions: _fo, numRuns: _n, seed: _s, path: _p, allowJobFailure: _a, ...rest } = o;
+  const { faults: _f, faultOptions: _fo, numRuns: _n, seed: _s, path: _p, allowJobFailure: _a, threads, ...rest } = o;
   const run: InlineRunOptions = { ...rest, workers };
+  const once = async (ins: Inputs, seed: number, faults: Fault[] | undefined): Promise<Pick<InlineResult, 'outputs' | 'emitted' | 'error' | 'trace'>> => {
+    if (!threads) return runInline(topology, { ...run, inputs: ins, seed, faults });
+    const { module, ...threadOptions } = threads;
+    const r = await runThreads(module, { ...threadOptions, workers, inputs: ins, faults });
+    return { outputs: r.outputs, emitted: r.outputs, error: r.error, trace: [`restarts: ${r.restarts}`, `faults: ${JSON.stringify(faults ?? [])}`] };
+  };
   await fc.assert(
     fc.asyncProperty(inputsArb(inputs, sources), schedules, fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (ins, faults, seed) => {
-      const clean = await runInline(topology, { ...run, inputs: ins, seed });
+      const clean = await once(ins, seed, undefined);
       if (clean.error) throw new Error(`the fault-free run failed: ${clean.error.message}`);
-      const faulty: InlineResult = await runInline(topology, { ...run, inputs: ins, seed, faults });
+      const faulty = await once(ins, seed, faults);
       if (faulty.error) {
         if (o.allowJobFailure && faulty.error.code === 'RESTARTS_EXHAUSTED') return;
         throw new Error(`the run with faults failed: ${faulty.error.message}\ntrace:\n  ${faulty.trace.join('\n  ')}`);
       }
       for (const sink of Object.keys(clean.outputs)) {
-        const got = mode === 'equal' ? faulty.outputs[sink] : faulty.emitted[sink];
+        const got = (mode === 'equal' ? faulty.outputs[sink] : faulty.emitted[sink]) ?? [];
         const diff = multisetDiff(got, clean.outputs[sink], mode);
         if (diff) {
           throw new Error(

@@ -246,8 +246,13 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
     checkpointer.pause(actors.map((a) => a.id));
     for (const r of list) epochs[r]++;
     vt.at(delay, () => {
-      const restore = restoreSet(checkpointer.lastCompleted, actors);
-      Promise.all(hosts.map((h, w) => h.resetRegions(list, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)))))
+      checkpointer
+        .settled()
+        .then(() => {
+          const from = checkpointer.lastCompleted;
+          const restore = restoreSet(from, actors);
+          return Promise.all(hosts.map((h, w) => h.resetRegions(list, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)), from?.id)));
+        })
         .then(() => {
           hosts.forEach((h) => h.start());
           restarts += list.length;

@@ -39,7 +39,11 @@ export class SinkTask implements Task {
     private readonly inputs: InputChannel[],
     private readonly ctx: SinkContext,
     private readonly env: TaskEnv,
-  ) {}
+    /** The restored checkpoint's id: epochs after a restore are numbered above it. */
+    restoredFrom = 0,
+  ) {
+    this.lastBarrier = restoredFrom;
+  }
 
   async open(): Promise<void> {
     this.writer = await this.connector.open(this.ctx);

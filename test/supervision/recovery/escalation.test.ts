@@ -1,0 +1,87 @@
+/**
+ * Restart strategy escalation: a user function that fails on every attempt
+ * (the fault has no marker, so it fires again after each restart) exhausts
+ * { maxRestarts: 2 }; the job rejects with RESTARTS_EXHAUSTED naming the
+ * operator, and the state backend still holds the last completed checkpoint,
+ * intact. A rerun of the same job id without the fault resumes from exactly
+ * that checkpoint and the committed output is the fault-free output.
+ */
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from 'weir';
+import { createBackend } from '../../../supervision/state/create-backend.js';
+import { loadCheckpoint } from '../../../supervision/state/restore.js';
+import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture, prefixProblems, tmp } from './helpers.js';
+
+const COUNT = 3000;
+const KEYS = 7;
+const JOB = fixture('ft-keyed-faults.ts');
+
+describe('restart strategy escalation', () => {
+  afterAll(() => {
+    delete process.env.WEIR_EO;
+    cleanupDirs();
+  });
+
+  it('a fault on every attempt exhausts maxRestarts; the last checkpoint is kept and a rerun resumes from it exactly', { timeout: 60_000 }, async () => {
+    const dir = tmp('weir-ft-escalate-');
+    const out = path.join(dir, 'out');
+    const stateDir = path.join(dir, 'state');
+    const jobId = `ft-escalate-${process.pid}`;
+    const options = {
+      workers: 2,
+      parallelism: 2,
+      state: `file:${stateDir}`,
+      jobId,
+      checkpointInterval: 100,
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 2000,
+      metricsIntervalMs: 0,
+      logLevel: 'silent',
+    };
+    // Instance 0 of 'inject' sees ~1500 records at ~1000/s: the first failure comes after ~0.6 s of checkpoints.
+    configure({ count: COUNT, keys: KEYS, rate: 2000, dir: out, faults: [{ kind: 'throw', at: 600 }] });
+    const err = await run(JOB, { ...options, restart: { maxRestarts: 2, withinMs: 60_000, backoff: { initialMs: 10, maxMs: 50 } } }).done.then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string; cause?: Error & { code?: string } },
+    );
+    expect(err, 'the job must fail').toBeDefined();
+    expect(err!.code).toBe('RESTARTS_EXHAUSTED');
+    expect(err!.message).toContain('failed 3 times');
+    expect(err!.message).toContain("operator 'inject' (instance 0)");
+    expect(err!.message).toContain('injected failure at record');
+    expect(err!.cause?.code).toBe('USER_FUNCTION_FAILED');
+    const kept = /its last checkpoint (\d+) kept/.exec(err!.message);
+    expect(kept, err!.message).not.toBeNull();
+    const keptId = Number(kept![1]);
+
+    // The backend still holds it, newest, complete and verifiable.
+    const backend = createBackend(`file:${stateDir}`);
+    try {
+      const metas = await backend.list(jobId);
+      expect(metas.length).toBeGreaterThan(0);
+      expect(metas[0].id).toBe(keptId);
+      expect(metas[0].kind).toBe('checkpoint');
+      const restored = await loadCheckpoint(backend, jobId, keptId);
+      expect([...restored.blobs.keys()].sort()).toEqual(Object.keys(metas[0].blobs).sort());
+      expect(restored.blobs.has('count/0') && restored.blobs.has('in/0')).toBe(true);
+    } finally {
+      await backend.close();
+    }
+
+    // What the failed job committed is consistent (nothing after the failures leaked).
+    const partial = await committed(out);
+    expect(partial.length).toBeLessThan(COUNT);
+    expect(prefixProblems(partial)).toEqual([]);
+
+    // Fixed and rerun: resumes from the kept checkpoint, exactly once overall.
+    configure({ count: COUNT, keys: KEYS, rate: 4000, dir: out, faults: [] });
+    const r = await run(JOB, options).done;
+    expect(r.resumedFrom).toBe(keptId);
+    expect(r.restarts).toBe(0);
+    const lines = await committed(out);
+    const want = expectedLines(COUNT, KEYS);
+    expect(diffSummary(lines, want)).toEqual({ missing: 0, extra: 0, duplicated: 0, examples: [] });
+    expect(lines).toEqual(want);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * A Redis state backend that stops answering mid-job (SIGSTOP of a private
+ * redis-server, spawned here on its own port and killed in afterAll; the
+ * shared server on 6379 is never touched): the job keeps processing,
+ * checkpoints taken during the outage are declined (and no sink output is
+ * committed without a durable checkpoint), later checkpoints complete once
+ * Redis is back (SIGCONT), and the committed output is exact. A variant adds
+ * a user-function failure inside the outage window: the region restarts from
+ * the last checkpoint completed before the outage (held by the coordinator;
+ * Redis is not needed for that) and the output is still exact.
+ *
+ * The backend bounds every call by 2 s (redis-backend.ts timeoutMs), so the
+ * server is paused for longer than that: a shorter pause only delays the
+ * checkpoint in flight.
+ */
+import { statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, type JobHandle } from 'weir';
+import { createBackend } from '../../../supervision/state/create-backend.js';
+import { startPrivateRedis, type PrivateRedis } from '../state/redis-server.js';
+import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture, sleep, tmp, waitFor } from './helpers.js';
+
+const COUNT = 12_500;
+const KEYS = 7;
+const RATE = 2500; // ~5 s of input: enough left after the outage for the client to reconnect and checkpoints to complete
+const PAUSE_MS = Number(process.env.FT_REDIS_PAUSE_MS ?? 2600);
+
+const sinkIn = (h: JobHandle) => h.metrics()?.operators.find((o) => o.operator === 'out')?.recordsIn ?? 0;
+
+/** Records reaching the sink between start() and stop(), from metrics polled every 50 ms (a restarted sink's counter starting again from 0 counts as such). */
+function sinkFlow(h: JobHandle) {
+  let total = 0;
+  let prev = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = () => {
+    const cur = sinkIn(h);
+    total += cur >= prev ? cur - prev : cur;
+    prev = cur;
+  };
+  return {
+    get total() {
+      return total;
+    },
+    start() {
+      prev = sinkIn(h);
+      timer = setInterval(poll, 50);
+    },
+    stop() {
+      clearInterval(timer);
+      poll();
+    },
+  };
+}
+
+describe('Redis outage during a job (private redis-server)', () => {
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+  });
+
+  afterAll(async () => {
+    redis?.resume();
+    await redis?.stop();
+    delete process.env.WEIR_EO;
+    cleanupDirs();
+  });
+
+  async function outage(withFault: boolean): Promise<void> {
+    const dir = tmp('weir-ft-redis-');
+    const out = path.join(dir, 'out');
+    const armed = path.join(dir, 'armed');
+    const marker = path.join(dir, 'fault.marker');
+    const jobId = `ft-redis-${withFault ? 'fault' : 'plain'}-${process.pid}`;
+    // ft-keyed-faults.ts: the throw is due from record 1 of instance 0 of 'inject', but only once the test creates `armed`.
+    configure({ count: COUNT, keys: KEYS, rate: RATE, dir: out, faults: withFault ? [{ kind: 'throw', at: 1, armed, marker }] : [] });
+    const handle = run(fixture('ft-keyed-faults.ts'), {
+      workers: 2,
+      parallelism: 2,
+      state: redis.url,
+      jobId,
+      checkpointInterval: 100,
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 2000,
+      metricsIntervalMs: 100,
+      logLevel: 'silent',
+      restart: { maxRestarts: 5, backoff: { initialMs: 10 } },
+    });
+    await waitFor(async () => (await committed(out)).length >= 300, 'committed output before the outage', 30_000);
+
+    redis.pause();
+    const pausedAt = Date.now();
+    let committedDuring: number[] = [];
+    const flow = sinkFlow(handle);
+    try {
+      await sleep(400); // a checkpoint in flight at the pause may still land on either side of it
+      const committedEarly = (await committed(out)).length;
+      flow.start();
+      if (withFault) writeFileSync(armed, '');
+      await sleep(PAUSE_MS - 400);
+      flow.stop();
+      committedDuring = [committedEarly, (await committed(out)).length];
+    } finally {
+      redis.resume();
+    }
+    const resumedAt = Date.now();
+
+    const result = await handle.done;
+    // The job kept processing while Redis was down...
+    expect(flow.total, 'records reaching the sink during the outage').toBeGreaterThan(500);
+    // ...but committed nothing without a durable checkpoint.
+    expect(committedDuring[1], 'no output committed while no checkpoint can be written').toBe(committedDuring[0]);
+    expect(result.checkpoints.failed, JSON.stringify(result.checkpoints)).toBeGreaterThan(0);
+    expect(result.checkpoint?.kind).toBe('final');
+
+    // Periodic checkpoints completed again after the outage.
+    const backend = createBackend(redis.url);
+    try {
+      const metas = await backend.list(jobId);
+      expect(metas.some((m) => m.kind === 'checkpoint' && m.createdAt > resumedAt), JSON.stringify(metas.map((m) => [m.id, m.kind, m.createdAt - resumedAt]))).toBe(true);
+    } finally {
+      await backend.close();
+    }
+
+    if (withFault) {
+      const firedAt = statSync(marker).mtimeMs;
+      expect(firedAt, 'the fault fired inside the outage window').toBeGreaterThan(pausedAt);
+      expect(firedAt).toBeLessThan(resumedAt);
+      expect(result.restarts).toBeGreaterThanOrEqual(1);
+    }
+
+    const lines = await committed(out);
+    const want = expectedLines(COUNT, KEYS);
+    expect(diffSummary(lines, want)).toEqual({ missing: 0, extra: 0, duplicated: 0, examples: [] });
+    expect(lines).toEqual(want);
+  }
+
+  it('the job keeps processing, checkpoints fail then complete again, output is exact', { timeout: 60_000 }, () => outage(false));
+  it('a user-function failure during the outage restarts from the pre-outage checkpoint, output is exact', { timeout: 60_000 }, () => outage(true));
+});
