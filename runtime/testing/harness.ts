@@ -12,6 +12,8 @@ import { fromArray } from './sim-connectors.js';
 export interface HarnessSpec {
   /** Source name -> records replacing its connector. */
   inputs?: Record<string, unknown[]>;
+  /** Pace each array source to this many records per second (so timed faults land mid-run). */
+  inputRatePerSec?: number;
   /** Replace every sink with a capture sink (committed output reaches the run's result). */
   captureSinks?: boolean;
   /** Actor faults, armed in workers until one fires (see Fault 'actor-throws'). */
@@ -63,7 +65,7 @@ function captureSink(): SinkConnector<unknown> {
 export function applyHarness(graph: LogicalGraph, h: HarnessSpec | undefined): LogicalGraph {
   if (!h) return graph;
   const nodes: LogicalNode[] = graph.nodes.map((n) => {
-    if (n.kind === 'source' && h.inputs?.[n.id]) return { ...n, source: fromArray(h.inputs[n.id]) };
+    if (n.kind === 'source' && h.inputs?.[n.id]) return { ...n, source: fromArray(h.inputs[n.id], h.inputRatePerSec) };
     if (n.kind === 'sink' && h.captureSinks) return { ...n, sink: captureSink() };
     return n;
   });

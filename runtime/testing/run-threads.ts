@@ -16,6 +16,8 @@ import { validateFaults, type Fault } from './faults.js';
 
 export interface ThreadRunOptions extends Omit<RunOptions, 'harness' | 'faults'> {
   inputs?: Record<string, unknown[]>;
+  /** Pace array inputs (records/s over all instances; default 2000) so a run lasts long enough for timed faults. */
+  inputRatePerSec?: number;
   faults?: readonly Fault[];
 }
 
@@ -41,7 +43,7 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
   } finally {
     compiled.cleanup();
   }
-  const { inputs, faults: _f, ...rest } = o;
+  const { inputs, faults: _f, inputRatePerSec, ...rest } = o;
   const actorFaults = faults.flatMap((f, index) => (f.kind === 'actor-throws' ? [{ index, operator: f.operator, instance: f.instance, afterRecords: f.afterRecords }] : []));
   const handle = run(jobModule, {
     logLevel: 'silent',
@@ -50,7 +52,7 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
     heartbeatTimeoutMs: 2000,
     ...rest,
     workers: o.workers ?? 2,
-    harness: { inputs, captureSinks: true, faults: actorFaults },
+    harness: { inputs, inputRatePerSec: inputRatePerSec ?? 2000, captureSinks: true, faults: actorFaults },
     faults,
   });
   try {

@@ -5,8 +5,12 @@
 import type { PullResult, SinkConnector, SourceConnector, SourceReader } from '../../actors/contract.js';
 import type { Timers } from '../host/env.js';
 
-/** Records of an array; instance i of p emits indices i, i+p, ...; its position is the next index. */
-export function fromArray<T>(values: readonly T[]): SourceConnector<T> {
+/**
+ * Records of an array; instance i of p emits indices i, i+p, ...; its
+ * position is the next index. With `ratePerSec` (over all instances) it is
+ * paced on the job's clock, so a run lasts long enough for timed faults.
+ */
+export function fromArray<T>(values: readonly T[], ratePerSec?: number): SourceConnector<T> {
   return {
     role: 'source',
     type: 'array',
@@ -17,9 +21,16 @@ export function fromArray<T>(values: readonly T[]): SourceConnector<T> {
       // After a rescale: skip what any old instance had emitted (union redistribution).
       const emitted = (idx: number) => old.some((s) => idx % s.p === s.i && idx < s.next);
       let next = own ? own.next : ctx.instance;
+      const startedAt = ctx.clock.now();
+      let pulled = 0;
       return {
         pull(max): PullResult<T> {
           const records: T[] = [];
+          if (ratePerSec) {
+            const due = Math.floor(((ctx.clock.now() - startedAt) * ratePerSec) / step / 1000) + 1 - pulled;
+            if (due <= 0) return { records, waitMs: Math.max(1, Math.ceil((step * 1000) / ratePerSec)) };
+            max = Math.min(max, due);
+          }
           while (records.length < max && next < values.length) {
             if (!own && old.length && emitted(next)) {
               next += step;
@@ -28,6 +39,7 @@ export function fromArray<T>(values: readonly T[]): SourceConnector<T> {
             records.push(values[next]);
             next += step;
           }
+          pulled += records.length;
           return { records, done: next >= values.length };
         },
         position: () => ({ i: ctx.instance, p: step, next }),
