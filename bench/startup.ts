@@ -2,7 +2,7 @@
  * Benchmark 3: startup and idle memory of the CLI, each against a floor peer
  * run alternately in the same session.
  *
- * - Startup: spawn `node dist/runtime/cli/main.js run examples/real-time-processing.ts --workers 2`
+ * - Startup: spawn `node dist/bundle/cli.js run examples/real-time-processing.ts --workers 2`
  *   and time spawn -> first complete stdout line (the first record out).
  *   Floor peer: `node -e 0`, spawn -> exit (a Node process that does nothing).
  * - Idle RSS: spawn the CLI on bench/jobs/idle.ts (unbounded generator at

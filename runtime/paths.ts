@@ -16,5 +16,5 @@ function packageRoot(): string {
 
 export const PACKAGE_ROOT = packageRoot();
 
-/** The compiled worker entry; workers always run weir's compiled JS. */
-export const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'dist', 'runtime', 'host', 'worker-entry.js');
+/** The bundled worker entry; workers always run weir's compiled, bundled JS (see build-bundle.mjs). */
+export const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'dist', 'bundle', 'worker-entry.js');

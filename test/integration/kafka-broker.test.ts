@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
 import { KAFKA_BROKERS, startKafka } from '../services/kafka.mjs';
 
-const brokers = [process.env.KAFKA_BROKERS ?? KAFKA_BROKERS];
+const brokers = [process.env.WEIR_TEST_KAFKA_BROKERS ?? KAFKA_BROKERS];
 const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 const unique = (name: string) => `weir-it-${name}-${runId}`;
 

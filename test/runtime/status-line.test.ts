@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatStatus } from '../../runtime/cli/status-line.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cmd = `node dist/runtime/cli/main.js run test/fixtures/paced.ts --workers 2`;
+const cmd = `node dist/bundle/cli.js run test/fixtures/paced.ts --workers 2`;
 
 describe('status line', () => {
   it('formats rates per operator and marks backpressure', () => {

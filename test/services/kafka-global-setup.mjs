@@ -9,12 +9,14 @@
 // stopped here.
 //
 // The broker list is handed to tests via vitest's provide/inject as
-// 'kafkaBrokers' and also via process.env.KAFKA_BROKERS.
+// 'kafkaBrokers' and also via process.env.WEIR_TEST_KAFKA_BROKERS (not
+// KAFKA_BROKERS: that one switches the reference job to Kafka, and the
+// embedded-default tests must not inherit it).
 import { startKafka, stopKafka, KAFKA_BROKERS } from './kafka.mjs';
 
 export default async function setup(project) {
   const result = await startKafka();
-  process.env.KAFKA_BROKERS ??= KAFKA_BROKERS;
+  process.env.WEIR_TEST_KAFKA_BROKERS ??= KAFKA_BROKERS;
   project?.provide?.('kafkaBrokers', KAFKA_BROKERS);
   if (result.started && process.env.WEIR_KAFKA_STOP_AFTER === '1') {
     return async function teardown() {

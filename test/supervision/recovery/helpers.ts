@@ -16,7 +16,7 @@ import { file } from 'weir';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const CLI = path.join(ROOT, 'dist/runtime/cli/main.js');
+export const CLI = path.join(ROOT, 'dist/bundle/cli.js');
 
 export interface Fault {
   kind: 'throw' | 'exit' | 'hang';
