@@ -6,7 +6,7 @@
  */
 import type { Kafka, LogEntry } from 'kafkajs';
 import type { Logger } from '../../actors/contract.js';
-import { ConfigError } from '../../actors/errors.js';
+import { ConfigError, WeirError } from '../../actors/errors.js';
 
 export interface KafkaConnection {
   /** Broker list, e.g. ['127.0.0.1:9092'] or '127.0.0.1:9092,127.0.0.1:9093'. */
@@ -53,4 +53,18 @@ export async function createKafka(clientId: string, c: KafkaConnection, log: Log
       else log.debug(line, `kafka: ${message}`);
     },
   });
+}
+
+/** Connect, or fail with an error that names the connector, the brokers and what to check. */
+export async function connectOrExplain(connect: () => Promise<void>, c: KafkaConnection, who: string): Promise<void> {
+  try {
+    await connect();
+  } catch (e) {
+    const brokers = parseBrokers(c.brokers, 'kafka').join(',');
+    throw new WeirError(
+      'KAFKA_UNREACHABLE',
+      `${who}: cannot reach the Kafka broker(s) ${brokers} within ${c.connectTimeoutMs ?? 30_000} ms (${e instanceof Error ? e.message : String(e)}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`,
+      { retriable: true, cause: e, context: { brokers } },
+    );
+  }
 }

@@ -24,7 +24,7 @@
  */
 import type { Producer, Message } from 'kafkajs';
 import type { SinkConnector, SinkContext, SinkWriter } from '../../actors/contract.js';
-import { createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
+import { connectOrExplain, createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
 export interface KafkaSinkOptions<T> extends KafkaConnection {
@@ -66,7 +66,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
     async open(ctx: SinkContext): Promise<SinkWriter<T>> {
       const kafka = await createKafka(`weir-${ctx.job}-${ctx.operator}-${ctx.instance}`, options, ctx.log);
       const admin = kafka.admin();
-      await admin.connect();
+      await connectOrExplain(() => admin.connect(), options, `kafka.sink '${ctx.operator}'`);
       try {
         await topicPartitions(admin, topic, options.createTopic, `kafka.sink '${ctx.operator}'`);
       } catch (e) {
@@ -100,8 +100,24 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         const off = Number(res[0]?.partitions.find((x) => x.partition === 0)?.offset ?? -1);
         return Number.isFinite(off) ? off : -1;
       };
-      /** Send one epoch in a transaction with its marker, unless the marker says it is done. */
+      /**
+       * Send one epoch in a transaction with its marker, unless the marker says it is done.
+       * A retriable error (e.g. CONCURRENT_TRANSACTIONS right after the previous commit) aborts
+       * and starts the whole transaction again, with a fresh producer and a fresh marker check.
+       */
       const send = async (owner: string, e: Epoch): Promise<void> => {
+        for (let attempt = 0, delay = 50; ; attempt++, delay = Math.min(delay * 2, 2000)) {
+          try {
+            return await sendOnce(owner, e);
+          } catch (err) {
+            const retriable = (err as { retriable?: boolean }).retriable === true || /CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD|NOT_COORDINATOR/.test(String((err as { type?: string }).type ?? ''));
+            if (!retriable || attempt >= 20) throw err;
+            ctx.log.warn({ err, epoch: e.n, attempt }, `kafka.sink: transaction for epoch ${e.n} failed (retriable); retrying in ${delay} ms`);
+            await new Promise((r) => setTimeout(r, delay));
+          }
+        }
+      };
+      const sendOnce = async (owner: string, e: Epoch): Promise<void> => {
         if ((await committedEpoch(owner)) >= e.n) return;
         const p = await connect();
         const tx = await p.transaction();

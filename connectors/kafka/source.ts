@@ -18,7 +18,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../../actors/contract.js';
 import { ConfigError, UserFunctionError } from '../../actors/errors.js';
 import { instanceAssigner } from './assigner.js';
-import { createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
+import { connectOrExplain, createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
 export type StartFrom = 'earliest' | 'latest' | 'committed';
@@ -38,6 +38,8 @@ export interface KafkaSourceOptions extends KafkaConnection {
   createTopic?: CreateTopic;
   /** Records buffered per instance before partitions are paused (default 4096). */
   bufferRecords?: number;
+  /** Consumer group session timeout (default 10000): how long a dead instance holds its partitions. */
+  sessionTimeoutMs?: number;
 }
 
 export interface KafkaRecord<V = unknown> {
@@ -80,7 +82,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
       const kafka = await createKafka(`weir-${ctx.operator}-${ctx.instance}`, options, ctx.log);
       const { AssignerProtocol } = await import('kafkajs');
       const admin = kafka.admin();
-      await admin.connect();
+      await connectOrExplain(() => admin.connect(), options, `kafka.source '${ctx.operator}'`);
       let all: number[];
       try {
         all = await topicPartitions(admin, topic, options.createTopic, `kafka.source '${ctx.operator}'`);
@@ -120,13 +122,16 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
       let wakePuller: (() => void) | undefined;
       let failure: unknown;
       const byCheckpoint = new Map<number, Record<number, number>>();
+      let finalOffsets: Record<number, number> | undefined;
 
       const consumer: Consumer = kafka.consumer({
         groupId,
         partitionAssigners: [instanceAssigner({ instance: ctx.instance, parallelism: ctx.parallelism }, AssignerProtocol)],
         maxWaitTimeInMs: 50,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3000,
+        // A consumer that died with its worker holds its partitions until the session expires:
+        // short enough for a quick failover, long enough for a loaded machine.
+        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 4)),
         retry: { retries: 10 },
       });
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -153,11 +158,13 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
           const p = batch.partition;
           for (const m of batch.messages) {
             if (!isRunning() || isStale()) return;
             const off = Number(m.offset);
+            // Resolved = taken into the queue: kafkajs fetches on from there (nothing is committed by it).
+            resolveOffset(m.offset);
             if (off < (fetched.get(p) ?? 0)) continue; // already queued or before our position
             queue.push({ partition: p, offset: off, message: m });
             fetched.set(p, off + 1);
@@ -226,11 +233,13 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         },
         position(checkpointId): KafkaPosition {
           const offsets = Object.fromEntries(next);
-          if (checkpointId !== Number.MAX_SAFE_INTEGER) byCheckpoint.set(checkpointId, offsets);
+          // At end of input (a drain) the position is asked with no id yet: any later completion commits it.
+          if (checkpointId === Number.MAX_SAFE_INTEGER) finalOffsets = offsets;
+          else byCheckpoint.set(checkpointId, offsets);
           return { i: ctx.instance, offsets };
         },
         async checkpointComplete(id) {
-          const offsets = byCheckpoint.get(id);
+          const offsets = byCheckpoint.get(id) ?? finalOffsets;
           for (const k of byCheckpoint.keys()) if (k <= id) byCheckpoint.delete(k);
           if (!offsets) return;
           try {

@@ -218,8 +218,11 @@ export class ActorHost {
     for (const t of this.tasks.values()) if (!this.waiting.has(t)) t.triggerCheckpoint?.(id);
   }
 
+  /** A sink or source that fails to act on a completed checkpoint fails its actor (its region restarts), not the job. */
   async checkpointComplete(id: number): Promise<void> {
-    await Promise.all([...this.tasks.values()].map((t) => t.checkpointComplete?.(id)));
+    await Promise.all(
+      [...this.tasks.values()].map((t) => t.checkpointComplete?.(id).catch((e) => this.o.events.fail(t.actor.id, e, this.epochs[t.actor.region]))),
+    );
   }
 
   // ---- remote channel traffic (from the port router, epoch already checked) ----

@@ -17,6 +17,7 @@ export class SourceTask implements Task {
   private busy = false;
   private waiting = false;
   private stopRequested = false;
+  private closed = false;
   private readonly barriers: number[] = [];
   private cancelWait: (() => void) | undefined;
   private cancelFlush: (() => void) | undefined;
@@ -125,17 +126,17 @@ export class SourceTask implements Task {
     this.cancelFlush?.();
     this.out.endAll();
     this.env.finished(this.actor.id, { src: this.reader!.position?.(Number.MAX_SAFE_INTEGER) });
-    const closing = this.reader?.close?.();
-    if (closing instanceof Promise) closing.catch((e) => this.env.log.warn({ err: e, operator: this.actor.operator }, 'source close failed'));
+    // The reader stays open until dispose: the final checkpoint's completion still reaches it
+    // (Kafka: commit the final offsets).
   }
 
   async dispose(): Promise<void> {
     this.cancelWait?.();
     this.cancelFlush?.();
-    if (!this.finished) {
-      this.finished = true;
-      await this.reader?.close?.();
-    }
+    this.finished = true;
+    if (this.closed) return;
+    this.closed = true;
+    await this.reader?.close?.();
   }
 
   metrics(): TaskMetrics {
