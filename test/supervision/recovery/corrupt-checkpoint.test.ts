@@ -6,9 +6,8 @@
  * count is a correct one and nothing is lost.
  *
  * Exactly-once across this fallback (no duplicated line) is asserted in
- * corrupt-checkpoint.bug.ts, kept out of the default run: it fails today,
- * because the sink output committed by the damaged checkpoint stays visible
- * and the records between the two checkpoints are replayed into it again.
+ * corrupt-fallback-exact.test.ts: the file sink retracts what it committed
+ * after the checkpoint the job fell back to.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { COUNT, KEYS, corruptNewestAndRerun } from './corrupt-scenario.js';

@@ -1,6 +1,6 @@
 /**
  * The corrupt-checkpoint scenario shared by corrupt-checkpoint.test.ts (what
- * works today) and corrupt-checkpoint.bug.ts (exactly-once across the
+ * works today) and corrupt-fallback-exact.test.ts (exactly-once across the
  * fallback, which does not):
  *
  * 1. keyed-count-eo.ts runs with file state and is stopped mid-run
