@@ -9,7 +9,7 @@ import { WeirError } from '../../actors/errors.js';
 import { run } from '../coordinator/job.js';
 import { DEFAULTS } from '../coordinator/options.js';
 import { createLogger } from '../log.js';
-import { produce } from './produce.js';
+import { produce } from '../../connectors/kafka/produce.js';
 import { StatusLine } from './status-line.js';
 
 function intArg(name: string, min: number) {

@@ -4,8 +4,8 @@
  * order, with an idempotent producer, and reports what it sent.
  */
 import type { Logger } from '../../actors/contract.js';
-import { createKafka, requireTopic } from '../../connectors/kafka/client.js';
-import { topicPartitions } from '../../connectors/kafka/topics.js';
+import { createKafka, requireTopic } from './client.js';
+import { topicPartitions } from './topics.js';
 
 export interface ProduceOptions {
   brokers: string;
