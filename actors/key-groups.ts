@@ -30,9 +30,13 @@ export function canonical(key: unknown): string {
   }
 }
 
-/** murmur3 (x86, 32-bit) of a string's UTF-16 code units; fast and well spread. */
+/** murmur3 (x86, 32-bit) of a key's canonical text. */
 export function hashKey(key: unknown): number {
-  const s = canonical(key);
+  return hashCanonical(canonical(key));
+}
+
+/** murmur3 (x86, 32-bit) of a string's UTF-16 code units; fast and well spread. */
+export function hashCanonical(s: string): number {
   let h = 0x9747b28c;
   let i = 0;
   for (; i + 1 < s.length; i += 2) {

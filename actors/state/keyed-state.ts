@@ -5,7 +5,7 @@
  * another parallelism. Lives on the heap; snapshots are plain data that the
  * runtime msgpack-encodes.
  */
-import { canonical, keyGroupOf, type Key } from '../key-groups.js';
+import { canonical, hashCanonical, type Key } from '../key-groups.js';
 
 export interface ValueState<T> {
   /** The value for the current key, or the default. */
@@ -61,13 +61,13 @@ export class KeyedStateStore implements KeyedStateAccess {
   setCurrentKey(key: Key): void {
     this.current = key;
     this.currentCanon = canonical(key);
-    this.currentGroup = keyGroupOf(key, this.maxParallelism);
+    this.currentGroup = hashCanonical(this.currentCanon) % this.maxParallelism;
   }
 
   private slots(name: string, kind: Kind, create: boolean): Map<string, Slot> | undefined {
     const known = this.kinds.get(name);
-    if (known && known !== kind) throw new Error(`state '${name}' is a ${known} state, used here as ${kind} state. Fix: use one kind per state name`);
-    this.kinds.set(name, kind);
+    if (known === undefined) this.kinds.set(name, kind);
+    else if (known !== kind) throw new Error(`state '${name}' is a ${known} state, used here as ${kind} state. Fix: use one kind per state name`);
     if (this.current === undefined) throw new Error(`keyed state '${name}' used outside a keyed stream. Fix: keyBy(...) before this operator`);
     let g = this.groups.get(this.currentGroup);
     if (!g) {

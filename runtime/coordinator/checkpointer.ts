@@ -55,6 +55,8 @@ export class Checkpointer {
   private cancelTimer: (() => void) | undefined;
   private cancelTimeout: (() => void) | undefined;
   private readonly clock: Clock;
+  /** The last garbage collection started (not awaited by checkpoints; awaited before the backend closes). */
+  private gc: Promise<void> = Promise.resolve();
   private readonly timers: Timers;
   private consecutiveFailures = 0;
   private stopped = false;
@@ -157,7 +159,7 @@ export class Checkpointer {
       this.stats.lastId = id;
       this.stats.lastSizeBytes = size;
       this.o.log.info({ checkpoint: id, kind, bytes: size }, `checkpoint ${id} committed`);
-      backend.gc(job, this.o.keep).catch((e) => this.o.log.warn({ err: e }, 'checkpoint gc failed'));
+      this.gc = backend.gc(job, this.o.keep).catch((e) => this.o.log.warn({ err: e }, 'checkpoint gc failed'));
     });
     this.writing = run.catch(() => {});
     return run.then(() => this.o.engine.complete(id, waitForSinks));
@@ -185,6 +187,12 @@ export class Checkpointer {
         await new Promise<void>((r) => this.timers.set(delay, r));
       }
     }
+  }
+
+  /** No write and no garbage collection in progress: the backend may close. */
+  async idle(): Promise<void> {
+    await this.settled();
+    await this.gc;
   }
 
   /** Resolves when no checkpoint write is in progress (a failover restores from what committed). */
