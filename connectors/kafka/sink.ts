@@ -12,7 +12,9 @@
  *   once checkpoint n completed;
  * - then (phase 2) one transaction sends epoch n's records together with a
  *   marker: a transactional offset commit of n for the consumer group
- *   `<transactionalId>-epochs`. Records and marker commit atomically;
+ *   `<transactionalId>-<lineage>-epochs`, a lineage per fresh run kept in the
+ *   checkpoint, so a rerun whose checkpoint ids start again at 1 never meets
+ *   an earlier run's markers. Records and marker commit atomically;
  * - after a restore, an epoch from the checkpoint is sent only if the marker
  *   shows it was not committed yet: never lost, never twice;
  * - the transactional id is stable per job, sink and instance, so a
@@ -22,6 +24,7 @@
  *   transaction.max.timeout.ms above the checkpoint interval.
  * Consumers must read with isolation read_committed (kafkajs' default).
  */
+import { randomUUID } from 'node:crypto';
 import type { Producer, Message } from 'kafkajs';
 import type { SinkConnector, SinkContext, SinkWriter } from '../../actors/contract.js';
 import { connectOrExplain, createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
@@ -42,11 +45,20 @@ interface Epoch {
   messages: { key: string | Buffer | null; value: string | Buffer }[];
 }
 
-/** Snapshot of one instance: epochs pre-committed but maybe not yet sent, and whose marker group tracks them. */
+/**
+ * Snapshot of one instance: epochs pre-committed but maybe not yet sent, the
+ * transactional id that sends them, and the lineage whose marker group tracks
+ * them. A lineage starts with every fresh (not restored) run: checkpoint ids
+ * start again at 1 then, and must not meet the markers of an earlier run.
+ */
 interface KafkaSinkState {
   txId: string;
+  lineage: string;
   epochs: Epoch[];
 }
+
+/** kafkajs groups a send's messages by partition in quadratic time: send big epochs in slices. */
+const SEND_CHUNK = 1000;
 
 function encodeValue(v: unknown): string | Buffer {
   if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
@@ -86,7 +98,9 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
       }
 
       const txId = `weir-${ctx.job}-${ctx.operator}-${ctx.instance}`;
-      const markerGroup = (id: string) => `${id}-epochs`;
+      const markerGroup = (id: string, lineage: string) => `${id}-${lineage}-epochs`;
+      const restored = (ctx.restored ?? []) as KafkaSinkState[];
+      const lineage = restored.find((s) => s.txId === txId)?.lineage ?? restored[0]?.lineage ?? randomUUID().slice(0, 8);
       let producer: Producer | undefined;
       const connect = async (): Promise<Producer> => {
         if (producer) return producer;
@@ -95,8 +109,8 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         producer = p;
         return p;
       };
-      const committedEpoch = async (id: string): Promise<number> => {
-        const res = await admin.fetchOffsets({ groupId: markerGroup(id), topics: [topic] });
+      const committedEpoch = async (id: string, lin: string): Promise<number> => {
+        const res = await admin.fetchOffsets({ groupId: markerGroup(id, lin), topics: [topic] });
         const off = Number(res[0]?.partitions.find((x) => x.partition === 0)?.offset ?? -1);
         return Number.isFinite(off) ? off : -1;
       };
@@ -105,10 +119,10 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
        * A retriable error (e.g. CONCURRENT_TRANSACTIONS right after the previous commit) aborts
        * and starts the whole transaction again, with a fresh producer and a fresh marker check.
        */
-      const send = async (owner: string, e: Epoch): Promise<void> => {
+      const send = async (owner: string, lin: string, e: Epoch): Promise<void> => {
         for (let attempt = 0, delay = 50; ; attempt++, delay = Math.min(delay * 2, 2000)) {
           try {
-            return await sendOnce(owner, e);
+            return await sendOnce(owner, lin, e);
           } catch (err) {
             const retriable = (err as { retriable?: boolean }).retriable === true || /CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD|NOT_COORDINATOR/.test(String((err as { type?: string }).type ?? ''));
             if (!retriable || attempt >= 20) throw err;
@@ -117,13 +131,15 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
           }
         }
       };
-      const sendOnce = async (owner: string, e: Epoch): Promise<void> => {
-        if ((await committedEpoch(owner)) >= e.n) return;
+      const sendOnce = async (owner: string, lin: string, e: Epoch): Promise<void> => {
+        if ((await committedEpoch(owner, lin)) >= e.n) return;
         const p = await connect();
         const tx = await p.transaction();
         try {
-          if (e.messages.length) await tx.send({ topic, acks: -1, messages: e.messages as Message[] });
-          await tx.sendOffsets({ consumerGroupId: markerGroup(owner), topics: [{ topic, partitions: [{ partition: 0, offset: String(e.n) }] }] });
+          for (let i = 0; i < e.messages.length; i += SEND_CHUNK) {
+            await tx.send({ topic, acks: -1, messages: e.messages.slice(i, i + SEND_CHUNK) as Message[] });
+          }
+          await tx.sendOffsets({ consumerGroupId: markerGroup(owner, lin), topics: [{ topic, partitions: [{ partition: 0, offset: String(e.n) }] }] });
           await tx.commit();
         } catch (err) {
           await tx.abort().catch(() => {});
@@ -135,11 +151,10 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
       };
 
       // Restore: finish the epochs of completed checkpoints (old instances' too after a rescale).
-      const restored = (ctx.restored ?? []) as KafkaSinkState[];
       for (const s of restored) {
         const oldInstance = Number(s.txId.slice(s.txId.lastIndexOf('-') + 1));
         if (restored.length > 1 && oldInstance % ctx.parallelism !== ctx.instance) continue;
-        for (const e of s.epochs) await send(s.txId, e);
+        for (const e of s.epochs) await send(s.txId, s.lineage, e);
       }
       await connect();
 
@@ -152,11 +167,11 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         snapshot(n): KafkaSinkState {
           pending.push({ n, messages: open });
           open = [];
-          return { txId, epochs: pending.slice() };
+          return { txId, lineage, epochs: pending.slice() };
         },
         async commit(n) {
           const due = pending.filter((e) => e.n <= n);
-          for (const e of due) await send(txId, e);
+          for (const e of due) await send(txId, lineage, e);
           pending = pending.filter((e) => e.n > n);
         },
         async close() {

@@ -64,6 +64,9 @@ interface Queued {
   message: KafkaMessage;
 }
 
+export function kafkaSource<V = string>(options: KafkaSourceOptions & { envelope: true }): SourceConnector<KafkaRecord<V>>;
+export function kafkaSource<V = string>(options: KafkaSourceOptions & { envelope?: false }): SourceConnector<V>;
+export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConnector<V | KafkaRecord<V>>;
 export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConnector<V | KafkaRecord<V>> {
   parseBrokers(options.brokers, 'kafka.source');
   const topic = requireTopic(options.topic, 'kafka.source');
@@ -245,7 +248,8 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
           try {
             await consumer.commitOffsets(Object.entries(offsets).map(([p, off]) => ({ topic, partition: Number(p), offset: String(off) })));
           } catch (e) {
-            ctx.log.warn({ err: e, checkpoint: id }, 'kafka.source: committing offsets for monitoring failed (positions live in the checkpoint)');
+            // Harmless (e.g. during a rebalance): positions live in the checkpoint, this is for monitoring.
+            ctx.log.debug({ err: e, checkpoint: id }, 'kafka.source: committing offsets for monitoring failed');
           }
         },
         async close() {
