@@ -6,10 +6,11 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,startup,memory   run a subset
+ *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation   run a subset (kafka: skipped when no broker answers)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
- *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3)
- *   --quick                             200,000 records, 3 repetitions (a smoke run)
+ *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
+ *                                       checkpoint at most 5 pairs, recovery 3 to 5 runs)
+ *   --quick                             200,000 records, 3 repetitions, 3 s checkpoint runs (a smoke run)
  *   --out FILE                          results file (default bench/results/latest.json)
  * Exit code: 1 if a benchmark broke (wrong output, crash); missed targets only
  * exit 1 with BENCH_STRICT=1.
@@ -21,9 +22,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchIdleMemory, benchStartup, IDLE_MS, type MemoryResult, type StartupResult } from './startup.js';
 import { benchChain, benchKeyed, type ThroughputResult } from './throughput.js';
+import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, CHECKPOINT_KEYS, RECOVERY_RATE, type CheckpointResult, type RecoveryResult } from './fault-tolerance.js';
 import { ROOT, round } from './lib/util.js';
+// simulation (bench/simulation.ts)
+import { benchSimulation, type SimulationResult } from './simulation.js';
+// kafka (bench/kafka.ts)
+import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult, type KafkaSkipped } from './kafka.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -63,7 +69,16 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const startedAt = new Date();
 const loadAtStart = os.loadavg().map((x) => round(x, 2));
 const t0 = performance.now();
-const results: { chain?: ThroughputResult; keyed?: ThroughputResult; startup?: StartupResult; memory?: MemoryResult } = {};
+const results: {
+  chain?: ThroughputResult;
+  keyed?: ThroughputResult;
+  startup?: StartupResult;
+  memory?: MemoryResult;
+  checkpoint?: CheckpointResult;
+  recovery?: RecoveryResult;
+  kafka?: KafkaResult | KafkaSkipped;
+  simulation?: SimulationResult;
+} = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
 
@@ -99,6 +114,38 @@ await step('startup', 'CLI spawn -> first record of examples/real-time-processin
 await step('memory', `idle RSS, rate-limited job on 2 workers, ${IDLE_MS} ms after its first record`, async () => {
   const r = (results.memory = await benchIdleMemory(Math.min(reps, 3), log));
   targets.push(target('memory', 'idle RSS (median VmRSS)', r.weirMedianRssMB, '<=', 90, 'MB'));
+});
+
+const checkpointSeconds = values.quick ? 3 : 5;
+await step('checkpoint', `keyed count (${CHECKPOINT_KEYS.toLocaleString('en')} keys, 2 workers), checkpoints every ${CHECKPOINT_INTERVAL_MS} ms to Redis vs none, ~${checkpointSeconds} s runs`, async () => {
+  const r = (results.checkpoint = await benchCheckpoint(Math.min(reps, 5), checkpointSeconds, log));
+  targets.push(target('checkpoint', 'steady throughput ratio, checkpoints 1 s / none (median of pairs)', r.ratio, '>=', 0.95, 'x'));
+});
+
+await step('recovery', `paced keyed job (${RECOVERY_RATE.toLocaleString('en')} rec/s, 2 workers), one worker exits: output gap`, async () => {
+  const r = (results.recovery = await benchRecovery(Math.max(3, Math.min(reps, 5)), log));
+  targets.push(target('recovery', 'last output before -> first output after (median)', r.medianGapMs, '<', 500, 'ms'));
+});
+
+// ---- simulation (bench/simulation.ts): weir/testing's deterministic runs, no peer ----
+await step('simulation', 'weir/testing: simulated runs per second, 5-operator keyed topology, 1,000 records, 2 simulated workers', async () => {
+  const r = (results.simulation = await benchSimulation(values.quick ? 20 : 60));
+  if (!r.correct) throw new Error('a simulated run did not commit exactly the expected output');
+});
+
+// ---- kafka (bench/kafka.ts): needs a broker; the full suite skips it when none answers ----
+const kafkaRecords = values.quick ? 200_000 : 1_000_000;
+await step('kafka', `Kafka -> map -> Kafka, ${kafkaRecords.toLocaleString('en')} records, weir exactly-once vs kafkajs loop and Flink, + latency at a fixed rate`, async () => {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable) {
+    results.kafka = { skipped: unreachable };
+    if (values.only) throw new Error(unreachable); // asked for explicitly: a failure
+    log(`  skipped: ${unreachable}`);
+    return;
+  }
+  const r = (results.kafka = await benchKafka(kafkaRecords, values.quick ? 1 : Math.min(reps, 2), values.quick ? 5000 : 10_000, log));
+  for (const t of kafkaTargets(r)) targets.push(target('kafka', t.metric, t.value, t.op, t.target, t.unit));
+  if (r.errors.length > 0) throw new Error(r.errors.join('\n'));
 });
 
 /** Which weir was measured: commit, and whether its sources differed from it (read-only git queries). */
@@ -171,6 +218,54 @@ if (results.memory) {
     '<= 90 MB',
     passOf('memory'),
   ]);
+}
+if (results.checkpoint) {
+  const r = results.checkpoint;
+  const c = r.checkpoints;
+  rows.push([
+    '4. checkpoint 1 s, Redis',
+    `${fmtRate(r.withCheckpoints.steadyRecordsPerSec)} (${c.medianPeriodicPerRun} ckpts/run)`,
+    `${fmtRate(r.withoutCheckpoints.steadyRecordsPerSec)} (no periodic ckpt)`,
+    `${spread(r.pairedRatios)} paired`,
+    '>= 0.95x',
+    passOf('checkpoint'),
+  ]);
+  rows.push(['   ratio of medians (diag.)', '', '', `${r.ratioOfMedians.toFixed(3)}x`, '', '']);
+  rows.push(['   end to end (diag.)', fmtRate(r.withCheckpoints.wallRecordsPerSec), fmtRate(r.withoutCheckpoints.wallRecordsPerSec), `${r.wallRatio.toFixed(3)}x`, '', '']);
+  rows.push(['   CPU time (diag.)', '', '', `${r.cpuRatio.toFixed(3)}x (none / with)`, '', '']);
+  rows.push([
+    '   checkpoint (diag.)',
+    `write+commit ${c.medianLastDurationMs.toFixed(0)} ms, ${(c.medianSizeBytes / 1024).toFixed(0)} KiB`,
+    `${c.totalFailed} failed`,
+    `~${c.approxTriggerToCommitMs.toFixed(0)} ms trigger->commit`,
+    '',
+    '',
+  ]);
+}
+if (results.recovery) {
+  const r = results.recovery;
+  const gaps = r.samples.map((s) => s.gapMs);
+  rows.push([
+    '5. recovery, worker exit',
+    `${r.medianGapMs.toFixed(0)} ms gap (${Math.min(...gaps).toFixed(0)}..${Math.max(...gaps).toFixed(0)})`,
+    '(no peer)',
+    `exit -> 1st record ${r.medianKillToFirstOutputMs.toFixed(0)} ms`,
+    '< 500 ms',
+    passOf('recovery'),
+  ]);
+  rows.push([
+    '   phases (diag.)',
+    `exit -> replacement ready ${r.medianKillToReplacedMs.toFixed(0)} ms`,
+    `survivor reset ${r.medianKillToResetMs.toFixed(0)} ms`,
+    `ready -> 1st record ${r.medianReopenToFirstOutputMs.toFixed(0)} ms`,
+    '',
+    '',
+  ]);
+}
+if (results.kafka) rows.push(...kafkaRows(results.kafka, (metric) => { const t = targets.find((x) => x.benchmark === 'kafka' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; }));
+if (results.simulation) {
+  const r = results.simulation;
+  rows.push(['7. simulation (weir/testing)', `${r.cleanRunsPerSec} runs/s fault-free`, '(no peer)', `${r.faultyRunsPerSec} runs/s with a failover; ${r.eventsPerRun} events/run`, '', r.correct ? 'ok' : 'WRONG']);
 }
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 
