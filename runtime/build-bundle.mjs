@@ -9,7 +9,7 @@ await build({
     weir: 'runtime/index.ts',
     testing: 'runtime/testing/index.ts',
     'worker-entry': 'runtime/host/worker-entry.ts',
-    cli: 'runtime/cli/main.ts',
+    cli: 'runtime/cli/entry.ts',
   },
   outdir: 'dist/bundle',
   bundle: true,

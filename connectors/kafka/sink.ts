@@ -150,13 +150,17 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         }
       };
 
+      // Fence first: InitProducerId completes (commits or aborts) whatever transaction the previous
+      // incarnation left, so the epoch markers read below are stable. Reading them before would see
+      // a just-committed epoch as not committed yet (its transactional offset commit still pending)
+      // and send it twice.
+      await connect();
       // Restore: finish the epochs of completed checkpoints (old instances' too after a rescale).
       for (const s of restored) {
         const oldInstance = Number(s.txId.slice(s.txId.lastIndexOf('-') + 1));
         if (restored.length > 1 && oldInstance % ctx.parallelism !== ctx.instance) continue;
         for (const e of s.epochs) await send(s.txId, s.lineage, e);
       }
-      await connect();
 
       let open: Epoch['messages'] = [];
       let pending: Epoch[] = [];

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `weir` command. `weir run <job>` runs a topology module (TypeScript or
  * JavaScript) until its sources end, or until SIGINT/SIGTERM drains it (a

@@ -8,6 +8,7 @@ import { Worker, type MessagePort, type ResourceLimits } from 'node:worker_threa
 import { WeirError } from '../../actors/errors.js';
 import type { FromWorker, ToWorker } from '../host/protocol.js';
 import { WORKER_ENTRY } from '../paths.js';
+import { takePrespawned, workerExecArgv } from './prespawn.js';
 
 export interface WorkerEvents {
   message(handle: WorkerHandle, m: FromWorker): void;
@@ -34,9 +35,8 @@ export class WorkerHandle {
     if (!existsSync(WORKER_ENTRY)) {
       throw new WeirError('NOT_BUILT', `weir's compiled worker entry is missing (${WORKER_ENTRY}). Fix: run 'npm run build' in the weir package`);
     }
-    // Workers inherit the process's flags, except ones meaningless for a file entry (e.g. --input-type from `node -e`).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval');
-    this.worker = new Worker(WORKER_ENTRY, { stdout: true, resourceLimits, execArgv, name: `weir-worker-${index}` });
+    // A thread the CLI started early is used when no resource limits are asked for.
+    this.worker = (!resourceLimits && takePrespawned()) || new Worker(WORKER_ENTRY, { stdout: true, resourceLimits, execArgv: workerExecArgv(), name: `weir-worker-${index}` });
     this.stdoutDone = new Promise((resolve) => {
       this.worker.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
       this.worker.stdout.on('end', () => resolve());
