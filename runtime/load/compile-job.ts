@@ -8,7 +8,7 @@
  * is not compiled again (compile-cache.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { JobLoadError } from '../../actors/errors.js';
@@ -36,7 +36,30 @@ export async function compileJob(file: string): Promise<CompiledJob> {
   // Unique per run: concurrent jobs from the same source never share (or delete) one file.
   const out = path.join(path.dirname(abs), `.${path.basename(abs).replace(TS, '')}.${hash}-${process.pid}-${++seq}.weir.mjs`);
   writeFileSync(out, code);
+  removeOrphans(path.dirname(abs));
   return { url: pathToFileURL(out).href, cleanup: () => rmSync(out, { force: true }) };
+}
+
+/** Compiled files left by runs that were killed (kill -9 skips cleanup): their process is gone. */
+function removeOrphans(dir: string): void {
+  try {
+    for (const f of readdirSync(dir)) {
+      const m = /^\..+\.[0-9a-f]{10}-(\d+)-\d+\.weir\.mjs$/.exec(f);
+      if (!m || alive(Number(m[1]))) continue;
+      rmSync(path.join(dir, f), { force: true });
+    }
+  } catch {
+    // Tidying is best effort.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function compile(abs: string, file: string): Promise<string> {
