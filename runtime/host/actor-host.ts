@@ -88,13 +88,26 @@ export class ActorHost {
       sliceMs: o.sliceMs ?? 10,
       order: o.order,
       maxStepsPerTick: o.maxStepsPerTick,
-      onError: (task, e) => o.events.fail(task.actor.id, e, this.epochs[task.actor.region]),
+      onError: (task, e) => this.failed(task.actor.id, e, this.epochs[task.actor.region]),
     });
     this.build(this.mine(() => true), o.restore, o.restoredFrom);
   }
 
   private mine(filter: (a: ActorPlan) => boolean): ActorPlan[] {
     return this.o.plan.actors.filter((a) => a.worker === this.o.worker && filter(a));
+  }
+
+  /**
+   * An actor failed: its region will restart from a checkpoint, so its actors
+   * here stop running now (as Flink cancels a failed region's tasks) instead of
+   * processing on in a doomed epoch until the reset arrives.
+   */
+  private failed(actorId: number, error: unknown, epoch: number): void {
+    const region = this.o.plan.actors[actorId].region;
+    if (epoch === this.epochs[region]) {
+      for (const t of this.tasks.values()) if (t.actor.region === region) this.scheduler.remove(t);
+    }
+    this.o.events.fail(actorId, error, epoch);
   }
 
   epochOfActor(actorId: number): number {
@@ -127,7 +140,7 @@ export class ActorHost {
         timers: o.timers,
         log: o.log,
         wake: this.scheduler.wake,
-        fail: (id, e) => events.fail(id, e, epoch),
+        fail: (id, e) => this.failed(id, e, epoch),
         publish: events.publish,
         deadLetter: events.deadLetter,
         ack: (id, cp, snap) => events.ack(id, cp, epoch, encodeSnapshot(snap, info)),
@@ -221,7 +234,7 @@ export class ActorHost {
   /** A sink or source that fails to act on a completed checkpoint fails its actor (its region restarts), not the job. */
   async checkpointComplete(id: number): Promise<void> {
     await Promise.all(
-      [...this.tasks.values()].map((t) => t.checkpointComplete?.(id).catch((e) => this.o.events.fail(t.actor.id, e, this.epochs[t.actor.region]))),
+      [...this.tasks.values()].map((t) => t.checkpointComplete?.(id).catch((e) => this.failed(t.actor.id, e, this.epochs[t.actor.region]))),
     );
   }
 
