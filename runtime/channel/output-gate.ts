@@ -29,6 +29,7 @@ export class OutputGate implements Collector {
   private readonly single: OutputChannel | undefined;
   recordsOut = 0;
   private oldestUnflushed = -1;
+  private cancelFlush: (() => void) | undefined;
 
   constructor(
     private readonly edges: OutputEdge[],
@@ -78,6 +79,22 @@ export class OutputGate implements Collector {
   afterStep(idle: boolean): void {
     if (this.oldestUnflushed < 0) return;
     if (idle || this.now() - this.oldestUnflushed >= this.bufferTimeout) this.sealAll();
+  }
+
+  /** While the actor stays busy, flush open buffers by bufferTimeout at the latest (a timer). */
+  armFlush(timers: { set(ms: number, fn: () => void): () => void }): void {
+    const due = this.flushDueIn();
+    if (due < 0 || this.cancelFlush) return;
+    this.cancelFlush = timers.set(due, () => {
+      this.cancelFlush = undefined;
+      this.afterStep(false);
+      this.armFlush(timers);
+    });
+  }
+
+  cancelFlushTimer(): void {
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
   }
 
   /** Ms until the oldest unflushed record reaches bufferTimeout, or -1 if none. */

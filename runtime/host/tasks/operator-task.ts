@@ -19,7 +19,6 @@ export class OperatorTask implements Task {
   private readonly cursor = { i: 0 };
   private recordsIn = 0;
   private busyMs = 0;
-  private cancelFlush: (() => void) | undefined;
 
   constructor(
     readonly actor: ActorPlan,
@@ -66,7 +65,7 @@ export class OperatorTask implements Task {
       let more = false;
       for (const c of this.inputs) if (c.hasData()) more = true;
       this.out.afterStep(!more);
-      this.armFlush();
+      this.out.armFlush(this.env.timers);
     } else {
       const barrier = alignedBarrier(this.inputs);
       if (barrier !== undefined) {
@@ -92,19 +91,8 @@ export class OperatorTask implements Task {
     return s;
   }
 
-  /** While busy, records may sit in open buffers: flush them by bufferTimeout at the latest. */
-  private armFlush(): void {
-    const due = this.out.flushDueIn();
-    if (due < 0 || this.cancelFlush) return;
-    this.cancelFlush = this.env.timers.set(due, () => {
-      this.cancelFlush = undefined;
-      this.out.afterStep(false);
-      this.armFlush();
-    });
-  }
-
   async dispose(): Promise<void> {
-    this.cancelFlush?.();
+    this.out.cancelFlushTimer();
     if (!this.finished) {
       this.finished = true;
       this.op.close?.();

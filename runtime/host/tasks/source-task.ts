@@ -20,7 +20,6 @@ export class SourceTask implements Task {
   private closed = false;
   private readonly barriers: number[] = [];
   private cancelWait: (() => void) | undefined;
-  private cancelFlush: (() => void) | undefined;
   private busyMs = 0;
   private recordsIn = 0;
 
@@ -94,7 +93,7 @@ export class SourceTask implements Task {
     // A short pull means the source has nothing more right now: flush (low latency).
     const idle = records.length < this.maxPull;
     this.out.afterStep(idle);
-    if (!idle) this.armFlush();
+    if (!idle) this.out.armFlush(this.env.timers);
     if ((records.length === 0 || waitMs !== undefined) && !this.stopRequested) {
       this.waiting = true;
       this.cancelWait = this.env.timers.set(Math.max(0, waitMs ?? 1), () => {
@@ -103,15 +102,6 @@ export class SourceTask implements Task {
         this.env.wake();
       });
     }
-  }
-
-  private armFlush(): void {
-    const due = this.out.flushDueIn();
-    if (due < 0 || this.cancelFlush) return;
-    this.cancelFlush = this.env.timers.set(due, () => {
-      this.cancelFlush = undefined;
-      this.out.afterStep(false);
-    });
   }
 
   private finish(): void {
@@ -123,7 +113,7 @@ export class SourceTask implements Task {
     }
     this.finished = true;
     this.cancelWait?.();
-    this.cancelFlush?.();
+    this.out.cancelFlushTimer();
     this.out.endAll();
     this.env.finished(this.actor.id, { src: this.reader!.position?.(Number.MAX_SAFE_INTEGER) });
     // The reader stays open until dispose: the final checkpoint's completion still reaches it
@@ -132,7 +122,7 @@ export class SourceTask implements Task {
 
   async dispose(): Promise<void> {
     this.cancelWait?.();
-    this.cancelFlush?.();
+    this.out.cancelFlushTimer();
     this.finished = true;
     if (this.closed) return;
     this.closed = true;
