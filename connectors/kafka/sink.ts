@@ -59,6 +59,8 @@ interface KafkaSinkState {
 
 /** kafkajs groups a send's messages by partition in quadratic time: send big epochs in slices. */
 const SEND_CHUNK = 1000;
+/** How long a marker that reads "not committed" is given to settle before it is believed (see isCommitted). */
+const MARKER_SETTLE_MS = 150;
 
 function encodeValue(v: unknown): string | Buffer {
   if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
@@ -115,14 +117,27 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         return Number.isFinite(off) ? off : -1;
       };
       /**
-       * Send one epoch in a transaction with its marker, unless the marker says it is done.
-       * A retriable error (e.g. CONCURRENT_TRANSACTIONS right after the previous commit) aborts
-       * and starts the whole transaction again, with a fresh producer and a fresh marker check.
+       * Whether epoch `n` of `owner` is committed already. Called only after fencing (connect):
+       * InitProducerId completes (commits or aborts) whatever transaction an earlier incarnation or
+       * attempt left, so the marker is final. The broker still applies a completed transaction's
+       * offset commit to its group cache asynchronously, and kafkajs' OffsetFetch cannot ask for
+       * stable offsets (KIP-447 requireStable), so a "not yet" is read again after a short settle.
        */
-      const send = async (owner: string, lin: string, e: Epoch): Promise<void> => {
+      const isCommitted = async (owner: string, lin: string, n: number): Promise<boolean> => {
+        if ((await committedEpoch(owner, lin)) >= n) return true;
+        await new Promise((r) => setTimeout(r, MARKER_SETTLE_MS));
+        return (await committedEpoch(owner, lin)) >= n;
+      };
+      /**
+       * Send one epoch in a transaction with its marker. `mayBeDone`: the epoch may have been
+       * committed already (restored from a checkpoint, or a retry after an indefinite failure),
+       * so the marker is checked first. A retriable error (e.g. CONCURRENT_TRANSACTIONS right after
+       * the previous commit) aborts and starts the whole transaction again, with a fresh producer.
+       */
+      const send = async (owner: string, lin: string, e: Epoch, mayBeDone: boolean): Promise<void> => {
         for (let attempt = 0, delay = 50; ; attempt++, delay = Math.min(delay * 2, 2000)) {
           try {
-            return await sendOnce(owner, lin, e);
+            return await sendOnce(owner, lin, e, mayBeDone || attempt > 0);
           } catch (err) {
             const retriable = (err as { retriable?: boolean }).retriable === true || /CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD|NOT_COORDINATOR/.test(String((err as { type?: string }).type ?? ''));
             if (!retriable || attempt >= 20) throw err;
@@ -131,9 +146,10 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
           }
         }
       };
-      const sendOnce = async (owner: string, lin: string, e: Epoch): Promise<void> => {
-        if ((await committedEpoch(owner, lin)) >= e.n) return;
+      const sendOnce = async (owner: string, lin: string, e: Epoch, check: boolean): Promise<void> => {
+        // Fence before reading the marker, never after: see isCommitted.
         const p = await connect();
+        if (check && (await isCommitted(owner, lin, e.n))) return;
         const tx = await p.transaction();
         try {
           for (let i = 0; i < e.messages.length; i += SEND_CHUNK) {
@@ -150,16 +166,14 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         }
       };
 
-      // Fence first: InitProducerId completes (commits or aborts) whatever transaction the previous
-      // incarnation left, so the epoch markers read below are stable. Reading them before would see
-      // a just-committed epoch as not committed yet (its transactional offset commit still pending)
-      // and send it twice.
+      // Fence first, so a restarted instance's zombie (or the killed process's open transaction) is
+      // finished before anything is read or sent.
       await connect();
       // Restore: finish the epochs of completed checkpoints (old instances' too after a rescale).
       for (const s of restored) {
         const oldInstance = Number(s.txId.slice(s.txId.lastIndexOf('-') + 1));
         if (restored.length > 1 && oldInstance % ctx.parallelism !== ctx.instance) continue;
-        for (const e of s.epochs) await send(s.txId, s.lineage, e);
+        for (const e of s.epochs) await send(s.txId, s.lineage, e, true);
       }
 
       let open: Epoch['messages'] = [];
@@ -175,7 +189,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         },
         async commit(n) {
           const due = pending.filter((e) => e.n <= n);
-          for (const e of due) await send(txId, lineage, e);
+          for (const e of due) await send(txId, lineage, e, false);
           pending = pending.filter((e) => e.n > n);
         },
         async close() {
