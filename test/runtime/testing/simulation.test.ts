@@ -22,7 +22,7 @@ const keyedCount = topology('sim-keyed-count', (t) =>
 /** A forward chain with a filter and a flatMap. */
 const chain = topology('sim-chain', (t) =>
   t
-    .source('in', generator({ count: 0 }))
+    .source('in', generator({ count: 0, value: (i) => i }))
     .filter((n: number) => n % 3 !== 0)
     .flatMap((n: number) => [n, -n])
     .map((n: number) => n * 2, { parallelism: 2 })
@@ -35,8 +35,8 @@ const chain = topology('sim-chain', (t) =>
  * how the two inputs interleave, which faults legitimately change.)
  */
 const unionSum = topology('sim-union', (t) => {
-  const a = t.source('a', generator({ count: 0 }));
-  const b = t.source('b', generator({ count: 0 }), { parallelism: 2 });
+  const a = t.source('a', generator({ count: 0, value: (i) => i }));
+  const b = t.source('b', generator({ count: 0, value: (i) => i }), { parallelism: 2 });
   a.union(b)
     .keyBy((n: number) => Math.abs(n) % 5)
     .process<string>((n, ctx) => {
