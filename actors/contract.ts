@@ -71,6 +71,8 @@ export interface Operator<I = unknown, O = unknown> {
 export interface SourceContext extends InstanceInfo {
   readonly clock: Clock;
   readonly log: Logger;
+  /** Job id: names what a source keeps outside weir (e.g. Kafka transactional ids), stable across restarts. */
+  readonly job: string;
   /**
    * Positions to resume from, from the last completed checkpoint: this
    * instance's own, or every old instance's after a change of parallelism.

@@ -1,12 +1,23 @@
 /**
  * `kafka.source(...)`: a replayable Kafka source (kafkajs).
  *
- * - Partitions are assigned deterministically: partition p to instance
- *   p mod parallelism (see assigner.ts), all instances in one consumer group.
- * - Positions (next offset per partition) are weir's checkpoint state; on
- *   every group join the consumer seeks to them, so the group's committed
- *   offsets never decide what is read. They are committed to the group after
- *   each completed checkpoint, for monitoring tools only.
+ * - Partitions are assigned by weir, not by a consumer group, as Flink's
+ *   KafkaSource does: partition p goes to instance p mod parallelism. kafkajs
+ *   has no manual assign() (kafkajs#373), so each instance consumes through a
+ *   group of its own, fresh on every open (`<groupId>.weir-<instance>-<random>`),
+ *   of which it is the only member: joining takes one round trip, no
+ *   rebalance ever pauses the other instances, and a replacement never waits
+ *   for a dead predecessor's session to expire (a shared group stalled
+ *   recovery for the whole session timeout). Such a group never commits, so
+ *   the broker forgets it once it is empty.
+ * - Positions (next offset per partition) are weir's checkpoint state; the
+ *   consumer seeks to them on joining, so no committed offset decides what is
+ *   read. After each completed checkpoint they are committed to `groupId`,
+ *   for monitoring tools (lag) and `startFrom: 'committed'`: through a
+ *   transactional offset commit (kafkajs can only commit as a group member,
+ *   and `groupId` has no members), with the transactional id
+ *   `weir-<job>-<operator>-<instance>-offsets`. A failed commit is logged and
+ *   left to the next checkpoint.
  * - Backpressure: records wait in a bounded queue; when it is full the
  *   partitions are paused and `eachBatch` waits, calling heartbeat() so the
  *   group does not rebalance under backpressure (kafkajs#387).
@@ -17,7 +28,9 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../../actors/contract.js';
 import { ConfigError, UserFunctionError } from '../../actors/errors.js';
+import { randomBytes } from 'node:crypto';
 import { instanceAssigner } from './assigner.js';
+import { offsetMonitor } from './offset-monitor.js';
 import { connectOrExplain, createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
@@ -26,7 +39,7 @@ export type ValueFormat = 'string' | 'json' | 'buffer';
 
 export interface KafkaSourceOptions extends KafkaConnection {
   topic: string;
-  /** Consumer group (default `weir-<job operator>`): used for assignment and offset monitoring. */
+  /** Consumer group (default `weir-<operator>`) the positions are committed to after each checkpoint, for monitoring and startFrom 'committed'. */
   groupId?: string;
   /** Where a job with no checkpoint starts: 'committed' offsets of the group falling back to earliest (default), 'earliest' or 'latest'. */
   startFrom?: StartFrom;
@@ -38,7 +51,7 @@ export interface KafkaSourceOptions extends KafkaConnection {
   createTopic?: CreateTopic;
   /** Records buffered per instance before partitions are paused (default 4096). */
   bufferRecords?: number;
-  /** Consumer group session timeout (default 10000): how long a dead instance holds its partitions. */
+  /** Session timeout of each instance's private consumer group (default 10000); only a hung consumer is noticed by it. */
   sessionTimeoutMs?: number;
 }
 
@@ -117,6 +130,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         return { pull: () => ({ records: [], waitMs: 1000 }), position: () => ({ i: ctx.instance, offsets: {} }) };
       }
 
+      const monitor = offsetMonitor(kafka, { topic, groupId, transactionalId: `weir-${ctx.job}-${ctx.operator}-${ctx.instance}-offsets`, log: ctx.log });
       const fetched = new Map(next); // after the last record queued
       const queue: Queued[] = [];
       let head = 0;
@@ -128,15 +142,10 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
       let finalOffsets: Record<number, number> | undefined;
 
       const consumer: Consumer = kafka.consumer({
-        groupId,
+        groupId: `${groupId}.weir-${ctx.instance}-${randomBytes(4).toString('hex')}`,
         partitionAssigners: [instanceAssigner({ instance: ctx.instance, parallelism: ctx.parallelism }, AssignerProtocol)],
         maxWaitTimeInMs: 50,
-        // A consumer that died with its worker holds its partitions until the session expires:
-        // short enough for a quick failover, long enough for a loaded machine.
         sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-        // Members learn of a rebalance from a heartbeat reply: frequent heartbeats make the
-        // group settle fast when instances join one after another at start and after failover.
-        heartbeatInterval: Math.max(300, Math.min(1000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10))),
         retry: { retries: 10 },
       });
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -246,16 +255,10 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         async checkpointComplete(id) {
           const offsets = byCheckpoint.get(id) ?? finalOffsets;
           for (const k of byCheckpoint.keys()) if (k <= id) byCheckpoint.delete(k);
-          if (!offsets) return;
-          try {
-            await consumer.commitOffsets(Object.entries(offsets).map(([p, off]) => ({ topic, partition: Number(p), offset: String(off) })));
-          } catch (e) {
-            // Harmless (e.g. during a rebalance): positions live in the checkpoint, this is for monitoring.
-            ctx.log.debug({ err: e, checkpoint: id }, 'kafka.source: committing offsets for monitoring failed');
-          }
+          if (offsets) await monitor.commit(offsets);
         },
         async close() {
-          await consumer.disconnect().catch(() => {});
+          await Promise.all([consumer.disconnect().catch(() => {}), monitor.close()]);
         },
       };
     },

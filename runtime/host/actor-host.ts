@@ -166,7 +166,7 @@ export class ActorHost {
       const pick = (k: 'src' | 'sink') => snaps?.map((s) => s[k]).filter((x) => x !== undefined);
       let task: Task;
       if (node.kind === 'source') {
-        const ctx = { ...info, clock: o.clock, log: o.log, restored: pick('src'), onError: node.onError, deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e) };
+        const ctx = { ...info, clock: o.clock, log: o.log, job: o.job, restored: pick('src'), onError: node.onError, deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e) };
         task = new SourceTask(a, node.source!, gate, ctx, env, channel.batchSize);
       } else if (node.kind === 'sink') {
         const ctx = { ...info, clock: o.clock, log: o.log, job: o.job, restored: pick('sink'), restoredCheckpoint: restoredFrom, publish: (d: unknown) => env.publish(a.id, d) };

@@ -16,9 +16,10 @@
  *   each worker's heap floor (its live set) stays low, far below what
  *   holding the topic's decoded messages takes (BP_BUFFER_RECORDS=1000000
  *   makes the source read ahead and this assertion fail);
- * - the consumer group never rebalances: sampled through the broker
- *   (admin.describeGroups) it stays Stable with the same 2 member ids (a
- *   member thrown out rejoins with a new id), and no region restarts.
+ * - the sources' consumer groups never rebalance: each instance consumes
+ *   through a private group (connectors/kafka/source.ts); sampled through
+ *   the broker (admin.describeGroups) they stay Stable with the same 2 member
+ *   ids (a member thrown out rejoins with a new id), and no region restarts.
  * At the end every produced record reached the sink exactly once (no record
  * dropped or repeated by pause/resume, kafkajs#1376/#1645).
  *
@@ -26,7 +27,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type JobMetrics } from 'weir';
-import { admin, BROKERS, cleanupKafka, createTopic, fixture, produce, sleep, track, unique } from './helpers.js';
+import { admin, BROKERS, cleanupKafka, createTopic, fixture, groupMembers, produce, sleep, track, unique } from './helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
 
 const COUNT = 200_000;
@@ -55,7 +56,7 @@ describe('Kafka backpressure: a slow, stalling sink', () => {
   it('keeps in-flight records and memory bounded, never rebalances the group, and loses or repeats no record', { timeout: 120_000 }, async () => {
     const topic = await createTopic(unique('bp'), PARTITIONS);
     const group = unique('bp-group');
-    track({ group });
+    track({ group, groupPrefix: `${group}.weir-` });
     const pad = 'x'.repeat(100);
     const t0 = performance.now();
     await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i}`, value: `m-${i}-${pad}`, partition: i % PARTITIONS })));
@@ -96,11 +97,11 @@ describe('Kafka backpressure: a slow, stalling sink', () => {
     // ~5 s to join, 2.5 s to the stall, 33 s stalled, ~6 s for the rest).
     while (failed === undefined && (op(handle.metrics(), 'out')?.recordsIn ?? 0) < COUNT && performance.now() - started < 75_000) {
       rss.push(process.memoryUsage().rss);
-      const [g] = (await a.describeGroups([group])).groups;
-      groups.push({ at: performance.now() - started, state: g.state, members: g.members.map((m) => m.memberId).sort() });
+      const g = await groupMembers({ prefix: `${group}.weir-` });
+      groups.push({ at: performance.now() - started, state: g.stable ? 'Stable' : 'not stable', members: g.members.slice().sort() });
       if (process.env.BP_VERBOSE) {
         const m = handle.metrics();
-        console.log(JSON.stringify({ at: Math.round(performance.now() - started), in: op(m, 'in')?.recordsOut, out: op(m, 'out')?.recordsIn, group: g.state, members: g.members.map((x) => x.memberId.slice(-6)), heaps: m?.workers.map((w) => Math.round(w.heapUsed / MB)), rss: Math.round((process.memoryUsage().rss - rssBefore) / MB) }));
+        console.log(JSON.stringify({ at: Math.round(performance.now() - started), in: op(m, 'in')?.recordsOut, out: op(m, 'out')?.recordsIn, group: g.stable, members: g.members.map((x) => x.slice(-6)), heaps: m?.workers.map((w) => Math.round(w.heapUsed / MB)), rss: Math.round((process.memoryUsage().rss - rssBefore) / MB) }));
       }
       await sleep(500);
     }

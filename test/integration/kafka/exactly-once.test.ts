@@ -41,14 +41,6 @@ const JOB = fixture('kafka-keyed-count.ts');
 const PARTITIONS = 3;
 const WAVES = 10;
 const WAVE_GAP_MS = 250;
-/**
- * By default each worker's source instances use their own consumer group
- * (the fixture's groupPerWorker): with one shared group, every dead worker or
- * killed process stalls the job for the 30 s consumer session timeout before
- * its replacement gets partitions (recovery-latency.bug.ts), which would cost
- * ~35 s per run. KEO_SHARED_GROUP=1 runs the shared group as users do.
- */
-const SHARED_GROUP = process.env.KEO_SHARED_GROUP === '1';
 
 interface Schedule {
   words: number;
@@ -102,21 +94,19 @@ async function runSchedule(s: Schedule): Promise<void> {
   const output = await createTopic(unique(`eo-out-${no}`), 1);
   const group = unique(`eo-group-${no}`);
   const jobId = unique(`eo-job-${no}`);
-  track({ group, groupPrefix: `${group}-` });
+  track({ group, groupPrefix: `${group}.weir-` });
   track({ group: `weir-${jobId}-out-0-epochs` });
   track({ group: `weir-${jobId}-out-1-epochs` });
   const dir = tmp(`weir-kafka-eo-${no}-`);
   const faults = s.fault ? [{ ...s.fault, marker: path.join(dir, 'fault.marker') }] : [];
-  const env = { WEIR_KAFKA_EO: JSON.stringify({ brokers: BROKERS, input, output, group, groupPerWorker: !SHARED_GROUP, faults }) };
+  const env = { WEIR_KAFKA_EO: JSON.stringify({ brokers: BROKERS, input, output, group, faults }) };
   const out: Reader = await reader(output);
   const info: Record<string, unknown> = { run: no, schedule: s };
-  // The sources of the job running in process `pid` (the test's own for run()) hold their group(s).
-  const members = (pid: number | undefined) => groupMembers(SHARED_GROUP ? { group } : { prefix: `${group}-${pid}-` });
-  const joined = (pid: number | undefined, dead: Set<string>, why: () => string) =>
-    waitFor(async () => {
-      const g = await members(pid);
-      return g.stable && g.members.length === s.parallelism && g.members.every((m) => !dead.has(m));
-    }, () => `the job's sources to join their consumer group(s); ${why()}`, 60_000, 100);
+  // Each source instance consumes through a private group `<group>.weir-<instance>-<random>`;
+  // a killed run's groups keep their dead members until the session expires.
+  const members = () => groupMembers({ prefix: `${group}.weir-` });
+  const joined = (dead: Set<string>, why: () => string) =>
+    waitFor(async () => (await members()).members.filter((m) => !dead.has(m)).length === s.parallelism, () => `the job's sources to join their consumer groups; ${why()}`, 60_000, 100);
   // Words arrive while the job runs (from when its sources joined), in waves, so checkpoints and faults fall mid-stream.
   let producing: Promise<void> = Promise.resolve();
   try {
@@ -136,7 +126,7 @@ async function runSchedule(s: Schedule): Promise<void> {
       });
       let failed: unknown;
       handle.done.catch((e) => (failed = e));
-      await joined(process.pid, new Set(), () => `job failed: ${String(failed)}`);
+      await joined(new Set(), () => `job failed: ${String(failed)}`);
       producing = produceInWaves(input, words);
       await out.atLeast(want.length, 60_000, () => `job failed: ${String(failed)}`);
       const result: JobResult = await handle.stop();
@@ -147,7 +137,7 @@ async function runSchedule(s: Schedule): Promise<void> {
       // A whole process dies (kill -9) and is run again: same job id, same file state.
       const args = ['run', JOB, '--workers', String(s.workers), '--parallelism', String(s.parallelism), '--state', `file:${path.join(dir, 'state')}`, '--checkpoint-interval', '200', '--job-id', jobId, '--no-status', '--log-level', 'error'];
       const first = weir(args, env);
-      await joined(first.child.pid, new Set(), () => `stderr ${first.stderr()}`);
+      await joined(new Set(), () => `stderr ${first.stderr()}`);
       producing = produceInWaves(input, words);
       const killAt = Math.max(1, Math.floor(want.length * s.killProcessAt));
       await out.atLeast(killAt, 60_000, () => `first run: stderr ${first.stderr()}`);
@@ -155,10 +145,9 @@ async function runSchedule(s: Schedule): Promise<void> {
       const e1 = await first.exit;
       expect(e1.signal).toBe('SIGKILL');
       info.killedAt = out.values.length;
-      const dead = new Set((await members(first.child.pid)).members);
+      const dead = new Set((await members()).members);
       const second = weir(args, env);
-      // With a shared group the killed run's members linger until their session expires.
-      await joined(second.child.pid, dead, () => `rerun: stderr ${second.stderr()}`);
+      await joined(dead, () => `rerun: stderr ${second.stderr()}`);
       await out.atLeast(want.length, 60_000, () => `rerun: stderr ${second.stderr()}`);
       second.child.kill('SIGTERM');
       const e2 = await second.exit;
