@@ -145,6 +145,14 @@ export interface SinkWriter<T = unknown> {
   snapshot?(checkpointId: number): unknown | Promise<unknown>;
   /** Phase 2: checkpoint n completed everywhere; make its data visible. Must be idempotent. */
   commit?(checkpointId: number): void | Promise<void>;
+  /**
+   * True when `commit(n)` touches only what was pre-committed up to barrier n,
+   * so writes and later snapshots may go on while it runs (commits stay in
+   * order among themselves). A slow commit then no longer holds back the
+   * next barrier and, through it, the whole pipeline. Default false: every
+   * writer call is serialized.
+   */
+  readonly commitsConcurrently?: boolean;
   close?(): void | Promise<void>;
 }
 

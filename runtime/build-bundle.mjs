@@ -2,9 +2,11 @@
 // Loading ~100 small modules costs every worker thread ~100+ ms at start-up;
 // a handful of chunks costs a fraction. tsc still emits dist/ for the types
 // (and for the tests' source maps); the package's exports point here.
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
-await build({
+const result = await build({
   entryPoints: {
     weir: 'runtime/index.ts',
     testing: 'runtime/testing/index.ts',
@@ -21,4 +23,13 @@ await build({
   sourcemap: true,
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
+  metafile: true,
 });
+
+// Chunk names are content hashes: remove the chunks earlier builds left (after writing the new
+// ones, so a process that is loading the bundle meanwhile still finds its files).
+const keep = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(f)));
+for (const f of readdirSync('dist/bundle')) {
+  const full = path.resolve('dist/bundle', f);
+  if (!keep.has(full)) rmSync(full, { force: true });
+}

@@ -1,8 +1,13 @@
 /**
- * Puts weir's read_committed filter (aborted-filter.ts) in place of kafkajs'
- * own before kafkajs is loaded: kafkajs' consumer binds the filter module
- * when it first loads, so the fix goes into the CommonJS module cache under
- * that module's file name. Patching the installed package on disk instead
+ * Puts two fixed kafkajs (2.2.4) internals in place before kafkajs is
+ * loaded, through the CommonJS module cache under the modules' file names
+ * (kafkajs binds them when it first loads):
+ * - consumer/filterAbortedMessages: weir's read_committed filter
+ *   (aborted-filter.ts); kafkajs' own delivers records of aborted
+ *   transactions when the broker lists them out of first-offset order;
+ * - producer/groupMessagesPerPartition: the same grouping in linear time;
+ *   kafkajs copies the partition's array for every message (quadratic), which
+ *   made a 10k-message send cost more than its round trip. Patching the installed package on disk instead
  * would not survive `npm install`, and a fork of kafkajs for one function
  * is worse than this.
  *
@@ -26,11 +31,23 @@ export function installKafkajsFix(): boolean {
   const cached = require.cache[filterFile];
   if (cached && (cached.exports as Record<symbol, unknown>)[FIXED]) return (state = true);
   if (require.cache[batchFile]) return (state = false);
-  const fixed = Object.assign((args: Parameters<typeof filterAborted>[0]) => filterAborted(args), { [FIXED]: true });
-  const m = new Module(filterFile);
-  m.filename = filterFile;
-  m.loaded = true;
-  m.exports = fixed;
-  require.cache[filterFile] = m;
+  preload(filterFile, Object.assign((args: Parameters<typeof filterAborted>[0]) => filterAborted(args), { [FIXED]: true }));
+  preload(require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js'), groupMessagesPerPartition);
   return (state = true);
+}
+
+function preload(file: string, exports: unknown): void {
+  const m = new Module(file);
+  m.filename = file;
+  m.loaded = true;
+  m.exports = exports;
+  require.cache[file] = m;
+}
+
+/** kafkajs' producer/groupMessagesPerPartition, linear: partition -> its messages, in order. */
+function groupMessagesPerPartition<M>({ topic, partitionMetadata, messages, partitioner }: { topic: string; partitionMetadata: unknown[]; messages: M[]; partitioner: (a: { topic: string; partitionMetadata: unknown[]; message: M }) => number }): Record<number, M[]> {
+  const result: Record<number, M[]> = {};
+  if (partitionMetadata.length === 0) return result;
+  for (const message of messages) (result[partitioner({ topic, partitionMetadata, message })] ??= []).push(message);
+  return result;
 }

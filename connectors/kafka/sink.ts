@@ -57,8 +57,33 @@ interface KafkaSinkState {
   epochs: Epoch[];
 }
 
-/** kafkajs groups a send's messages by partition in quadratic time: send big epochs in slices. */
-const SEND_CHUNK = 1000;
+/**
+ * An epoch goes out in sends of at most this many value/key characters (a
+ * UTF-8 character is at most 3 bytes: each partition's record batch stays
+ * below the broker's default 1 MB message.max.bytes) ...
+ */
+const SEND_CHARS = 256 * 1024;
+/** ... and at most this many messages. */
+const SEND_MESSAGES = 10_000;
+
+/** Consecutive slices of `messages` for one send each (see SEND_CHARS). */
+export function sendSlices<M extends { key: string | Buffer | null; value: string | Buffer }>(messages: M[]): M[][] {
+  const out: M[][] = [];
+  let start = 0;
+  let chars = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const c = m.value.length + (m.key?.length ?? 0) + 16;
+    if (i > start && (chars + c > SEND_CHARS || i - start >= SEND_MESSAGES)) {
+      out.push(messages.slice(start, i));
+      start = i;
+      chars = 0;
+    }
+    chars += c;
+  }
+  if (start < messages.length) out.push(messages.slice(start));
+  return out;
+}
 /** How long a marker that reads "not committed" is given to settle before it is believed (see isCommitted). */
 const MARKER_SETTLE_MS = 150;
 
@@ -152,9 +177,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         if (check && (await isCommitted(owner, lin, e.n))) return;
         const tx = await p.transaction();
         try {
-          for (let i = 0; i < e.messages.length; i += SEND_CHUNK) {
-            await tx.send({ topic, acks: -1, messages: e.messages.slice(i, i + SEND_CHUNK) as Message[] });
-          }
+          for (const slice of sendSlices(e.messages)) await tx.send({ topic, acks: -1, messages: slice as Message[] });
           await tx.sendOffsets({ consumerGroupId: markerGroup(owner, lin), topics: [{ topic, partitions: [{ partition: 0, offset: String(e.n) }] }] });
           await tx.commit();
         } catch (err) {
@@ -179,6 +202,8 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
       let open: Epoch['messages'] = [];
       let pending: Epoch[] = [];
       return {
+        // commit(n) sends only epochs <= n, which later writes and snapshots do not touch.
+        commitsConcurrently: true,
         write(records) {
           for (const r of records) open.push(toMessage(r));
         },

@@ -8,7 +8,9 @@
  * is acked; `commit(n)` runs once checkpoint n completed everywhere. At end
  * of input the sink pre-commits the rest and reports its final snapshot; it
  * stays open until the final checkpoint's commit, then closes at dispose.
- * All writer calls are serialized: no write overlaps a snapshot or commit.
+ * Writer calls are serialized: no write overlaps a snapshot or commit, except
+ * that a writer with `commitsConcurrently` runs its commits in their own
+ * chain beside writes and snapshots.
  */
 import type { SinkConnector, SinkContext, SinkWriter } from '../../../actors/contract.js';
 import { alignedBarrier, releaseBarrier } from '../../channel/alignment.js';
@@ -32,6 +34,8 @@ export class SinkTask implements Task {
   private busyMs = 0;
   /** Serializes async writer calls (writes, snapshots, commits). */
   private chain: Promise<void> = Promise.resolve();
+  /** Commits of a writer that `commitsConcurrently`, in order among themselves. */
+  private commits: Promise<void> = Promise.resolve();
 
   constructor(
     readonly actor: ActorPlan,
@@ -134,6 +138,11 @@ export class SinkTask implements Task {
   async checkpointComplete(id: number): Promise<void> {
     const w = this.writer;
     if (!w?.commit) return;
+    if (w.commitsConcurrently) {
+      const run = this.commits.then(() => w.commit!(id));
+      this.commits = run.catch(() => {});
+      return run;
+    }
     const run = this.chain.then(() => w.commit!(id));
     this.chain = run.catch(() => {});
     await run;
@@ -144,6 +153,7 @@ export class SinkTask implements Task {
     this.closed = true;
     this.finished = true;
     await this.chain.catch(() => {});
+    await this.commits;
     await this.writer?.close?.();
   }
 
