@@ -30,9 +30,57 @@ export function canonical(key: unknown): string {
   }
 }
 
-/** murmur3 (x86, 32-bit) of a key's canonical text. */
+/**
+ * murmur3 (x86, 32-bit) of a key. Integers that fit 32 bits (the common
+ * keys: ids, buckets) hash as one 4-byte block, without building their text:
+ * the keyBy exchange and keyed state hash every record. Other keys hash
+ * their canonical text. Equal keys hash equally (1 and 1n, 0 and -0).
+ */
 export function hashKey(key: unknown): number {
+  if (typeof key === 'number' && (key | 0) === key) return hashInt(key, 0x9747b28c);
+  if (typeof key === 'string') return hashCanonical(key);
+  if (typeof key === 'boolean') return hashInt(key ? 1 : 0, 0x5bd1e995);
+  if (typeof key === 'bigint') {
+    const n = stateKey(key);
+    if (typeof n === 'number') return hashKey(n);
+  }
   return hashCanonical(canonical(key));
+}
+
+/**
+ * The key as keyed state stores it: one value per key, equal keys equal
+ * under Map's SameValueZero (1n becomes 1, as canonical() makes them one key).
+ */
+export function stateKey(key: unknown): Key {
+  switch (typeof key) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+      return key;
+    case 'bigint': {
+      const n = Number(key);
+      return Number.isSafeInteger(n) && BigInt(n) === key ? n : key;
+    }
+    default:
+      return canonical(key); // throws KEY_INVALID naming the fix
+  }
+}
+
+/** murmur3 of one 32-bit block. */
+function hashInt(n: number, seed: number): number {
+  let k = Math.imul(n, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  let h = seed ^ k;
+  h = (h << 13) | (h >>> 19);
+  h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  h ^= 4;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** murmur3 (x86, 32-bit) of a string's UTF-16 code units; fast and well spread. */

@@ -5,7 +5,7 @@
  * another parallelism. Lives on the heap; snapshots are plain data that the
  * runtime msgpack-encodes.
  */
-import { canonical, hashCanonical, type Key } from '../key-groups.js';
+import { hashKey, stateKey, type Key } from '../key-groups.js';
 
 export interface ValueState<T> {
   /** The value for the current key, or the default. */
@@ -47,27 +47,44 @@ interface Slot {
 /** Snapshot form: [keyGroup, [stateName, kind, [key, value][]][]][] */
 export type KeyedSnapshot = [number, [string, Kind, [Key, unknown][]][]][];
 
+/**
+ * Hot path: a keyed `process` calls setCurrentKey and then usually reads and
+ * writes one value state per record. Accessors are created once per state
+ * name (not per call), the key is hashed without building its text (see
+ * key-groups.ts), and the slot found by a read is remembered until the key
+ * changes, so the write that follows needs no lookup and no allocation.
+ */
 export class KeyedStateStore implements KeyedStateAccess {
-  /** keyGroup -> state name -> canonical key -> slot */
-  private readonly groups = new Map<number, Map<string, Map<string, Slot>>>();
+  /** keyGroup -> state name -> key (stateKey) -> slot */
+  private readonly groups = new Map<number, Map<string, Map<Key, Slot>>>();
   private readonly kinds = new Map<string, Kind>();
+  private readonly accessors = new Map<string, ValueAccessor<unknown> | MapAccessor<Key, unknown> | ListAccessor<unknown>>();
   private current: Key | undefined;
-  private currentCanon = '';
+  private currentKey: Key = '';
   private currentGroup = -1;
+  /** The last slot found, for state `cachedName` of the current key. */
+  private cachedName: string | undefined;
+  private cachedSlot: Slot | undefined;
 
   constructor(private readonly maxParallelism: number) {}
 
   /** Set by the operator shell before each record of a keyed stream. */
   setCurrentKey(key: Key): void {
     this.current = key;
-    this.currentCanon = canonical(key);
-    this.currentGroup = hashCanonical(this.currentCanon) % this.maxParallelism;
+    this.currentKey = stateKey(key);
+    this.currentGroup = hashKey(key) % this.maxParallelism;
+    this.cachedName = undefined;
   }
 
-  private slots(name: string, kind: Kind, create: boolean): Map<string, Slot> | undefined {
+  private kind(name: string, kind: Kind): void {
     const known = this.kinds.get(name);
     if (known === undefined) this.kinds.set(name, kind);
     else if (known !== kind) throw new Error(`state '${name}' is a ${known} state, used here as ${kind} state. Fix: use one kind per state name`);
+  }
+
+  /** The current key's slot of state `name`; created (value undefined) when `create`. */
+  slot(name: string, create: boolean): Slot | undefined {
+    if (this.cachedName === name) return this.cachedSlot;
     if (this.current === undefined) throw new Error(`keyed state '${name}' used outside a keyed stream. Fix: keyBy(...) before this operator`);
     let g = this.groups.get(this.currentGroup);
     if (!g) {
@@ -76,65 +93,53 @@ export class KeyedStateStore implements KeyedStateAccess {
       this.groups.set(this.currentGroup, g);
     }
     let s = g.get(name);
-    if (!s && create) {
+    if (!s) {
+      if (!create) return undefined;
       s = new Map();
       g.set(name, s);
     }
-    return s;
+    let slot = s.get(this.currentKey);
+    if (!slot) {
+      if (!create) return undefined;
+      slot = { key: this.current, value: undefined };
+      s.set(this.currentKey, slot);
+    }
+    this.cachedName = name;
+    this.cachedSlot = slot;
+    return slot;
   }
 
-  private read(name: string, kind: Kind): unknown {
-    return this.slots(name, kind, false)?.get(this.currentCanon)?.value;
-  }
-
-  private has(name: string, kind: Kind): boolean {
-    return this.slots(name, kind, false)?.has(this.currentCanon) ?? false;
-  }
-
-  private write(name: string, kind: Kind, value: unknown): void {
-    this.slots(name, kind, true)!.set(this.currentCanon, { key: this.current!, value });
-  }
-
-  private remove(name: string, kind: Kind): void {
-    this.slots(name, kind, false)?.delete(this.currentCanon);
+  remove(name: string): void {
+    if (this.current === undefined) throw new Error(`keyed state '${name}' used outside a keyed stream. Fix: keyBy(...) before this operator`);
+    this.groups.get(this.currentGroup)?.get(name)?.delete(this.currentKey);
+    if (this.cachedName === name) this.cachedName = undefined;
   }
 
   value<T>(name: string, defaultValue?: T): ValueState<T> {
-    return {
-      // A stored null or undefined is a value; only a key without an entry falls back to the default.
-      get: () => (this.has(name, 'value') ? (this.read(name, 'value') as T) : defaultValue),
-      set: (v) => this.write(name, 'value', v),
-      clear: () => this.remove(name, 'value'),
-    };
+    const a = this.accessors.get(name);
+    if (a instanceof ValueAccessor && a.defaultValue === defaultValue) return a as ValueAccessor<T>;
+    this.kind(name, 'value');
+    const created = new ValueAccessor<T>(this, name, defaultValue);
+    if (!a) this.accessors.set(name, created as ValueAccessor<unknown>);
+    return created;
   }
 
   map<K extends Key, V>(name: string): MapState<K, V> {
-    const cur = () => this.read(name, 'map') as Map<K, V> | undefined;
-    const ensure = () => {
-      let m = cur();
-      if (!m) this.write(name, 'map', (m = new Map()));
-      return m;
-    };
-    return {
-      get: (k) => cur()?.get(k),
-      has: (k) => cur()?.has(k) ?? false,
-      set: (k, v) => void ensure().set(k, v),
-      delete: (k) => void cur()?.delete(k),
-      entries: () => [...(cur()?.entries() ?? [])],
-      clear: () => this.remove(name, 'map'),
-    };
+    const a = this.accessors.get(name);
+    if (a instanceof MapAccessor) return a as unknown as MapAccessor<K, V>;
+    this.kind(name, 'map');
+    const created = new MapAccessor<K, V>(this, name);
+    this.accessors.set(name, created as unknown as MapAccessor<Key, unknown>);
+    return created;
   }
 
   list<T>(name: string): ListState<T> {
-    return {
-      get: () => ((this.read(name, 'list') as T[] | undefined) ?? []).slice(),
-      add: (v) => {
-        const cur = this.read(name, 'list') as T[] | undefined;
-        if (cur) cur.push(v);
-        else this.write(name, 'list', [v]);
-      },
-      clear: () => this.remove(name, 'list'),
-    };
+    const a = this.accessors.get(name);
+    if (a instanceof ListAccessor) return a as ListAccessor<T>;
+    this.kind(name, 'list');
+    const created = new ListAccessor<T>(this, name);
+    this.accessors.set(name, created as ListAccessor<unknown>);
+    return created;
   }
 
   /** Number of keys with any state (for metrics). */
@@ -161,6 +166,7 @@ export class KeyedStateStore implements KeyedStateAccess {
   /** Load the key groups in [start, end) from any number of snapshots (rescaling merges several). */
   restore(snapshots: KeyedSnapshot[], range: [number, number]): void {
     this.groups.clear();
+    this.cachedName = undefined;
     for (const snap of snapshots) {
       for (const [kg, states] of snap) {
         if (kg < range[0] || kg >= range[1]) continue;
@@ -170,9 +176,78 @@ export class KeyedStateStore implements KeyedStateAccess {
           this.kinds.set(name, kind);
           let s = g.get(name);
           if (!s) g.set(name, (s = new Map()));
-          for (const [key, value] of entries) s.set(canonical(key), { key, value: kind === 'map' ? new Map(value as [unknown, unknown][]) : value });
+          for (const [key, value] of entries) s.set(stateKey(key), { key, value: kind === 'map' ? new Map(value as [unknown, unknown][]) : value });
         }
       }
     }
+  }
+}
+
+/** A stored null or undefined is a value; only a key without an entry falls back to the default. */
+class ValueAccessor<T> implements ValueState<T> {
+  constructor(
+    private readonly store: KeyedStateStore,
+    private readonly name: string,
+    readonly defaultValue: T | undefined,
+  ) {}
+  get(): T | undefined {
+    const s = this.store.slot(this.name, false);
+    return s ? (s.value as T) : this.defaultValue;
+  }
+  set(value: T): void {
+    this.store.slot(this.name, true)!.value = value;
+  }
+  clear(): void {
+    this.store.remove(this.name);
+  }
+}
+
+class MapAccessor<K extends Key, V> implements MapState<K, V> {
+  constructor(
+    private readonly store: KeyedStateStore,
+    private readonly name: string,
+  ) {}
+  private cur(): Map<K, V> | undefined {
+    return this.store.slot(this.name, false)?.value as Map<K, V> | undefined;
+  }
+  private ensure(): Map<K, V> {
+    const s = this.store.slot(this.name, true)!;
+    return (s.value ??= new Map<K, V>()) as Map<K, V>;
+  }
+  get(k: K): V | undefined {
+    return this.cur()?.get(k);
+  }
+  has(k: K): boolean {
+    return this.cur()?.has(k) ?? false;
+  }
+  set(k: K, v: V): void {
+    this.ensure().set(k, v);
+  }
+  delete(k: K): void {
+    this.cur()?.delete(k);
+  }
+  entries(): [K, V][] {
+    return [...(this.cur()?.entries() ?? [])];
+  }
+  clear(): void {
+    this.store.remove(this.name);
+  }
+}
+
+class ListAccessor<T> implements ListState<T> {
+  constructor(
+    private readonly store: KeyedStateStore,
+    private readonly name: string,
+  ) {}
+  get(): T[] {
+    return ((this.store.slot(this.name, false)?.value as T[] | undefined) ?? []).slice();
+  }
+  add(v: T): void {
+    const s = this.store.slot(this.name, true)!;
+    if (s.value) (s.value as T[]).push(v);
+    else s.value = [v];
+  }
+  clear(): void {
+    this.store.remove(this.name);
   }
 }
