@@ -9,7 +9,7 @@
  *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation   run a subset (kafka: skipped when no broker answers)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
- *                                       checkpoint at most 5 pairs, recovery 3 to 5 runs)
+ *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
  *   --quick                             200,000 records, 3 repetitions, 3 s checkpoint runs (a smoke run)
  *   --out FILE                          results file (default bench/results/latest.json)
  * Exit code: 1 if a benchmark broke (wrong output, crash); missed targets only
@@ -118,7 +118,8 @@ await step('memory', `idle RSS, rate-limited job on 2 workers, ${IDLE_MS} ms aft
 
 const checkpointSeconds = values.quick ? 3 : 5;
 await step('checkpoint', `keyed count (${CHECKPOINT_KEYS.toLocaleString('en')} keys, 2 workers), checkpoints every ${CHECKPOINT_INTERVAL_MS} ms to Redis vs none, ~${checkpointSeconds} s runs`, async () => {
-  const r = (results.checkpoint = await benchCheckpoint(Math.min(reps, 5), checkpointSeconds, log));
+  // Paired runs of this job vary by +-25% on a busy 2-core machine: more pairs than elsewhere keep the median ratio steady.
+  const r = (results.checkpoint = await benchCheckpoint(reps + 2, checkpointSeconds, log));
   targets.push(target('checkpoint', 'steady throughput ratio, checkpoints 1 s / none (median of pairs)', r.ratio, '>=', 0.95, 'x'));
 });
 
