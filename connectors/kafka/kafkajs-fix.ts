@@ -26,8 +26,14 @@ let state: boolean | undefined;
 
 export function installKafkajsFix(): boolean {
   if (state !== undefined) return state;
-  const filterFile = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js');
-  const batchFile = require.resolve('kafkajs/src/consumer/batch.js');
+  let filterFile: string;
+  let batchFile: string;
+  try {
+    filterFile = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js');
+    batchFile = require.resolve('kafkajs/src/consumer/batch.js');
+  } catch {
+    return (state = false); // another kafkajs layout: its filter is used as it is
+  }
   const cached = require.cache[filterFile];
   if (cached && (cached.exports as Record<symbol, unknown>)[FIXED]) return (state = true);
   if (require.cache[batchFile]) return (state = false);
