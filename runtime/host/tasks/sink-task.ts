@@ -138,12 +138,17 @@ export class SinkTask implements Task {
   async checkpointComplete(id: number): Promise<void> {
     const w = this.writer;
     if (!w?.commit) return;
+    // Once disposed (its region restarts, or the job fails), a task starts no queued commit: each
+    // could take as long as the failure that caused the reset (a broker down: its connect timeout),
+    // and the restored writer's snapshot carries their epochs. (At a normal end the final commit is
+    // awaited before dispose.)
+    const commit = () => (this.closed ? undefined : w.commit!(id));
     if (w.commitsConcurrently) {
-      const run = this.commits.then(() => w.commit!(id));
+      const run = this.commits.then(commit);
       this.commits = run.catch(() => {});
       return run;
     }
-    const run = this.chain.then(() => w.commit!(id));
+    const run = this.chain.then(commit);
     this.chain = run.catch(() => {});
     await run;
   }
