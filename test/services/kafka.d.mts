@@ -28,3 +28,25 @@ export declare function startKafka(): Promise<StartResult>;
 export declare function stopKafka(): Promise<{ stopped: boolean; pid: number | null }>;
 export declare function kafkaRunning(): Promise<boolean>;
 export declare function probeKafka(opts?: { host?: string; port?: number; timeoutMs?: number }): Promise<ProbeResult>;
+
+export interface PrivateBroker {
+  pid: number;
+  /** "127.0.0.1:<port>" */
+  brokers: string;
+  port: number;
+  /** port + 1 */
+  controllerPort: number;
+  /** absolute: data in dir/data, the broker's output in logFile */
+  dir: string;
+  logFile: string;
+  version: string | null;
+  ms: number;
+}
+
+/**
+ * A second broker with its own directory, on `port` (controller port + 1), or without `port` on the
+ * first pair from 19092/19093 no other live process owns. Starting again with the same port and dir keeps its data.
+ */
+export declare function startPrivateKafka(opts: { port?: number; dir: string; timeoutMs?: number }): Promise<PrivateBroker>;
+/** SIGKILL (default: a crash) or SIGTERM (clean) a private broker (pid undefined: none); resolves when it is gone. `release` gives up the ports. */
+export declare function stopPrivateKafka(pid: number | undefined, opts?: { signal?: 'SIGKILL' | 'SIGTERM'; release?: { port: number } }): Promise<void>;

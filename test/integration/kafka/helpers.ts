@@ -2,6 +2,8 @@
  * Shared helpers for the Kafka connector integration tests: a kafkajs client
  * on the test broker (127.0.0.1:9092), unique topic names, topic creation and
  * deletion, producing, read_committed reading, the weir CLI, and polling.
+ * The Kafka helpers take an optional broker list last (default BROKERS), for
+ * tests with a private broker of their own (see broker-outage.test.ts).
  *
  * kafkajs logs retriable broker answers at ERROR and retries on its own; the
  * client here is silent (WEIR_KAFKAJS_LOG=1 shows them).
@@ -26,12 +28,22 @@ export const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex'
 /** A topic / group name unique to this test run. */
 export const unique = (name: string) => `weir-kit-${name}-${runId}`;
 
-export const kafka = new Kafka({
-  clientId: unique('test-client'),
-  brokers: [BROKERS],
-  logLevel: process.env.WEIR_KAFKAJS_LOG ? logLevel.INFO : logLevel.NOTHING,
-  retry: { initialRetryTime: 100, retries: 8 },
-});
+const clients = new Map<string, Kafka>();
+/** The (silent) kafkajs client of these helpers on `brokers`, one per broker list. */
+export function kafkaClient(brokers: string = BROKERS): Kafka {
+  let k = clients.get(brokers);
+  if (!k) {
+    k = new Kafka({
+      clientId: unique('test-client'),
+      brokers: brokers.split(','),
+      logLevel: process.env.WEIR_KAFKAJS_LOG ? logLevel.INFO : logLevel.NOTHING,
+      retry: { initialRetryTime: 100, retries: 8 },
+    });
+    clients.set(brokers, k);
+  }
+  return k;
+}
+export const kafka = kafkaClient(BROKERS);
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -44,19 +56,31 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-let adminP: Promise<Admin> | undefined;
-/** One shared admin client per test file (closed by `cleanupKafka()`). */
-export function admin(): Promise<Admin> {
-  adminP ??= (async () => {
-    const a = kafka.admin();
+/** What this file created on one broker list, for `cleanupKafka()`. */
+interface Scope {
+  admin?: Promise<Admin>;
+  topics: Set<string>;
+  groups: Set<string>;
+  groupPrefixes: Set<string>;
+}
+const scopes = new Map<string, Scope>();
+function scope(brokers: string): Scope {
+  let s = scopes.get(brokers);
+  if (!s) scopes.set(brokers, (s = { topics: new Set(), groups: new Set(), groupPrefixes: new Set() }));
+  return s;
+}
+
+/** One shared admin client per test file and broker list (closed by `cleanupKafka()`). */
+export function admin(brokers: string = BROKERS): Promise<Admin> {
+  const s = scope(brokers);
+  s.admin ??= (async () => {
+    const a = kafkaClient(brokers).admin();
     await a.connect();
     return a;
   })();
-  return adminP;
+  return s.admin;
 }
 
-const topics = new Set<string>();
-const groups = new Set<string>();
 const closers: (() => Promise<unknown>)[] = [];
 const dirs: string[] = [];
 
@@ -67,18 +91,17 @@ export function tmp(prefix: string): string {
   return d;
 }
 
-const groupPrefixes = new Set<string>();
-
 /** Remember a topic or group (or every group whose name starts with `groupPrefix`) created by the code under test, for deletion at the end. */
-export function track(what: { topic?: string; group?: string; groupPrefix?: string }): void {
-  if (what.topic) topics.add(what.topic);
-  if (what.group) groups.add(what.group);
-  if (what.groupPrefix) groupPrefixes.add(what.groupPrefix);
+export function track(what: { topic?: string; group?: string; groupPrefix?: string; brokers?: string }): void {
+  const s = scope(what.brokers ?? BROKERS);
+  if (what.topic) s.topics.add(what.topic);
+  if (what.group) s.groups.add(what.group);
+  if (what.groupPrefix) s.groupPrefixes.add(what.groupPrefix);
 }
 
 /** State and member ids of the groups named `group` or starting with `prefix` (all Stable -> stable). */
-export async function groupMembers(sel: { group: string } | { prefix: string }): Promise<{ stable: boolean; members: string[]; groups: number }> {
-  const a = await admin();
+export async function groupMembers(sel: { group: string } | { prefix: string }, brokers: string = BROKERS): Promise<{ stable: boolean; members: string[]; groups: number }> {
+  const a = await admin(brokers);
   const names = 'group' in sel ? [sel.group] : (await a.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(sel.prefix));
   if (names.length === 0) return { stable: false, members: [], groups: 0 };
   const { groups: gs } = await a.describeGroups(names);
@@ -86,9 +109,9 @@ export async function groupMembers(sel: { group: string } | { prefix: string }):
 }
 
 /** Creates `topic` (deleted by `cleanupKafka()`) and waits until every partition has a leader. */
-export async function createTopic(topic: string, partitions = 1): Promise<string> {
-  const a = await admin();
-  topics.add(topic);
+export async function createTopic(topic: string, partitions = 1, brokers: string = BROKERS): Promise<string> {
+  const a = await admin(brokers);
+  scope(brokers).topics.add(topic);
   await a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
   await waitFor(async () => {
     try {
@@ -103,16 +126,16 @@ export async function createTopic(topic: string, partitions = 1): Promise<string
 }
 
 /** Deletes `topic` when it exists and waits until the broker no longer lists it. */
-export async function deleteTopicIfExists(topic: string): Promise<void> {
-  const a = await admin();
+export async function deleteTopicIfExists(topic: string, brokers: string = BROKERS): Promise<void> {
+  const a = await admin(brokers);
   if (!(await a.listTopics()).includes(topic)) return;
   await a.deleteTopics({ topics: [topic], timeout: 10_000 });
   await waitFor(async () => !(await a.listTopics()).includes(topic), `topic ${topic} to be deleted`, 15_000, 100);
 }
 
 /** Sends `messages` to explicit partitions (or by the default partitioner), awaited in chunks. */
-export async function produce(topic: string, messages: { value: string | Buffer; key?: string; partition?: number; headers?: Record<string, string> }[]): Promise<void> {
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+export async function produce(topic: string, messages: { value: string | Buffer; key?: string; partition?: number; headers?: Record<string, string> }[], brokers: string = BROKERS): Promise<void> {
+  const producer: Producer = kafkaClient(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 5000) {
@@ -124,14 +147,14 @@ export async function produce(topic: string, messages: { value: string | Buffer;
 }
 
 /** Total records in a topic (sum of high - low watermarks; counts transaction markers too). */
-export async function topicSize(topic: string): Promise<number> {
-  const offs = await (await admin()).fetchTopicOffsets(topic);
+export async function topicSize(topic: string, brokers: string = BROKERS): Promise<number> {
+  const offs = await (await admin(brokers)).fetchTopicOffsets(topic);
   return offs.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
 }
 
 /** Sum of a group's committed offsets on `topic` (-1 entries count as 0). */
-export async function committedSum(group: string, topic: string): Promise<number> {
-  const res = await (await admin()).fetchOffsets({ groupId: group, topics: [topic] });
+export async function committedSum(group: string, topic: string, brokers: string = BROKERS): Promise<number> {
+  const res = await (await admin(brokers)).fetchOffsets({ groupId: group, topics: [topic] });
   return (res[0]?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
 }
 
@@ -148,10 +171,10 @@ export interface Reader {
   close(): Promise<void>;
 }
 
-export async function reader(topic: string, opts: { readUncommitted?: boolean } = {}): Promise<Reader> {
+export async function reader(topic: string, opts: { readUncommitted?: boolean; brokers?: string } = {}): Promise<Reader> {
   const group = unique(`reader-${randomBytes(3).toString('hex')}`);
-  groups.add(group);
-  const consumer: Consumer = kafka.consumer({ groupId: group, readUncommitted: opts.readUncommitted ?? false, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
+  scope(opts.brokers ?? BROKERS).groups.add(group);
+  const consumer: Consumer = kafkaClient(opts.brokers ?? BROKERS).consumer({ groupId: group, readUncommitted: opts.readUncommitted ?? false, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
   const values: string[] = [];
   let lastAt = performance.now();
   await consumer.connect();
@@ -215,24 +238,34 @@ export async function weirSync(args: string[], env: Record<string, string | unde
   return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
 }
 
+/**
+ * Forget a broker list: its admin client is disconnected and what was created
+ * there is not deleted by `cleanupKafka()` (for a private broker the test
+ * removes itself, which may be down by then).
+ */
+export async function forgetBroker(brokers: string): Promise<void> {
+  const s = scopes.get(brokers);
+  scopes.delete(brokers);
+  clients.delete(brokers);
+  if (s?.admin) await (await s.admin.catch(() => undefined))?.disconnect().catch(() => {});
+}
+
 /** Deletes the topics and groups this file created, closes clients, kills leftover processes, removes temp dirs. */
 export async function cleanupKafka(): Promise<void> {
   for (const c of closers.splice(0)) await c().catch(() => {});
-  if (adminP) {
-    const a = await adminP;
-    if (topics.size) await a.deleteTopics({ topics: [...topics], timeout: 10_000 }).catch(() => {});
+  for (const s of scopes.values()) {
+    if (!s.admin) continue;
+    const a = await s.admin;
+    if (s.topics.size) await a.deleteTopics({ topics: [...s.topics], timeout: 10_000 }).catch(() => {});
     // Groups with no members only (a job still shutting down leaves a member for a moment).
-    if (groupPrefixes.size) {
+    if (s.groupPrefixes.size) {
       const all = (await a.listGroups().catch(() => ({ groups: [] as { groupId: string }[] }))).groups.map((g) => g.groupId);
-      for (const g of all) if ([...groupPrefixes].some((p) => g.startsWith(p))) groups.add(g);
+      for (const g of all) if ([...s.groupPrefixes].some((p) => g.startsWith(p))) s.groups.add(g);
     }
-    for (const g of groups) await a.deleteGroups([g]).catch(() => {});
+    for (const g of s.groups) await a.deleteGroups([g]).catch(() => {});
     await a.disconnect();
-    adminP = undefined;
   }
-  topics.clear();
-  groups.clear();
-  groupPrefixes.clear();
+  scopes.clear();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 

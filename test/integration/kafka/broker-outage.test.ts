@@ -1,0 +1,291 @@
+/**
+ * Broker trouble (issue 5, item 6), on a real broker that really goes down.
+ *
+ * The shared test broker (127.0.0.1:9092) is never touched: this file starts
+ * a second, private KRaft broker with a data dir of its own
+ * (startPrivateKafka in test/services/kafka.mjs: 127.0.0.1:19092, controller
+ * 19093, or the next free pair if another run owns those), kills it with
+ * SIGKILL mid-run (a crash, not a clean shutdown) and restarts it on the same
+ * ports and data dir. If the private broker cannot start, the tests fail.
+ *
+ * The job is test/fixtures/kafka-keyed-count.ts (Kafka -> keyed running count
+ * -> exactly-once Kafka sink), run by the `weir run` CLI with --state file:DIR
+ * and --job-id. Input words arrive in waves; the committed output, read with
+ * read_committed from the beginning, must be exactly the fault-free output
+ * ("w,c" for c = 1..n_w once each): a lost record drops a line, a replay
+ * committed twice duplicates one.
+ *
+ * 1. Down for a few seconds (less than connectTimeoutMs): the job keeps
+ *    running, its Kafka clients retry with growing delays and say so on
+ *    stderr naming the broker, and once the broker is back the job completes
+ *    with exact output.
+ * 2. Down for longer than connectTimeoutMs (2 s): the job fails (exit 1)
+ *    within a bounded time with an error naming the connector, the broker and
+ *    the setting; its file checkpoint is kept, and a rerun with the same
+ *    --job-id and state, once the broker is back, resumes from it and
+ *    completes with exact output.
+ *
+ * Case 2 found a runtime bug, fixed in runtime/host/tasks/sink-task.ts (see
+ * test/runtime/sink-dispose-queued-commits.test.ts): the failover's dispose
+ * of the sink ran every commit queued during the outage first, each waiting
+ * out its own connect timeout, so the job failed ~25 s after the broker went
+ * down instead of ~3-7 s.
+ *
+ * (Each reader is opened afresh after an outage: a reader's group commits no
+ * offsets, so rejoining after the broker restart it would read from the
+ * beginning again and report its own re-reads as duplicates.)
+ *
+ * BO_VERBOSE=1 prints progress and writes the jobs' stderr to
+ * /tmp/broker-outage-*.log; BO_LOG=<level> sets the jobs' --log-level.
+ */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupKafka, createTopic, fixture, forgetBroker, multisetDiff, produce, reader, sleep, tmp, unique, weir, type CliRun, type Reader } from './helpers.js';
+import { startPrivateKafka, stopPrivateKafka, type PrivateBroker } from '../../services/kafka.mjs';
+
+const JOB = fixture('kafka-keyed-count.ts');
+const PARTITIONS = 3;
+const WORDS = 3000;
+const KEYS = 7;
+const WAVES = 10;
+const WAVE_GAP_MS = 100;
+/** Case 2: how long an unreachable broker is retried before the job fails. */
+const SHORT_CONNECT_TIMEOUT_MS = 2000;
+const VERBOSE = !!process.env.BO_VERBOSE;
+
+let dir: string | undefined;
+let broker: PrivateBroker | undefined;
+/** The private broker's port (the same on every restart) and address. */
+let port: number | undefined;
+let BROKERS = '';
+
+const t0 = performance.now();
+const say = (msg: string) => VERBOSE && console.log(`[broker-outage ${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);
+
+async function brokerUp(): Promise<void> {
+  broker = await startPrivateKafka({ port, dir: dir!, timeoutMs: 60_000 });
+  port = broker.port;
+  BROKERS = broker.brokers;
+  say(`private broker up on ${broker.brokers} (pid ${broker.pid}) in ${broker.ms} ms`);
+}
+
+/** SIGKILL the private broker (a crash); `release` also gives up its ports (at the end). */
+async function brokerDown(release = false): Promise<void> {
+  await stopPrivateKafka(broker?.pid, { signal: 'SIGKILL', release: release && port !== undefined ? { port } : undefined });
+  if (broker) say(`private broker killed (pid ${broker.pid})`);
+  broker = undefined;
+}
+
+/** The fault-free output: for each word w with n occurrences, "w,1" .. "w,n". */
+function expectedLines(words: string[]): string[] {
+  const n = new Map<string, number>();
+  return words.map((w) => {
+    const c = (n.get(w) ?? 0) + 1;
+    n.set(w, c);
+    return `${w},${c}`;
+  });
+}
+
+const words = Array.from({ length: WORDS }, (_, i) => `w${(i * 7919) % KEYS}`);
+const want = expectedLines(words);
+const per = Math.ceil(WORDS / WAVES);
+
+/** Waves `from` .. `to - 1` of the words, partition by position. */
+async function produceWaves(topic: string, from: number, to: number): Promise<void> {
+  for (let w = from; w < to; w++) {
+    const chunk = words.slice(w * per, (w + 1) * per);
+    await produce(topic, chunk.map((value, k) => ({ value, partition: (w * per + k) % PARTITIONS })), BROKERS);
+    await sleep(WAVE_GAP_MS);
+  }
+}
+
+interface Setup {
+  input: string;
+  output: string;
+  jobId: string;
+  env: Record<string, string>;
+  args: string[];
+  stateDir: string;
+}
+
+async function setup(name: string, connectTimeoutMs: number): Promise<Setup> {
+  const input = await createTopic(unique(`${name}-in`), PARTITIONS, BROKERS);
+  const output = await createTopic(unique(`${name}-out`), 1, BROKERS);
+  const stateDir = path.join(tmp(`weir-${name}-`), 'state');
+  const jobId = unique(`${name}-job`);
+  const env = { WEIR_KAFKA_EO: JSON.stringify({ brokers: BROKERS, input, output, group: unique(`${name}-group`), connectTimeoutMs }) };
+  const args = ['run', JOB, '--workers', '1', '--parallelism', '2', '--state', `file:${stateDir}`, '--checkpoint-interval', '200', '--job-id', jobId, '--no-status', '--log-level', process.env.BO_LOG ?? 'warn'];
+  return { input, output, jobId, env, args, stateDir };
+}
+
+interface LogLine {
+  level?: number;
+  time?: string;
+  msg?: string;
+  clientId?: string;
+  raw: string;
+}
+
+/** The job's stderr: pino JSON lines parsed, other lines (the CLI's own) as raw text. */
+function logLines(stderr: string): LogLine[] {
+  return stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((raw) => {
+      try {
+        return { ...(JSON.parse(raw) as object), raw };
+      } catch {
+        return { raw };
+      }
+    });
+}
+
+/** Committed checkpoint ids of the job in a file state dir (<dir>/<job>/chk-<id>/_metadata). */
+function committedCheckpoints(stateDir: string): number[] {
+  const ids: number[] = [];
+  const walk = (d: string) => {
+    let entries: import('node:fs').Dirent[] = [];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const m = /^chk-(\d+)$/.exec(e.name);
+      if (m && readdirSync(path.join(d, e.name)).includes('_metadata')) ids.push(Number(m[1]));
+      else walk(path.join(d, e.name));
+    }
+  };
+  walk(stateDir);
+  return ids.sort((a, b) => a - b);
+}
+
+/** Reads the output topic from the beginning until it is quiet; it must be exactly the fault-free output. */
+async function expectExactOutput(out: Reader, info: () => string): Promise<void> {
+  await out.quiet(1500);
+  const got = out.values.slice();
+  expect(multisetDiff(got, want), info()).toEqual({ missing: 0, extra: 0, examples: [] });
+  expect(got.length).toBe(want.length);
+}
+
+const alive = (r: CliRun) => r.child.exitCode === null && r.child.signalCode === null;
+
+/** The job's stderr, tail only, for assertion messages. */
+const tail = (r: CliRun, what: string) => () => `${what} stderr (tail):\n${r.stderr().slice(-3000)}`;
+
+describe('Kafka broker outage mid-run (a private broker, killed and restarted)', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'weir-private-kafka-'));
+    await brokerUp();
+  }, 90_000);
+
+  afterAll(async () => {
+    // Its topics go with its data dir; nothing to delete on it.
+    if (BROKERS) await forgetBroker(BROKERS);
+    await brokerDown(true).catch(() => {});
+    await cleanupKafka();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('down for a few seconds: the job retries with backoff, logs it naming the broker, and loses nothing', async () => {
+    const s = await setup('outage', 20_000);
+    const job = weir(s.args, s.env);
+    const info = tail(job, 'job');
+    const before = await reader(s.output, { brokers: BROKERS });
+    await produceWaves(s.input, 0, WAVES / 2);
+    // Mid-run: some output committed, more words on their way.
+    await before.atLeast(per * 2, 30_000, info);
+    await before.close();
+    await brokerDown();
+    const downAt = performance.now();
+    const downIso = new Date().toISOString();
+    await sleep(1000);
+    await brokerUp();
+    const upIso = new Date().toISOString();
+    const outageMs = performance.now() - downAt;
+    expect(alive(job), `the job must ride out a ${Math.round(outageMs)} ms outage; ${info()}`).toBe(true);
+
+    const out = await reader(s.output, { brokers: BROKERS });
+    await produceWaves(s.input, WAVES / 2, WAVES);
+    await out.atLeast(want.length, 40_000, info);
+    const recoveredMs = performance.now() - downAt;
+    expect(alive(job), info()).toBe(true);
+    job.child.kill('SIGTERM');
+    const { code } = await job.exit;
+    if (VERBOSE) writeFileSync('/tmp/broker-outage-1.log', job.stderr());
+    expect(code, info()).toBe(0);
+    await expectExactOutput(out, info);
+
+    // The retries are on stderr (warn), naming the broker and the cause.
+    const lines = logLines(job.stderr());
+    const refused = lines.filter((l) => l.level === 40 && l.msg?.includes(`connect ECONNREFUSED ${BROKERS}`) && l.time! >= downIso && l.time! <= upIso);
+    expect(refused.length, info()).toBeGreaterThan(0);
+    // With growing delays, not in a hot loop: the sink's producers (clientId ...-out-<i>) retried
+    // a few times during the outage, each wait longer than the one before.
+    const sinkClients = [...new Set(refused.map((l) => l.clientId).filter((c): c is string => !!c && /-out-\d+$/.test(c)))];
+    expect(sinkClients.length, info()).toBeGreaterThan(0);
+    for (const c of sinkClients) {
+      // One attempt may log twice (connection, then broker pool) within a few ms: count attempts.
+      const at = refused.filter((l) => l.clientId === c).map((l) => Date.parse(l.time!));
+      const attempts = at.filter((t, i) => i === 0 || t - at[i - 1] > 50);
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
+      expect(attempts.length, `${c}: ${JSON.stringify(gaps)}`).toBeGreaterThanOrEqual(3);
+      expect(attempts.length, `${c}: ${JSON.stringify(gaps)}`).toBeLessThan(outageMs / 100);
+      expect(gaps[gaps.length - 1], `${c}: ${JSON.stringify(gaps)}`).toBeGreaterThan(1.5 * gaps[0]);
+    }
+    const restarts = lines.filter((l) => l.msg?.startsWith('restarting region')).length;
+    console.log(`broker outage: down ${Math.round(outageMs)} ms, all output committed ${Math.round(recoveredMs)} ms after the kill; ${refused.length} connection-refused warnings, ${restarts} region restart(s)`);
+  }, 90_000);
+
+  it('down past connectTimeoutMs: the job fails naming the broker, keeps its checkpoint, and a rerun resumes and completes exactly', async () => {
+    const s = await setup('timeout', SHORT_CONNECT_TIMEOUT_MS);
+    const first = weir(s.args, s.env);
+    const info = tail(first, 'first run');
+    const before = await reader(s.output, { brokers: BROKERS });
+    await produceWaves(s.input, 0, WAVES / 2);
+    await before.atLeast(per * 2, 30_000, info);
+    await before.close();
+    const checkpointsBefore = committedCheckpoints(s.stateDir);
+    expect(checkpointsBefore.length, `checkpoints in ${s.stateDir}`).toBeGreaterThan(0);
+    await brokerDown();
+    const downAt = performance.now();
+
+    // Fails: not at once (it retries first), and not long after connectTimeoutMs: a failing commit, the
+    // commit in flight when the region resets, the failover's attempt to reconnect, each bounded by it.
+    const timer = setTimeout(() => first.child.kill('SIGKILL'), 40_000);
+    const e1 = await first.exit;
+    clearTimeout(timer);
+    const failMs = performance.now() - downAt;
+    if (VERBOSE) writeFileSync('/tmp/broker-outage-2.log', first.stderr());
+    expect(e1, info()).toEqual({ code: 1, signal: null });
+    expect(failMs).toBeGreaterThan(0.8 * SHORT_CONNECT_TIMEOUT_MS); // kafkajs' retry delays have a +-20% jitter
+    expect(failMs, info()).toBeLessThan(8 * SHORT_CONNECT_TIMEOUT_MS);
+    const error = logLines(first.stderr()).find((l) => l.raw.startsWith('weir: '))?.raw ?? '';
+    expect(error, info()).toMatch(new RegExp(`^weir: kafka\\.(source 'in'|sink 'out'): cannot reach the Kafka broker\\(s\\) ${BROKERS.replace(/\./g, '\\.')} within ${SHORT_CONNECT_TIMEOUT_MS} ms \\(.*ECONNREFUSED.*\\)\\. Fix: .*connectTimeoutMs`));
+
+    // The checkpoint is kept: at least as far as before the outage.
+    const kept = committedCheckpoints(s.stateDir);
+    expect(kept.length).toBeGreaterThan(0);
+    const last = kept[kept.length - 1];
+    expect(last).toBeGreaterThanOrEqual(checkpointsBefore[checkpointsBefore.length - 1]);
+
+    // The broker comes back; the rest of the words arrive; the same job id and state resume.
+    await brokerUp();
+    const out = await reader(s.output, { brokers: BROKERS });
+    const rerun = weir(s.args, s.env);
+    const info2 = tail(rerun, 'rerun');
+    await produceWaves(s.input, WAVES / 2, WAVES);
+    await out.atLeast(want.length, 40_000, info2);
+    rerun.child.kill('SIGTERM');
+    const e2 = await rerun.exit;
+    if (VERBOSE) writeFileSync('/tmp/broker-outage-3.log', rerun.stderr());
+    expect(e2.code, info2()).toBe(0);
+    const resumed = logLines(rerun.stderr()).find((l) => l.msg?.startsWith(`resuming job '${s.jobId}' from checkpoint `))?.msg;
+    expect(resumed, info2()).toBe(`resuming job '${s.jobId}' from checkpoint ${last}`);
+    await expectExactOutput(out, info2);
+    console.log(`connect timeout: the job failed ${Math.round(failMs)} ms after the broker went down (connectTimeoutMs ${SHORT_CONNECT_TIMEOUT_MS}): ${error}; rerun resumed from checkpoint ${last}`);
+  }, 90_000);
+});
