@@ -40,18 +40,12 @@ export async function createKafka(clientId: string, c: KafkaConnection, log: Log
   }
   const { Kafka, logLevel } = await import('kafkajs');
   const brokers = parseBrokers(c.brokers, 'kafka');
-  const budget = c.connectTimeoutMs ?? 30_000;
-  // kafkajs retries: initialRetryTime * 2^n (+ jitter), capped by maxRetryTime; pick retries to cover the budget.
-  const initialRetryTime = 300;
-  const maxRetryTime = 5000;
-  let retries = 0;
-  for (let spent = 0, d = initialRetryTime; spent < budget; retries++, d = Math.min(d * 2, maxRetryTime)) spent += d;
   return new Kafka({
     clientId,
     brokers,
     connectionTimeout: 3000,
     requestTimeout: 30_000,
-    retry: { initialRetryTime, maxRetryTime, retries },
+    retry: retryPolicy(c, 300, 5000),
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;
@@ -60,6 +54,17 @@ export async function createKafka(clientId: string, c: KafkaConnection, log: Log
       else log.debug(line, `kafka: ${message}`);
     },
   });
+}
+
+/**
+ * kafkajs retries after initialRetryTime * 2^n (+ jitter), capped by maxRetryTime: enough
+ * retries to cover the connection's budget (connectTimeoutMs, default 30 s), whatever the start.
+ */
+export function retryPolicy(c: KafkaConnection, initialRetryTime: number, maxRetryTime: number): { initialRetryTime: number; maxRetryTime: number; retries: number } {
+  const budget = c.connectTimeoutMs ?? 30_000;
+  let retries = 0;
+  for (let spent = 0, d = initialRetryTime; spent < budget; retries++, d = Math.min(d * 2, maxRetryTime)) spent += d;
+  return { initialRetryTime, maxRetryTime, retries };
 }
 
 /** Connect, or fail with an error that names the connector, the brokers and what to check. */

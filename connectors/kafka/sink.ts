@@ -27,7 +27,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer, Message } from 'kafkajs';
 import type { SinkConnector, SinkContext, SinkWriter } from '../../actors/contract.js';
-import { connectOrExplain, createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
+import { WeirError } from '../../actors/errors.js';
+import { connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
 export interface KafkaSinkOptions<T> extends KafkaConnection {
@@ -131,7 +132,9 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
       let producer: Producer | undefined;
       const connect = async (): Promise<Producer> => {
         if (producer) return producer;
-        const p = kafka.producer({ transactionalId: txId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 120_000 });
+        // Retries start small: CONCURRENT_TRANSACTIONS right after a commit clears in milliseconds
+        // (kafkajs retries it itself), while the budget still covers a broker outage.
+        const p = kafka.producer({ transactionalId: txId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 120_000, retry: retryPolicy(options, 20, 2000) });
         await p.connect(); // InitProducerId: fences any zombie with this transactional id
         producer = p;
         return p;
@@ -142,46 +145,74 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         return Number.isFinite(off) ? off : -1;
       };
       /**
-       * Whether epoch `n` of `owner` is committed already. Called only after fencing (connect):
-       * InitProducerId completes (commits or aborts) whatever transaction an earlier incarnation or
-       * attempt left, so the marker is final. The broker still applies a completed transaction's
-       * offset commit to its group cache asynchronously, and kafkajs' OffsetFetch cannot ask for
-       * stable offsets (KIP-447 requireStable), so a "not yet" is read again after a short settle.
+       * The epochs of `epochs` not committed yet, by the marker of `owner`. Called only after
+       * fencing (connect): InitProducerId completes (commits or aborts) whatever transaction an
+       * earlier incarnation or attempt left, so the marker is final. The broker still applies a
+       * completed transaction's offset commit to its group cache asynchronously, and kafkajs'
+       * OffsetFetch cannot ask for stable offsets (KIP-447 requireStable), so a marker that says
+       * "not yet" is read again after a short settle.
        */
-      const isCommitted = async (owner: string, lin: string, n: number): Promise<boolean> => {
-        if ((await committedEpoch(owner, lin)) >= n) return true;
-        await new Promise((r) => setTimeout(r, MARKER_SETTLE_MS));
-        return (await committedEpoch(owner, lin)) >= n;
+      const notCommitted = async (owner: string, lin: string, epochs: Epoch[]): Promise<Epoch[]> => {
+        const last = epochs[epochs.length - 1].n;
+        let m = await committedEpoch(owner, lin);
+        if (m < last) {
+          await new Promise((r) => setTimeout(r, MARKER_SETTLE_MS));
+          m = await committedEpoch(owner, lin);
+        }
+        return epochs.filter((e) => e.n > m);
       };
       /**
-       * Send one epoch in a transaction with its marker. `mayBeDone`: the epoch may have been
-       * committed already (restored from a checkpoint, or a retry after an indefinite failure),
-       * so the marker is checked first. A retriable error (e.g. CONCURRENT_TRANSACTIONS right after
-       * the previous commit) aborts and starts the whole transaction again, with a fresh producer.
+       * Send epochs (ascending) in ONE transaction, with the marker of the last: a commit that
+       * finds several epochs due (a backlog after a broker outage, or a restore) costs one
+       * transaction, not one each. `mayBeDone`: some may be committed already (restored from a
+       * checkpoint, or a retry after an indefinite failure), so the marker is checked first.
+       * CONCURRENT_TRANSACTIONS (the coordinator still completing the previous commit) is retried
+       * on the same producer at once; other retriable errors make the outcome indefinite: a fresh
+       * producer fences, and the marker decides what is left.
        */
-      const send = async (owner: string, lin: string, e: Epoch, mayBeDone: boolean): Promise<void> => {
-        for (let attempt = 0, delay = 50; ; attempt++, delay = Math.min(delay * 2, 2000)) {
+      const send = async (owner: string, lin: string, epochs: Epoch[], mayBeDone: boolean): Promise<void> => {
+        let check = mayBeDone;
+        for (let attempt = 0, delay = 50; ; attempt++) {
           try {
-            return await sendOnce(owner, lin, e, mayBeDone || attempt > 0);
+            return await sendOnce(owner, lin, epochs, check);
           } catch (err) {
-            const retriable = (err as { retriable?: boolean }).retriable === true || /CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD|NOT_COORDINATOR/.test(String((err as { type?: string }).type ?? ''));
-            if (!retriable || attempt >= 20) throw err;
-            ctx.log.warn({ err, epoch: e.n, attempt }, `kafka.sink: transaction for epoch ${e.n} failed (retriable); retrying in ${delay} ms`);
-            await new Promise((r) => setTimeout(r, delay));
+            const type = String((err as { type?: string }).type ?? '');
+            const concurrent = type === 'CONCURRENT_TRANSACTIONS' && (err as { definite?: boolean }).definite === true;
+            const retriable = (err as { retriable?: boolean }).retriable === true || /CONCURRENT_TRANSACTIONS|COORDINATOR_LOAD|NOT_COORDINATOR/.test(type);
+            const what = `epoch${epochs.length > 1 ? 's' : ''} ${epochs[0].n}${epochs.length > 1 ? `..${epochs[epochs.length - 1].n}` : ''}`;
+            if (!retriable || attempt >= 20) {
+              throw new WeirError('KAFKA_COMMIT_FAILED', `kafka.sink '${ctx.operator}' instance ${ctx.instance}: committing ${what} to topic '${topic}' failed after ${attempt + 1} attempt(s): ${err instanceof Error ? err.message : String(err)}. The records stay in the checkpoint and are committed after the restart. Fix: check the broker(s) ${parseBrokers(options.brokers, 'kafka').join(',')}`, { retriable: true, cause: err });
+            }
+            if (!concurrent) check = true;
+            const wait = concurrent ? 20 : delay;
+            if (!concurrent) delay = Math.min(delay * 2, 2000);
+            (attempt < 3 ? ctx.log.debug : ctx.log.warn).call(ctx.log, { err, attempt }, `kafka.sink '${ctx.operator}': transaction for ${what} failed (retriable: ${type || 'connection'}); retrying in ${wait} ms`);
+            await new Promise((r) => setTimeout(r, wait));
           }
         }
       };
-      const sendOnce = async (owner: string, lin: string, e: Epoch, check: boolean): Promise<void> => {
-        // Fence before reading the marker, never after: see isCommitted.
+      const sendOnce = async (owner: string, lin: string, epochs: Epoch[], check: boolean): Promise<void> => {
+        // Fence before reading the marker, never after: see notCommitted.
         const p = await connect();
-        if (check && (await isCommitted(owner, lin, e.n))) return;
+        const todo = check ? await notCommitted(owner, lin, epochs) : epochs;
+        // Nothing to deliver (all committed, or only empty epochs): no transaction. A later
+        // marker covers skipped empty epochs; a restore finds nothing to send in them either.
+        if (!todo.some((e) => e.messages.length > 0)) return;
+        const messages = todo.length === 1 ? todo[0].messages : todo.flatMap((e) => e.messages);
         const tx = await p.transaction();
         try {
-          for (const slice of sendSlices(e.messages)) await tx.send({ topic, acks: -1, messages: slice as Message[] });
-          await tx.sendOffsets({ consumerGroupId: markerGroup(owner, lin), topics: [{ topic, partitions: [{ partition: 0, offset: String(e.n) }] }] });
+          for (const slice of sendSlices(messages)) await tx.send({ topic, acks: -1, messages: slice as Message[] });
+          await tx.sendOffsets({ consumerGroupId: markerGroup(owner, lin), topics: [{ topic, partitions: [{ partition: 0, offset: String(todo[todo.length - 1].n) }] }] });
           await tx.commit();
         } catch (err) {
-          await tx.abort().catch(() => {});
+          const aborted = await tx.abort().then(
+            () => true,
+            () => false,
+          );
+          if (aborted && (err as { type?: string }).type === 'CONCURRENT_TRANSACTIONS') {
+            (err as { definite?: boolean }).definite = true; // rejected and aborted: nothing of it committed
+            throw err;
+          }
           // Indefinite outcome: never reuse this producer.
           producer = undefined;
           await p.disconnect().catch(() => {});
@@ -196,7 +227,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
       for (const s of restored) {
         const oldInstance = Number(s.txId.slice(s.txId.lastIndexOf('-') + 1));
         if (restored.length > 1 && oldInstance % ctx.parallelism !== ctx.instance) continue;
-        for (const e of s.epochs) await send(s.txId, s.lineage, e, true);
+        if (s.epochs.length) await send(s.txId, s.lineage, s.epochs, true);
       }
 
       let open: Epoch['messages'] = [];
@@ -214,7 +245,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         },
         async commit(n) {
           const due = pending.filter((e) => e.n <= n);
-          for (const e of due) await send(txId, lineage, e, false);
+          if (due.length) await send(txId, lineage, due, false);
           pending = pending.filter((e) => e.n > n);
         },
         async close() {

@@ -27,11 +27,11 @@
  */
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../../actors/contract.js';
-import { ConfigError, UserFunctionError } from '../../actors/errors.js';
+import { ConfigError, UserFunctionError, WeirError } from '../../actors/errors.js';
 import { randomBytes } from 'node:crypto';
 import { instanceAssigner } from './assigner.js';
 import { offsetMonitor } from './offset-monitor.js';
-import { connectOrExplain, createKafka, parseBrokers, requireTopic, type KafkaConnection } from './client.js';
+import { connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
 export type StartFrom = 'earliest' | 'latest' | 'committed';
@@ -130,6 +130,32 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         return { pull: () => ({ records: [], waitMs: 1000 }), position: () => ({ i: ctx.instance, offsets: {} }) };
       }
 
+      /**
+       * kafkajs restarts a consumer after every failure, forever by default. An outage is ridden
+       * out for connectTimeoutMs (retried with backoff, logged once), then the source fails with
+       * KAFKA_UNREACHABLE and the job's restart strategy takes over; a closed source (its region
+       * restarted) stops retrying at once.
+       */
+      let closed = false;
+      let downSince: number | undefined;
+      const budget = options.connectTimeoutMs ?? 30_000;
+      const brokerList = parseBrokers(options.brokers, 'kafka').join(',');
+      const restartAfter = (err: Error): boolean => {
+        if (closed) return false;
+        const now = Date.now();
+        if (downSince === undefined) {
+          downSince = now;
+          ctx.log.warn({ err }, `kafka.source '${ctx.operator}' instance ${ctx.instance}: lost the Kafka broker(s) ${brokerList} (${err.message}); retrying for up to ${budget} ms`);
+        }
+        if (now - downSince < budget) return true;
+        failure = new WeirError('KAFKA_UNREACHABLE', `kafka.source '${ctx.operator}': cannot reach the Kafka broker(s) ${brokerList} within ${budget} ms (${err.message}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`, { retriable: true, cause: err, context: { brokers: brokerList } });
+        return false;
+      };
+      const reachable = () => {
+        if (downSince === undefined) return;
+        ctx.log.info(`kafka.source '${ctx.operator}' instance ${ctx.instance}: reading from ${brokerList} again after ${Date.now() - downSince} ms`);
+        downSince = undefined;
+      };
       const monitor = offsetMonitor(kafka, { topic, groupId, transactionalId: `weir-${ctx.job}-${ctx.operator}-${ctx.instance}-offsets`, log: ctx.log });
       const fetched = new Map(next); // after the last record queued
       const queue: Queued[] = [];
@@ -146,14 +172,15 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         partitionAssigners: [instanceAssigner({ instance: ctx.instance, parallelism: ctx.parallelism }, AssignerProtocol)],
         maxWaitTimeInMs: 50,
         sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-        retry: { retries: 10 },
+        retry: { ...retryPolicy(options, 300, 5000), restartOnFailure: async (err: Error) => restartAfter(err) },
       });
+      consumer.on(consumer.events.FETCH, reachable);
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         const assigned: number[] = (e.payload.memberAssignment as Record<string, number[]>)[topic] ?? [];
         for (const p of assigned) consumer.seek({ topic, partition: p, offset: String(fetched.get(p) ?? next.get(p) ?? 0) });
       });
       consumer.on(consumer.events.CRASH, (e) => {
-        if (!e.payload.restart) failure = e.payload.error;
+        if (!e.payload.restart && !closed) failure = e.payload.error;
       });
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -258,6 +285,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
           if (offsets) await monitor.commit(offsets);
         },
         async close() {
+          closed = true;
           await Promise.all([consumer.disconnect().catch(() => {}), monitor.close()]);
         },
       };
