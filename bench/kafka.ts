@@ -210,8 +210,17 @@ async function produceInput(kafka: Kafka, topic: string, n: number): Promise<voi
 }
 
 async function committedEnd(admin: Admin, topic: string): Promise<number> {
-  const offs = await admin.fetchTopicOffsets(topic); // ListOffsets, read_committed: the last stable offsets
-  return offs.reduce((s, p) => s + Number(p.offset), 0);
+  // ListOffsets, read_committed: the last stable offsets. A leader change in the single broker's
+  // metadata (NOT_LEADER_FOR_PARTITION, seen once in a full run) is retried, not a failed sample.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const offs = await admin.fetchTopicOffsets(topic);
+      return offs.reduce((s, p) => s + Number(p.offset), 0);
+    } catch (e) {
+      if (attempt >= 10 || !/leader|LEADER|UNKNOWN_TOPIC/.test(`${(e as { type?: string }).type ?? ''} ${errText(e)}`)) throw e;
+      await sleep(100);
+    }
+  }
 }
 
 interface Completion {
