@@ -68,42 +68,32 @@ export function stateKey(key: unknown): Key {
 
 /** murmur3 of one 32-bit block. */
 function hashInt(n: number, seed: number): number {
-  let k = Math.imul(n, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  let h = seed ^ k;
-  h = (h << 13) | (h >>> 19);
-  h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  h ^= 4;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix(mix(seed, scramble(n)) ^ 4);
 }
 
 /** murmur3 (x86, 32-bit) of a string's UTF-16 code units; fast and well spread. */
 export function hashCanonical(s: string): number {
   let h = 0x9747b28c;
   let i = 0;
-  for (; i + 1 < s.length; i += 2) {
-    let k = (s.charCodeAt(i) & 0xffff) | ((s.charCodeAt(i + 1) & 0xffff) << 16);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  if (i < s.length) {
-    let k = s.charCodeAt(i) & 0xffff;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-  }
-  h ^= s.length;
+  for (; i + 1 < s.length; i += 2) h = mix(h, scramble((s.charCodeAt(i) & 0xffff) | ((s.charCodeAt(i + 1) & 0xffff) << 16)));
+  if (i < s.length) h ^= scramble(s.charCodeAt(i) & 0xffff);
+  return fmix(h ^ s.length);
+}
+
+// murmur3's steps (small: V8 inlines them into the loops above).
+function scramble(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+function mix(h: number, k: number): number {
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -42,7 +42,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupKafka, createTopic, fixture, forgetBroker, multisetDiff, produce, reader, sleep, tmp, unique, weir, type CliRun, type Reader } from './helpers.js';
+import { cleanupKafka, createTopic, fixture, forgetBroker, multisetDiff, produce, reader, sleep, tmp, unique, weir, type CliRun, type Reader, expectedLines } from './helpers.js';
 import { startPrivateKafka, stopPrivateKafka, type PrivateBroker } from '../../services/kafka.mjs';
 
 const JOB = fixture('kafka-keyed-count.ts');
@@ -76,16 +76,6 @@ async function brokerDown(release = false): Promise<void> {
   await stopPrivateKafka(broker?.pid, { signal: 'SIGKILL', release: release && port !== undefined ? { port } : undefined });
   if (broker) say(`private broker killed (pid ${broker.pid})`);
   broker = undefined;
-}
-
-/** The fault-free output: for each word w with n occurrences, "w,1" .. "w,n". */
-function expectedLines(words: string[]): string[] {
-  const n = new Map<string, number>();
-  return words.map((w) => {
-    const c = (n.get(w) ?? 0) + 1;
-    n.set(w, c);
-    return `${w},${c}`;
-  });
 }
 
 const words = Array.from({ length: WORDS }, (_, i) => `w${(i * 7919) % KEYS}`);

@@ -34,7 +34,7 @@ import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type JobResult } from 'weir';
-import { BROKERS, cleanupKafka, createTopic, fixture, groupMembers, multisetDiff, produce, reader, sleep, tmp, track, unique, waitFor, weir, type Reader } from './helpers.js';
+import { BROKERS, cleanupKafka, createTopic, fixture, groupMembers, multisetDiff, produce, reader, sleep, tmp, track, unique, waitFor, weir, type Reader, expectedLines } from './helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
 
 const JOB = fixture('kafka-keyed-count.ts');
@@ -63,16 +63,6 @@ const schedule: fc.Arbitrary<Schedule> = fc.oneof(
   // (No 'hang' here: the CLI's heartbeat timeout is 10 s; hangs are covered in process with 1.5 s.)
   fc.record({ ...shape, fault: fc.option(fc.record({ kind: fc.constantFrom<'throw' | 'exit'>('throw', 'exit'), at }), { nil: null }), killProcessAt: fc.double({ min: 0.1, max: 0.8, noNaN: true }) }),
 );
-
-/** The fault-free output: for each word w with n occurrences, "w,1" .. "w,n". */
-function expectedLines(words: string[]): string[] {
-  const n = new Map<string, number>();
-  return words.map((w) => {
-    const c = (n.get(w) ?? 0) + 1;
-    n.set(w, c);
-    return `${w},${c}`;
-  });
-}
 
 let runNo = 0;
 

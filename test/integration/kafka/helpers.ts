@@ -284,3 +284,13 @@ export function multisetDiff(actual: string[], expected: string[]): { missing: n
   }
   return { missing, extra, examples };
 }
+
+/** The fault-free output: for each word w with n occurrences, "w,1" .. "w,n". */
+export function expectedLines(words: string[]): string[] {
+  const n = new Map<string, number>();
+  return words.map((w) => {
+    const c = (n.get(w) ?? 0) + 1;
+    n.set(w, c);
+    return `${w},${c}`;
+  });
+}
