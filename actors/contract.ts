@@ -14,6 +14,8 @@ import type { KeyedStateStore } from './state/keyed-state.js';
 /** Where an operator instance sends its output records. */
 export interface Collector<O = unknown> {
   emit(record: O): void;
+  /** emit() of each record in order, at batch cost (the runtime's collectors have it). */
+  emitAll?(records: readonly O[]): void;
 }
 
 /** Injected services; time is passed in so tests can run on a virtual clock. */

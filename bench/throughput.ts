@@ -131,7 +131,7 @@ export function benchChain(n: number, reps: number, log: (s: string) => void): P
 // ---- benchmark 2: two workers through keyBy ----
 
 export const KEYED_BATCH_SIZE = 256; // weir's default batchSize
-export const KEYED_CREDITS = 4; // weir's default credits
+export const KEYED_CREDITS = 16; // weir's default credits
 /** Records the peer generates between event-loop turns (so credit and batches from the other thread get handled). */
 export const PEER_YIELD_EVERY = 256;
 const MAX_PARALLELISM = 128; // weir's default maxParallelism

@@ -10,6 +10,20 @@ export function mapOperator<I, O>(fn: MapFn<I, O>, onError: OnError): Operator<I
       ctx = c;
     },
     processBatch(records: readonly I[], out: Collector<O>) {
+      if (out.emitAll) {
+        // A batch in, a batch out (a failing record fails or skips before anything of the batch is emitted).
+        const mapped: O[] = [];
+        for (let i = 0; i < records.length; i++) {
+          const r = records[i];
+          try {
+            mapped.push(fn(r));
+          } catch (e) {
+            userFailure(ctx, onError, r, e);
+          }
+        }
+        out.emitAll(mapped);
+        return;
+      }
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
         let v: O;

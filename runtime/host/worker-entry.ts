@@ -87,7 +87,14 @@ function armFaults(init: WorkerInit): void {
     for (const f of armed.slice()) {
       const a = init.plan.actors.find((x) => x.operator === f.operator && x.instance === f.instance && x.worker === init.worker);
       const t = a && m.find((x) => x.actor === a.id);
-      if (!a || !t || t.recordsIn < f.afterRecords) continue;
+      if (!a || !t) continue;
+      // An actor that finished before the (polled) count was seen can no longer fail: a fault
+      // fired now would fail a job that is already ending, which no user function could do.
+      if (t.finished) {
+        armed = armed.filter((x) => x !== f);
+        continue;
+      }
+      if (t.recordsIn < f.afterRecords) continue;
       armed = armed.filter((x) => x !== f);
       const err = new WeirError('INJECTED_FAULT', `injected fault: ${f.operator}[${f.instance}] fails after ${f.afterRecords} records`, { context: { operator: f.operator, instance: f.instance, fault: f.index } });
       fail(a.id, err, host.epochOfActor(a.id));

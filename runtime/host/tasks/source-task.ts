@@ -87,7 +87,7 @@ export class SourceTask implements Task {
   }
 
   private handle(records: unknown[], done: boolean, waitMs: number | undefined): void {
-    for (let i = 0; i < records.length; i++) this.out.emit(records[i]);
+    this.out.emitAll(records);
     this.recordsIn += records.length;
     if (done) return this.finish();
     // A short pull means the source has nothing more right now: flush (low latency).
