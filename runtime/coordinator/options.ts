@@ -17,7 +17,7 @@ export interface RunOptions {
   bufferTimeout?: number;
   /** Records per channel buffer (default 256). */
   batchSize?: number;
-  /** Buffers per channel, i.e. the sender's credit (default 4). */
+  /** Buffers per channel, i.e. the sender's credit (default 16). */
   credits?: number;
   /** pino level for logs on stderr (default 'warn'). */
   logLevel?: string;
