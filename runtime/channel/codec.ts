@@ -3,20 +3,29 @@
  * copied into its own ArrayBuffer so it can be transferred (not cloned) over
  * a MessagePort. Same-worker channels never encode.
  */
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { EncodeError } from '../../actors/errors.js';
 
 class FunctionValue extends Error {}
 
-const packr = new Packr({
-  useRecords: false,
-  moreTypes: true,
-  // msgpackr would silently encode a function as nil; a record that loses
-  // fields on the wire is a bug, so refuse it.
-  writeFunction: () => {
-    throw new FunctionValue('a function');
-  },
-});
+// msgpackr is loaded on first use (synchronously), not at import: it costs a worker thread
+// ~25 ms to load, and a worker whose channels all stay in-thread may never encode.
+const require = createRequire(import.meta.url);
+let packrInstance: Packr | undefined;
+function packrOf(): Packr {
+  if (packrInstance) return packrInstance;
+  const { Packr: P } = require('msgpackr') as typeof import('msgpackr');
+  return (packrInstance = new P({
+    useRecords: false,
+    moreTypes: true,
+    // msgpackr would silently encode a function as nil; a record that loses
+    // fields on the wire is a bug, so refuse it.
+    writeFunction: () => {
+      throw new FunctionValue('a function');
+    },
+  }));
+}
 
 export interface EncodeContext {
   operator: string;
@@ -26,7 +35,7 @@ export interface EncodeContext {
 export function encodeBatch(records: readonly unknown[], ctx: EncodeContext): Uint8Array {
   let packed: Uint8Array;
   try {
-    packed = packr.pack(records);
+    packed = packrOf().pack(records);
   } catch (e) {
     throw encodeError(records, ctx, e);
   }
@@ -34,14 +43,14 @@ export function encodeBatch(records: readonly unknown[], ctx: EncodeContext): Ui
 }
 
 export function decodeBatch(bytes: Uint8Array): unknown[] {
-  return packr.unpack(bytes) as unknown[];
+  return packrOf().unpack(bytes) as unknown[];
 }
 
 /** Find the first record that does not encode and name its type. */
 function encodeError(records: readonly unknown[], ctx: EncodeContext, cause: unknown): EncodeError {
   for (const r of records) {
     try {
-      packr.pack(r);
+      packrOf().pack(r);
     } catch (e) {
       return new EncodeError({ ...ctx, record: r, valueType: typeName(r, e) }, e);
     }
@@ -64,18 +73,27 @@ function describe(value: unknown): string {
  * Snapshots (checkpoint blobs) use the same msgpack settings; a separate
  * Packr keeps snapshot encoding from sharing buffers with channel encoding.
  */
-const snapshotPackr = new Packr({ useRecords: false, moreTypes: true, writeFunction: () => {
-  throw new FunctionValue('a function');
-} });
+let snapshotPackrInstance: Packr | undefined;
+function snapshotPackr(): Packr {
+  if (snapshotPackrInstance) return snapshotPackrInstance;
+  const { Packr: P } = require('msgpackr') as typeof import('msgpackr');
+  return (snapshotPackrInstance = new P({
+    useRecords: false,
+    moreTypes: true,
+    writeFunction: () => {
+      throw new FunctionValue('a function');
+    },
+  }));
+}
 
 export function encodeSnapshot(value: unknown, ctx: EncodeContext): Uint8Array {
   try {
-    return new Uint8Array(snapshotPackr.pack(value));
+    return new Uint8Array(snapshotPackr().pack(value));
   } catch (e) {
     throw new EncodeError({ ...ctx, valueType: 'state', record: undefined }, e);
   }
 }
 
 export function decodeSnapshot(bytes: Uint8Array): unknown {
-  return snapshotPackr.unpack(bytes);
+  return snapshotPackr().unpack(bytes);
 }

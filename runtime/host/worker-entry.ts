@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { JobLoadError } from '../../actors/errors.js';
 import { loadTopology } from '../load/load-topology.js';
-import { createLogger } from '../log.js';
+import { lazyLogger } from '../log.js';
 import { ActorHost } from './actor-host.js';
 import { realClock, realTimers } from './env.js';
 import { PortRouter } from './port-router.js';
@@ -31,7 +31,7 @@ function fail(actor: number | undefined, e: unknown, epoch?: number): void {
 const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), heapUsed: process.memoryUsage().heapUsed });
 
 async function init(init: WorkerInit): Promise<void> {
-  const log = createLogger(init.logLevel, { job: init.job, worker: init.worker });
+  const log = lazyLogger(init.logLevel, { job: init.job, worker: init.worker });
   const topology = await loadTopology(init.moduleUrl, init.exportName);
   if (topology.fingerprint !== init.plan.fingerprint) {
     throw new JobLoadError(
