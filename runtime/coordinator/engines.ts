@@ -14,7 +14,7 @@ import type { FromWorker, RestoreSet, WorkerInit } from '../host/protocol.js';
 import { serializeError } from '../host/serialize-error.js';
 import type { Topology } from '../dsl/topology.js';
 import type { ExecutionPlan } from '../plan/plan.js';
-import { createLogger } from '../log.js';
+import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
 import { applyHarness } from '../testing/harness.js';
@@ -264,7 +264,7 @@ export class InlineEngine implements Engine {
 
   async start(epochs: number[], restore: RestoreSet, restoredFrom?: number): Promise<void> {
     const send = (m: FromWorker) => this.events.message(0, m);
-    const log = createLogger(this.o.logLevel, { job: this.job, worker: 'inline' });
+    const log = lazyLogger(this.o.logLevel, { job: this.job, worker: 'inline' });
     const remote = () => {
       throw new Error('bug: remote channel in an inline plan');
     };

@@ -26,7 +26,7 @@ import type { FromWorker } from '../host/protocol.js';
 import { deserializeError } from '../host/serialize-error.js';
 import { compileJob, type CompiledJob } from '../load/compile-job.js';
 import { loadTopology } from '../load/load-topology.js';
-import { createLogger } from '../log.js';
+import { lazyLogger } from '../log.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
 import { faultyBackend } from '../testing/faulty-backend.js';
@@ -149,7 +149,7 @@ class Job {
       topology = await loadTopology(moduleUrl, this.o.exportName);
     }
     this.jobId = this.o.jobId ?? topology.name;
-    this.log = createLogger(this.o.logLevel, { job: this.jobId });
+    this.log = lazyLogger(this.o.logLevel, { job: this.jobId });
     const dlq = this.o.deadLetters === false ? undefined : (this.o.deadLetters ?? defaultDeadLetterPath(this.o.state, this.jobId));
     if (dlq) this.deadLetterFile = new DeadLetterFile(dlq);
     this.plan = planTopology(applyHarness(topology.graph, this.o.harness), { workers: workers ? this.o.workers : 1, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
