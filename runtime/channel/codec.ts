@@ -12,11 +12,10 @@ class FunctionValue extends Error {}
 // msgpackr is loaded on first use (synchronously), not at import: it costs a worker thread
 // ~25 ms to load, and a worker whose channels all stay in-thread may never encode.
 const require = createRequire(import.meta.url);
-let packrInstance: Packr | undefined;
-function packrOf(): Packr {
-  if (packrInstance) return packrInstance;
+
+function newPackr(): Packr {
   const { Packr: P } = require('msgpackr') as typeof import('msgpackr');
-  return (packrInstance = new P({
+  return new P({
     useRecords: false,
     moreTypes: true,
     // msgpackr would silently encode a function as nil; a record that loses
@@ -24,8 +23,11 @@ function packrOf(): Packr {
     writeFunction: () => {
       throw new FunctionValue('a function');
     },
-  }));
+  });
 }
+
+let packrInstance: Packr | undefined;
+const packrOf = (): Packr => (packrInstance ??= newPackr());
 
 export interface EncodeContext {
   operator: string;
@@ -74,17 +76,7 @@ function describe(value: unknown): string {
  * Packr keeps snapshot encoding from sharing buffers with channel encoding.
  */
 let snapshotPackrInstance: Packr | undefined;
-function snapshotPackr(): Packr {
-  if (snapshotPackrInstance) return snapshotPackrInstance;
-  const { Packr: P } = require('msgpackr') as typeof import('msgpackr');
-  return (snapshotPackrInstance = new P({
-    useRecords: false,
-    moreTypes: true,
-    writeFunction: () => {
-      throw new FunctionValue('a function');
-    },
-  }));
-}
+const snapshotPackr = (): Packr => (snapshotPackrInstance ??= newPackr());
 
 export function encodeSnapshot(value: unknown, ctx: EncodeContext): Uint8Array {
   try {
