@@ -67,16 +67,21 @@ export function retryPolicy(c: KafkaConnection, initialRetryTime: number, maxRet
   return { initialRetryTime, maxRetryTime, retries };
 }
 
+/** The error of a connector that cannot reach its broker(s) within its budget: names them and the fix. */
+export function unreachableError(c: KafkaConnection, who: string, cause: unknown): WeirError {
+  const brokers = parseBrokers(c.brokers, 'kafka').join(',');
+  return new WeirError(
+    'KAFKA_UNREACHABLE',
+    `${who}: cannot reach the Kafka broker(s) ${brokers} within ${c.connectTimeoutMs ?? 30_000} ms (${cause instanceof Error ? cause.message : String(cause)}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`,
+    { retriable: true, cause, context: { brokers } },
+  );
+}
+
 /** Connect, or fail with an error that names the connector, the brokers and what to check. */
 export async function connectOrExplain(connect: () => Promise<void>, c: KafkaConnection, who: string): Promise<void> {
   try {
     await connect();
   } catch (e) {
-    const brokers = parseBrokers(c.brokers, 'kafka').join(',');
-    throw new WeirError(
-      'KAFKA_UNREACHABLE',
-      `${who}: cannot reach the Kafka broker(s) ${brokers} within ${c.connectTimeoutMs ?? 30_000} ms (${e instanceof Error ? e.message : String(e)}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`,
-      { retriable: true, cause: e, context: { brokers } },
-    );
+    throw unreachableError(c, who, e);
   }
 }

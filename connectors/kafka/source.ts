@@ -27,11 +27,11 @@
  */
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../../actors/contract.js';
-import { ConfigError, UserFunctionError, WeirError } from '../../actors/errors.js';
+import { ConfigError, UserFunctionError } from '../../actors/errors.js';
 import { randomBytes } from 'node:crypto';
 import { instanceAssigner } from './assigner.js';
 import { offsetMonitor } from './offset-monitor.js';
-import { connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, type KafkaConnection } from './client.js';
+import { connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, unreachableError, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
 export type StartFrom = 'earliest' | 'latest' | 'committed';
@@ -148,7 +148,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
           ctx.log.warn({ err }, `kafka.source '${ctx.operator}' instance ${ctx.instance}: lost the Kafka broker(s) ${brokerList} (${err.message}); retrying for up to ${budget} ms`);
         }
         if (now - downSince < budget) return true;
-        failure = new WeirError('KAFKA_UNREACHABLE', `kafka.source '${ctx.operator}': cannot reach the Kafka broker(s) ${brokerList} within ${budget} ms (${err.message}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`, { retriable: true, cause: err, context: { brokers: brokerList } });
+        failure = unreachableError(options, `kafka.source '${ctx.operator}'`, err);
         return false;
       };
       const reachable = () => {
