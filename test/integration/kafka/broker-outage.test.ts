@@ -213,19 +213,23 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
     const lines = logLines(job.stderr());
     const refused = lines.filter((l) => l.level === 40 && l.msg?.includes(`connect ECONNREFUSED ${BROKERS}`) && l.time! >= downIso && l.time! <= upIso);
     expect(refused.length, info()).toBeGreaterThan(0);
-    // With growing delays, not in a hot loop: the sink's producers (clientId ...-out-<i>) retried
-    // a few times during the outage, each wait longer than the one before.
-    const sinkClients = [...new Set(refused.map((l) => l.clientId).filter((c): c is string => !!c && /-out-\d+$/.test(c)))];
-    expect(sinkClients.length, info()).toBeGreaterThan(0);
-    for (const c of sinkClients) {
-      // One attempt may log twice (connection, then broker pool) within a few ms: count attempts.
-      const at = refused.filter((l) => l.clientId === c).map((l) => Date.parse(l.time!));
-      const attempts = at.filter((t, i) => i === 0 || t - at[i - 1] > 50);
-      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
-      expect(attempts.length, `${c}: ${JSON.stringify(gaps)}`).toBeGreaterThanOrEqual(3);
-      expect(attempts.length, `${c}: ${JSON.stringify(gaps)}`).toBeLessThan(outageMs / 100);
-      expect(gaps[gaps.length - 1], `${c}: ${JSON.stringify(gaps)}`).toBeGreaterThan(1.5 * gaps[0]);
-    }
+    // With growing delays, not in a hot loop. Which clients retry during the outage depends on timing:
+    // the sink's producers only reconnect if an epoch with records is due while the broker is down
+    // (empty epochs are skipped), so a fast run may see only the source's clients. kafkajs' broker pool
+    // logs each retry with its count and the delay it waits next: those must grow.
+    interface Retry { retryCount?: number; retryTime?: number }
+    const retries = (refused as (LogLine & Retry)[]).filter((l) => typeof l.retryCount === 'number' && typeof l.retryTime === 'number');
+    const delays = (k: number) => retries.filter((l) => l.retryCount === k).map((l) => l.retryTime!);
+    const firstDelays = delays(0);
+    const laterDelays = retries.filter((l) => l.retryCount! >= 3).map((l) => l.retryTime!);
+    const retryInfo = () => `${info()}\nretries (count: delay ms): ${retries.map((l) => `${l.retryCount}: ${l.retryTime}`).join(', ')}`;
+    expect(firstDelays.length, retryInfo()).toBeGreaterThan(0);
+    expect(laterDelays.length, retryInfo()).toBeGreaterThan(0);
+    expect(Math.min(...laterDelays), retryInfo()).toBeGreaterThan(1.5 * Math.max(...firstDelays));
+    // Every client retries at most a few times per second (a hot loop would log thousands).
+    const clients = new Set(refused.map((l) => l.clientId).filter(Boolean));
+    expect(clients.size, retryInfo()).toBeGreaterThan(0);
+    expect(refused.length, retryInfo()).toBeLessThan(clients.size * 2 * (outageMs / 200));
     const restarts = lines.filter((l) => l.msg?.startsWith('restarting region')).length;
     console.log(`broker outage: down ${Math.round(outageMs)} ms, all output committed ${Math.round(recoveredMs)} ms after the kill; ${refused.length} connection-refused warnings, ${restarts} region restart(s)`);
   }, 90_000);
