@@ -48,22 +48,39 @@ interface Slot {
 export type KeyedSnapshot = [number, [string, Kind, [Key, unknown][]][]][];
 
 /**
+ * One named state of every key: a dense array indexed by key group (key
+ * groups are 0 .. maxParallelism-1), each a map from the key (stateKey) to
+ * its slot. The array lets a lookup skip a map, and lets a snapshot walk key
+ * groups in order without sorting.
+ */
+class StateTable {
+  readonly groups: (Map<Key, Slot> | undefined)[];
+  constructor(
+    readonly name: string,
+    readonly kind: Kind,
+    maxParallelism: number,
+  ) {
+    this.groups = new Array<Map<Key, Slot> | undefined>(maxParallelism).fill(undefined);
+  }
+}
+
+/**
  * Hot path: a keyed `process` calls setCurrentKey and then usually reads and
  * writes one value state per record. Accessors are created once per state
- * name (not per call), the key is hashed without building its text (see
- * key-groups.ts), and the slot found by a read is remembered until the key
- * changes, so the write that follows needs no lookup and no allocation.
+ * name (not per call) and hold their table, the key is hashed without
+ * building its text (see key-groups.ts), a lookup is one array index and one
+ * map get, and the slot found by a read is remembered until the key changes,
+ * so the write that follows needs no lookup and no allocation.
  */
 export class KeyedStateStore implements KeyedStateAccess {
-  /** keyGroup -> state name -> key (stateKey) -> slot */
-  private readonly groups = new Map<number, Map<string, Map<Key, Slot>>>();
-  private readonly kinds = new Map<string, Kind>();
+  /** State name -> its table, in order of first use (the snapshot's order). */
+  private readonly tables = new Map<string, StateTable>();
   private readonly accessors = new Map<string, ValueAccessor<unknown> | MapAccessor<Key, unknown> | ListAccessor<unknown>>();
   private current: Key | undefined;
   private currentKey: Key = '';
   private currentGroup = -1;
-  /** The last slot found, for state `cachedName` of the current key. */
-  private cachedName: string | undefined;
+  /** The last slot found, in table `cachedTable`, for the current key. */
+  private cachedTable: StateTable | undefined;
   private cachedSlot: Slot | undefined;
 
   constructor(private readonly maxParallelism: number) {}
@@ -73,53 +90,48 @@ export class KeyedStateStore implements KeyedStateAccess {
     this.current = key;
     this.currentKey = stateKey(key);
     this.currentGroup = hashKey(key) % this.maxParallelism;
-    this.cachedName = undefined;
+    this.cachedTable = undefined;
   }
 
-  private kind(name: string, kind: Kind): void {
-    const known = this.kinds.get(name);
-    if (known === undefined) this.kinds.set(name, kind);
-    else if (known !== kind) throw new Error(`state '${name}' is a ${known} state, used here as ${kind} state. Fix: use one kind per state name`);
+  /** The table of state `name`, created on first use; one kind per name. */
+  table(name: string, kind: Kind): StateTable {
+    const t = this.tables.get(name);
+    if (t === undefined) {
+      const created = new StateTable(name, kind, this.maxParallelism);
+      this.tables.set(name, created);
+      return created;
+    }
+    if (t.kind !== kind) throw new Error(`state '${name}' is a ${t.kind} state, used here as ${kind} state. Fix: use one kind per state name`);
+    return t;
   }
 
-  /** The current key's slot of state `name`; created (value undefined) when `create`. */
-  slot(name: string, create: boolean): Slot | undefined {
-    if (this.cachedName === name) return this.cachedSlot;
-    if (this.current === undefined) throw new Error(`keyed state '${name}' used outside a keyed stream. Fix: keyBy(...) before this operator`);
-    let g = this.groups.get(this.currentGroup);
-    if (!g) {
+  /** The current key's slot in `table`; created (value undefined) when `create`. */
+  slot(table: StateTable, create: boolean): Slot | undefined {
+    if (this.cachedTable === table) return this.cachedSlot;
+    if (this.current === undefined) throw new Error(`keyed state '${table.name}' used outside a keyed stream. Fix: keyBy(...) before this operator`);
+    let m = table.groups[this.currentGroup];
+    let slot = m?.get(this.currentKey);
+    if (slot === undefined) {
       if (!create) return undefined;
-      g = new Map();
-      this.groups.set(this.currentGroup, g);
-    }
-    let s = g.get(name);
-    if (!s) {
-      if (!create) return undefined;
-      s = new Map();
-      g.set(name, s);
-    }
-    let slot = s.get(this.currentKey);
-    if (!slot) {
-      if (!create) return undefined;
+      if (m === undefined) table.groups[this.currentGroup] = m = new Map();
       slot = { key: this.current, value: undefined };
-      s.set(this.currentKey, slot);
+      m.set(this.currentKey, slot);
     }
-    this.cachedName = name;
+    this.cachedTable = table;
     this.cachedSlot = slot;
     return slot;
   }
 
-  remove(name: string): void {
-    if (this.current === undefined) throw new Error(`keyed state '${name}' used outside a keyed stream. Fix: keyBy(...) before this operator`);
-    this.groups.get(this.currentGroup)?.get(name)?.delete(this.currentKey);
-    if (this.cachedName === name) this.cachedName = undefined;
+  remove(table: StateTable): void {
+    if (this.current === undefined) throw new Error(`keyed state '${table.name}' used outside a keyed stream. Fix: keyBy(...) before this operator`);
+    table.groups[this.currentGroup]?.delete(this.currentKey);
+    if (this.cachedTable === table) this.cachedTable = undefined;
   }
 
   value<T>(name: string, defaultValue?: T): ValueState<T> {
     const a = this.accessors.get(name);
     if (a instanceof ValueAccessor && a.defaultValue === defaultValue) return a as ValueAccessor<T>;
-    this.kind(name, 'value');
-    const created = new ValueAccessor<T>(this, name, defaultValue);
+    const created = new ValueAccessor<T>(this, this.table(name, 'value'), defaultValue);
     if (!a) this.accessors.set(name, created as ValueAccessor<unknown>);
     return created;
   }
@@ -127,8 +139,7 @@ export class KeyedStateStore implements KeyedStateAccess {
   map<K extends Key, V>(name: string): MapState<K, V> {
     const a = this.accessors.get(name);
     if (a instanceof MapAccessor) return a as unknown as MapAccessor<K, V>;
-    this.kind(name, 'map');
-    const created = new MapAccessor<K, V>(this, name);
+    const created = new MapAccessor<K, V>(this, this.table(name, 'map'));
     this.accessors.set(name, created as unknown as MapAccessor<Key, unknown>);
     return created;
   }
@@ -136,47 +147,49 @@ export class KeyedStateStore implements KeyedStateAccess {
   list<T>(name: string): ListState<T> {
     const a = this.accessors.get(name);
     if (a instanceof ListAccessor) return a as ListAccessor<T>;
-    this.kind(name, 'list');
-    const created = new ListAccessor<T>(this, name);
+    const created = new ListAccessor<T>(this, this.table(name, 'list'));
     this.accessors.set(name, created as ListAccessor<unknown>);
     return created;
   }
 
-  /** Number of keys with any state (for metrics). */
+  /** Number of (state, key) entries (for metrics). */
   get size(): number {
     let n = 0;
-    for (const g of this.groups.values()) for (const s of g.values()) n += s.size;
+    for (const t of this.tables.values()) for (const m of t.groups) if (m) n += m.size;
     return n;
   }
 
+  /** Key groups in ascending order, each with its non-empty states in order of first use. */
   snapshot(): KeyedSnapshot {
     const out: KeyedSnapshot = [];
-    for (const [kg, states] of this.groups) {
-      const ss: [string, Kind, [Key, unknown][]][] = [];
-      for (const [name, slots] of states) {
-        if (slots.size === 0) continue;
-        const kind = this.kinds.get(name)!;
-        ss.push([name, kind, [...slots.values()].map((s) => [s.key, kind === 'map' ? [...(s.value as Map<unknown, unknown>)] : s.value])]);
+    const tables = [...this.tables.values()];
+    for (let kg = 0; kg < this.maxParallelism; kg++) {
+      let ss: [string, Kind, [Key, unknown][]][] | undefined;
+      for (const t of tables) {
+        const m = t.groups[kg];
+        if (m === undefined || m.size === 0) continue;
+        const entries: [Key, unknown][] = [];
+        for (const s of m.values()) entries.push([s.key, t.kind === 'map' ? [...(s.value as Map<unknown, unknown>)] : s.value]);
+        (ss ??= []).push([t.name, t.kind, entries]);
       }
-      if (ss.length) out.push([kg, ss]);
+      if (ss) out.push([kg, ss]);
     }
     return out;
   }
 
   /** Load the key groups in [start, end) from any number of snapshots (rescaling merges several). */
   restore(snapshots: KeyedSnapshot[], range: [number, number]): void {
-    this.groups.clear();
-    this.cachedName = undefined;
+    for (const t of this.tables.values()) t.groups.fill(undefined);
+    this.cachedTable = undefined;
     for (const snap of snapshots) {
       for (const [kg, states] of snap) {
         if (kg < range[0] || kg >= range[1]) continue;
-        let g = this.groups.get(kg);
-        if (!g) this.groups.set(kg, (g = new Map()));
+        if (kg >= this.maxParallelism) throw new Error(`snapshot key group ${kg} is beyond maxParallelism ${this.maxParallelism}. Fix: restore with the maxParallelism the snapshot was taken with`);
         for (const [name, kind, entries] of states) {
-          this.kinds.set(name, kind);
-          let s = g.get(name);
-          if (!s) g.set(name, (s = new Map()));
-          for (const [key, value] of entries) s.set(stateKey(key), { key, value: kind === 'map' ? new Map(value as [unknown, unknown][]) : value });
+          const t = this.table(name, kind);
+          let m = t.groups[kg];
+          if (m === undefined) t.groups[kg] = m = new Map();
+          for (const [key, value] of entries) m.set(stateKey(key), { key, value: kind === 'map' ? new Map(value as [unknown, unknown][]) : value });
         }
       }
     }
@@ -187,31 +200,31 @@ export class KeyedStateStore implements KeyedStateAccess {
 class ValueAccessor<T> implements ValueState<T> {
   constructor(
     private readonly store: KeyedStateStore,
-    private readonly name: string,
+    private readonly table: StateTable,
     readonly defaultValue: T | undefined,
   ) {}
   get(): T | undefined {
-    const s = this.store.slot(this.name, false);
+    const s = this.store.slot(this.table, false);
     return s ? (s.value as T) : this.defaultValue;
   }
   set(value: T): void {
-    this.store.slot(this.name, true)!.value = value;
+    this.store.slot(this.table, true)!.value = value;
   }
   clear(): void {
-    this.store.remove(this.name);
+    this.store.remove(this.table);
   }
 }
 
 class MapAccessor<K extends Key, V> implements MapState<K, V> {
   constructor(
     private readonly store: KeyedStateStore,
-    private readonly name: string,
+    private readonly table: StateTable,
   ) {}
   private cur(): Map<K, V> | undefined {
-    return this.store.slot(this.name, false)?.value as Map<K, V> | undefined;
+    return this.store.slot(this.table, false)?.value as Map<K, V> | undefined;
   }
   private ensure(): Map<K, V> {
-    const s = this.store.slot(this.name, true)!;
+    const s = this.store.slot(this.table, true)!;
     return (s.value ??= new Map<K, V>()) as Map<K, V>;
   }
   get(k: K): V | undefined {
@@ -230,24 +243,24 @@ class MapAccessor<K extends Key, V> implements MapState<K, V> {
     return [...(this.cur()?.entries() ?? [])];
   }
   clear(): void {
-    this.store.remove(this.name);
+    this.store.remove(this.table);
   }
 }
 
 class ListAccessor<T> implements ListState<T> {
   constructor(
     private readonly store: KeyedStateStore,
-    private readonly name: string,
+    private readonly table: StateTable,
   ) {}
   get(): T[] {
-    return ((this.store.slot(this.name, false)?.value as T[] | undefined) ?? []).slice();
+    return ((this.store.slot(this.table, false)?.value as T[] | undefined) ?? []).slice();
   }
   add(v: T): void {
-    const s = this.store.slot(this.name, true)!;
+    const s = this.store.slot(this.table, true)!;
     if (s.value) (s.value as T[]).push(v);
     else s.value = [v];
   }
   clear(): void {
-    this.store.remove(this.name);
+    this.store.remove(this.table);
   }
 }
