@@ -13,6 +13,7 @@ export { topology, Stream, KeyedStream, type Topology, type TopologyBuilder, typ
 export { run } from './run.js';
 export type { JobHandle, JobResult, DeadLetter, StopOptions } from './coordinator/job.js';
 export type { RunOptions } from './coordinator/options.js';
+export type { CompletedCheckpoint } from './coordinator/checkpointer.js';
 export type { JobMetrics, OperatorMetrics } from './coordinator/metrics.js';
 export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';
 export { generator, stdout, collect, file, kafka, type GeneratorOptions, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from '../connectors/index.js';

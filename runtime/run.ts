@@ -17,6 +17,7 @@ export function run(job: string | URL | Topology, options: RunOptions = {}): Job
   return {
     done,
     stop: (o?: StopOptions) => loaded.then((h) => h.stop(o)),
+    checkpoint: () => loaded.then((h) => h.checkpoint()),
     metrics: (): JobMetrics | undefined => handle?.metrics(),
   };
 }

@@ -7,6 +7,11 @@
  * flight at a time (Flink's default). A checkpoint that cannot be written,
  * or does not complete within the timeout, is declined and the job goes on;
  * past `tolerable` consecutive failures the job fails.
+ *
+ * `now()` triggers one on request (JobHandle.checkpoint(), as Flink's REST
+ * "trigger checkpoint"): a request made while one is in flight gets the next
+ * one, which starts as soon as the current one settles; a job with
+ * checkpointInterval 0 takes checkpoints only on request.
  */
 import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
@@ -47,6 +52,20 @@ export interface CheckpointStats {
   lastSizeBytes: number;
 }
 
+/** What JobHandle.checkpoint() resolves with. */
+export interface CompletedCheckpoint {
+  id: number;
+  /** Trigger to commit, ms. */
+  durationMs: number;
+  /** Bytes of all snapshots written. */
+  sizeBytes: number;
+}
+
+interface Waiter {
+  resolve(c: CompletedCheckpoint): void;
+  reject(e: WeirError): void;
+}
+
 export class Checkpointer {
   readonly tracker: CheckpointTracker;
   lastCompleted: CheckpointData | undefined;
@@ -61,6 +80,10 @@ export class Checkpointer {
   private consecutiveFailures = 0;
   private stopped = false;
   private paused = false;
+  /** Requests not yet covered by a triggered checkpoint. */
+  private requested: Waiter[] = [];
+  /** The checkpoint from trigger until it commits or is declined, with the requests it answers. */
+  private current: { id: number; startedAt: number; waiters: Waiter[] } | undefined;
   /** Persisting is serialized so commits are in id order. */
   private writing: Promise<void> = Promise.resolve();
 
@@ -82,19 +105,45 @@ export class Checkpointer {
     this.cancelTimer = this.timers.set(this.o.intervalMs, () => this.trigger());
   }
 
+  /** Trigger a checkpoint now, or right after the one in flight; resolves when it commits. */
+  now(): Promise<CompletedCheckpoint> {
+    if (this.stopped) return Promise.reject(ended());
+    return new Promise<CompletedCheckpoint>((resolve, reject) => {
+      this.requested.push({ resolve, reject });
+      if (!this.current) this.trigger();
+    });
+  }
+
   private trigger(): void {
     if (this.stopped || this.paused) return;
-    if (this.tracker.inFlight) return this.schedule();
+    if (this.current || this.tracker.inFlight) return this.schedule();
+    this.cancelTimer?.();
     const id = this.nextId++;
-    this.tracker.begin(id, this.clock.now());
+    const startedAt = this.clock.now();
+    this.current = { id, startedAt, waiters: this.requested.splice(0) };
+    this.tracker.begin(id, startedAt);
     this.o.engine.trigger(id);
     this.cancelTimeout = this.timers.set(this.o.timeoutMs, () => {
       if (this.tracker.inFlight?.id === id) {
         this.tracker.abort();
-        this.declined(id, new WeirError('CHECKPOINT_TIMEOUT', `checkpoint ${id} did not complete within ${this.o.timeoutMs} ms`));
-        this.schedule();
+        const e = new WeirError('CHECKPOINT_TIMEOUT', `checkpoint ${id} did not complete within ${this.o.timeoutMs} ms`);
+        this.declined(id, e);
+        this.settle(id, e);
       }
     });
+  }
+
+  /** Checkpoint `id` committed (no error) or was declined: answer its requests, then start the next. */
+  private settle(id: number, error?: WeirError): void {
+    const c = this.current;
+    if (c?.id !== id) return;
+    this.current = undefined;
+    for (const w of c.waiters) {
+      if (error) w.reject(error);
+      else w.resolve({ id, durationMs: this.clock.now() - c.startedAt, sizeBytes: this.stats.lastSizeBytes });
+    }
+    if (this.requested.length && !this.paused && !this.stopped) this.trigger();
+    else this.schedule();
   }
 
   onAck(actor: number, id: number, snapshot: Uint8Array): void {
@@ -114,11 +163,11 @@ export class Checkpointer {
     this.persist(id, snaps, 'checkpoint').then(
       () => {
         this.stats.lastDurationMs = this.clock.now() - startedAt;
-        this.schedule();
+        this.settle(id);
       },
       (e) => {
         this.declined(id, e);
-        this.schedule();
+        this.settle(id, new WeirError('CHECKPOINT_DECLINED', `checkpoint ${id} could not be written to ${this.o.backend.description}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
       },
     );
   }
@@ -172,6 +221,7 @@ export class Checkpointer {
   async final(kind: CheckpointMeta['kind'], deadlineMs = 60_000): Promise<number> {
     this.stopTimers();
     this.tracker.abort();
+    this.rejectAll(ended());
     const id = this.nextId++;
     const snaps = this.tracker.finalSnapshots();
     const until = this.clock.now() + deadlineMs;
@@ -211,12 +261,21 @@ export class Checkpointer {
     if (p) {
       this.cancelTimeout?.();
       this.o.log.info({ checkpoint: p.id }, `checkpoint ${p.id} aborted by a failover`);
+      this.settle(p.id, new WeirError('CHECKPOINT_ABORTED', `checkpoint ${p.id} was aborted: a failover restarted a region while it was in flight. Fix: request another with checkpoint()`));
     }
   }
 
   resume(): void {
     this.paused = false;
-    this.schedule();
+    if (this.requested.length) this.trigger();
+    else this.schedule();
+  }
+
+  /** Requests that can no longer be answered (the job ends). */
+  private rejectAll(e: WeirError): void {
+    const waiters = [...(this.current?.waiters ?? []), ...this.requested.splice(0)];
+    this.current = undefined;
+    for (const w of waiters) w.reject(e);
   }
 
   private stopTimers(): void {
@@ -227,5 +286,8 @@ export class Checkpointer {
   stop(): void {
     this.stopped = true;
     this.stopTimers();
+    this.rejectAll(ended());
   }
 }
+
+const ended = (): WeirError => new WeirError('JOB_NOT_RUNNING', 'the job is ending or has ended: no checkpoint can be taken. Fix: request checkpoints while the job runs (before stop() or the end of its input)');

@@ -31,7 +31,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
 import { faultyBackend } from '../testing/faulty-backend.js';
 import { applyHarness, isCommitRecord } from '../testing/harness.js';
-import { Checkpointer, type CheckpointStats } from './checkpointer.js';
+import { Checkpointer, type CheckpointStats, type CompletedCheckpoint } from './checkpointer.js';
 import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
 import { aggregate, type JobMetrics, type Sample } from './metrics.js';
@@ -72,13 +72,21 @@ export interface JobHandle {
   readonly done: Promise<JobResult>;
   /** Drain and end: sources stop, in-flight records reach the sinks, a final checkpoint is committed. A second call ends at once. */
   stop(options?: StopOptions): Promise<JobResult>;
+  /**
+   * Take a checkpoint now (besides the periodic ones; the only ones when
+   * checkpointInterval is 0). Resolves when it has committed; a request made
+   * while one is in flight gets the next one. Rejects with a WeirError if it
+   * is declined (CHECKPOINT_DECLINED, CHECKPOINT_TIMEOUT), aborted by a
+   * failover (CHECKPOINT_ABORTED), or the job ends first (JOB_NOT_RUNNING).
+   */
+  checkpoint(): Promise<CompletedCheckpoint>;
   /** The latest metrics, once the first sample arrived. */
   metrics(): JobMetrics | undefined;
 }
 
 export function run(job: string | URL | Topology, options: RunOptions = {}): JobHandle {
   const j = new Job(job, options);
-  return { done: j.done, stop: (o) => j.stop(o), metrics: () => j.latestMetrics };
+  return { done: j.done, stop: (o) => j.stop(o), checkpoint: () => j.checkpoint(), metrics: () => j.latestMetrics };
 }
 
 interface Failure {
@@ -119,12 +127,16 @@ class Job {
   private deadLetterFile: DeadLetterFile | undefined;
   private readonly commits = new Set<string>();
   private metricsTimer: NodeJS.Timeout | undefined;
+  /** Settles once the job runs, or ends without having run (checkpoint() requests wait for it). */
+  private readonly started: Promise<unknown>;
+  private markStarted!: () => void;
 
   constructor(job: string | URL | Topology, options: RunOptions) {
     this.done = new Promise((res, rej) => {
       this.resolve = res;
       this.reject = rej;
     });
+    this.started = Promise.race([new Promise<void>((r) => (this.markStarted = r)), this.done.catch(() => {})]);
     this.done.catch(() => {}); // callers may only use stop(); never an unhandled rejection
     this.start(job, options).catch((e) => this.fail(e));
   }
@@ -197,6 +209,7 @@ class Job {
     await engine.start(this.epochs, restoreSet(restored, this.plan.actors), restored?.id);
     if (this.state !== 'starting') return;
     this.state = 'running';
+    this.markStarted();
     this.checkpointer.start();
     if (this.o.metricsIntervalMs > 0) {
       this.metricsTimer = setInterval(() => this.sample(), this.o.metricsIntervalMs);
@@ -421,6 +434,12 @@ class Job {
         this.compiled?.cleanup();
         this.reject(error);
       });
+  }
+
+  async checkpoint(): Promise<CompletedCheckpoint> {
+    await this.started; // a request made while the job starts waits until it runs (or fails to)
+    if (this.state !== 'running' || !this.checkpointer) throw new WeirError('JOB_NOT_RUNNING', `job ${this.jobId} is ${this.state}: no checkpoint can be taken. Fix: request checkpoints while the job runs (before stop() or the end of its input)`);
+    return this.checkpointer.now();
   }
 
   async stop(options: StopOptions = {}): Promise<JobResult> {

@@ -1,0 +1,96 @@
+/**
+ * JobHandle.checkpoint(): checkpoints on request (Flink's REST "trigger
+ * checkpoint"), on real worker threads with a real file state backend and
+ * the exactly-once file sink. With checkpointInterval 0 they are the only
+ * checkpoints before the final one.
+ */
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from 'weir';
+import type { StateBackend } from '../../../supervision/state/backend.js';
+import { memoryBackend } from '../../../supervision/state/memory-backend.js';
+import { cleanupDirs, committed, committedCheckpointIds, configure, diffSummary, expectedLines, fixture, tmp, waitFor } from '../../supervision/recovery/helpers.js';
+
+/** Paced (rate below) so the job runs ~3 s: long enough for every request to be made while it runs. */
+const COUNT = 12_000;
+const KEYS = 7;
+
+describe('handle.checkpoint()', () => {
+  afterAll(() => {
+    delete process.env.WEIR_EO;
+    cleanupDirs();
+  });
+
+  it('takes a checkpoint when asked, commits the sink epoch, and answers requests made during one with the next', { timeout: 60_000 }, async () => {
+    const dir = tmp('weir-cp-request-');
+    const out = path.join(dir, 'out');
+    const state = path.join(dir, 'state');
+    configure({ count: COUNT, keys: KEYS, rate: 4000, dir: out });
+    const handle = run(fixture('keyed-count-eo.ts'), { workers: 2, parallelism: 2, state: `file:${state}`, jobId: 'cp-request', checkpointInterval: 0, metricsIntervalMs: 0, logLevel: 'warn' });
+
+    // Asked before the job runs: answered once it does.
+    const first = await handle.checkpoint();
+    expect(first.sizeBytes).toBeGreaterThan(0);
+    expect(first.durationMs).toBeGreaterThanOrEqual(0);
+    expect(committedCheckpointIds(state, 'cp-request')).toContain(first.id);
+
+    // Records flow; the next checkpoint commits the sink's epoch: output appears before the end.
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await handle.checkpoint();
+    expect(second.id).toBe(first.id + 1);
+    await waitFor(async () => (await committed(out)).length > 0, 'output committed by a requested checkpoint', 10_000);
+
+    // Three requests at once: the first starts one, the two made while it is in flight share the next.
+    const [a, b, c] = await Promise.all([handle.checkpoint(), handle.checkpoint(), handle.checkpoint()]);
+    expect([a.id, b.id, c.id]).toEqual([second.id + 1, second.id + 2, second.id + 2]);
+
+    const result = await handle.done;
+    // No periodic checkpoint: the four requested ones and the final one.
+    expect(result.checkpoints.completed).toBe(5);
+    expect(result.checkpoint?.id).toBe(c.id + 1);
+    const got = await committed(out);
+    expect(diffSummary(got, expectedLines(COUNT, KEYS))).toEqual({ missing: 0, extra: 0, duplicated: 0, examples: [] });
+
+    // After the end: a clear error, nothing taken.
+    const err = await handle.checkpoint().then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(err?.code).toBe('JOB_NOT_RUNNING');
+    expect(err.message).toMatch(/no checkpoint can be taken\. Fix: /);
+  });
+
+  it('rejects with CHECKPOINT_DECLINED naming the backend when the snapshot cannot be written, and the job goes on', { timeout: 60_000 }, async () => {
+    const dir = tmp('weir-cp-request-fail-');
+    const out = path.join(dir, 'out');
+    configure({ count: COUNT, keys: KEYS, rate: 6000, dir: out });
+    const inner = memoryBackend();
+    let failWrites = true;
+    const backend: StateBackend = {
+      ...inner,
+      kind: 'memory',
+      description: 'memory (failing writes)',
+      putBlob: (job, id, name, bytes) => (failWrites ? Promise.reject(new Error('disk full (test)')) : inner.putBlob(job, id, name, bytes)),
+      getBlob: (job, id, name) => inner.getBlob(job, id, name),
+      commit: (meta) => inner.commit(meta),
+      list: (job) => inner.list(job),
+      gc: (job, keep) => inner.gc(job, keep),
+      clear: (job) => inner.clear(job),
+      close: () => inner.close(),
+    };
+    const handle = run(fixture('keyed-count-eo.ts'), { workers: 2, parallelism: 2, state: backend, jobId: 'cp-request-fail', checkpointInterval: 0, metricsIntervalMs: 0, logLevel: 'silent' });
+    const err = await handle.checkpoint().then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(err?.code).toBe('CHECKPOINT_DECLINED');
+    expect(err.message).toContain('memory (failing writes)');
+    expect(err.message).toContain('disk full (test)');
+    failWrites = false;
+    const ok = await handle.checkpoint();
+    expect(ok.id).toBeGreaterThan(0);
+    const result = await handle.done;
+    expect(result.checkpoints.failed).toBe(1);
+    expect(diffSummary(await committed(out), expectedLines(COUNT, KEYS))).toEqual({ missing: 0, extra: 0, duplicated: 0, examples: [] });
+  });
+});
