@@ -6,9 +6,10 @@
  *    Redis, and with `checkpointInterval: 0` (no periodic checkpoints; the
  *    final one at end of input is still written, so both sides do the same
  *    end-of-job work), alternating which goes first. The figure is the
- *    steady-state rate (first to last record at the sinks) of each side; the
- *    median over the pairs of with / without is the target. Every run gets its own job id, and
- *    its checkpoints are deleted from Redis afterwards.
+ *    steady-state rate at the sinks after CHECKPOINT_WARMUP_MS of each side;
+ *    the median over the pairs of with / without is the target (a same-run
+ *    diagnostic is in checkpoint-alternating.ts). Every run gets its own job
+ *    id, and its checkpoints are deleted from Redis afterwards.
  * 5. `recovery`: a worker of a paced job (bench/jobs/recovery.ts) exits once;
  *    the figure is the gap in the output: last record out before the
  *    failure to the first record out after the restart. No peer: the
@@ -20,17 +21,17 @@ import path from 'node:path';
 import { run, type JobResult, type RunOptions } from '../runtime/index.js';
 import { createBackend } from '../supervision/state/create-backend.js';
 import type { Arrival } from './jobs/arrival-sink.js';
-import type { SumReport } from './jobs/sum-sink.js';
+import { BIN_MS, type SumReport } from './jobs/sum-sink.js';
 import { median, round, wallNow } from './lib/util.js';
 
 const JOBS = new URL('../../bench/jobs/', import.meta.url); // dist/bench -> bench/jobs (weir compiles the .ts)
 
 let seq = 0;
 /** A job id no earlier run used: a rerun must not resume an old checkpoint. */
-const uniqueJobId = (what: string): string => `bench-${what}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+export const uniqueJobId = (what: string): string => `bench-${what}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
 
 /** Redact credentials from a Redis URL before it goes into results. */
-function redact(spec: string): string {
+export function redact(spec: string): string {
   return spec.replace(/\/\/[^@/]*@/, '//***@');
 }
 
@@ -38,6 +39,15 @@ function redact(spec: string): string {
 
 export const CHECKPOINT_INTERVAL_MS = 1000;
 export const CHECKPOINT_KEYS = 10_000;
+/**
+ * Sink time left out at the start of each checkpoint run: the workers' JIT
+ * warm-up. The keyed job's rate climbs for 1.5-2 s (fresh worker isolates
+ * optimise the hot path at different moments), and that climb varied by +-10%
+ * between runs, more than the checkpoint cost to measure. After it the rate is
+ * flat, so the steady rate is taken over the rest of the run (as JMH discards
+ * warm-up iterations).
+ */
+export const CHECKPOINT_WARMUP_MS = 2000;
 export const DEFAULT_REDIS = 'redis://127.0.0.1:6379/0';
 
 export interface CheckpointSample {
@@ -45,8 +55,14 @@ export interface CheckpointSample {
   records: number;
   wallMs: number;
   firstRecordMs: number;
+  /** First to last record at the sinks. */
   steadyMs: number;
+  /** Records per second at the sinks after CHECKPOINT_WARMUP_MS, to the last whole 100 ms (the target's input). */
   recordsPerSec: number;
+  /** Ms of sink time `recordsPerSec` was measured over; 0 if the run was too short and it is the whole run's rate. */
+  measuredMs: number;
+  /** Records per second from first to last record, warm-up included (diagnostic). */
+  wholeRunRecordsPerSec: number;
   /** CPU time of the whole process (coordinator and worker threads, user + system) during run(), ms. */
   cpuMs: number;
   count: number;
@@ -82,7 +98,7 @@ export interface CheckpointResult {
   intervalMs: number;
   repetitions: number;
   /** Run length: the warm-up's size and rate; every pair's N is ~targetSeconds at the median rate without checkpoints so far. */
-  calibration: { warmupRecords: number; warmupRecordsPerSec: number; targetSeconds: number };
+  calibration: { warmupRecords: number; warmupRecordsPerSec: number; targetSeconds: number; excludedWarmupMs: number };
   withCheckpoints: CheckpointSide;
   withoutCheckpoints: CheckpointSide;
   /**
@@ -130,7 +146,7 @@ export function expectedKeyedSum(n: number, keys: number): number {
   return (r * (q + 1) * (q + 2)) / 2 + ((keys - r) * q * (q + 1)) / 2;
 }
 
-async function clearJob(spec: string, jobId: string): Promise<void> {
+export async function clearJob(spec: string, jobId: string): Promise<void> {
   const b = createBackend(spec);
   try {
     await b.clear(jobId);
@@ -140,7 +156,7 @@ async function clearJob(spec: string, jobId: string): Promise<void> {
 }
 
 /** Fail fast, with the URL in the message, when the Redis backend cannot be reached. */
-async function probeBackend(spec: string): Promise<void> {
+export async function probeBackend(spec: string): Promise<void> {
   const b = createBackend(spec);
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -177,7 +193,9 @@ export async function runCheckpointed(n: number, intervalMs: number, spec: strin
   let first = Infinity;
   let last = -Infinity;
   const barrierAt = new Map<number, number>(); // checkpoint id -> when the last sink instance saw it
+  const bins = new Map<number, number>();
   for (const r of reports) {
+    for (const [b, c] of r.bins) bins.set(b, (bins.get(b) ?? 0) + c);
     count += r.count;
     sum += r.sum;
     if (r.count > 0) {
@@ -195,13 +213,23 @@ export async function runCheckpointed(n: number, intervalMs: number, spec: strin
   const cycles: number[] = [];
   for (let k = 1; k < ids.length; k++) if (ids[k] === ids[k - 1] + 1) cycles.push(round(barrierAt.get(ids[k])! - barrierAt.get(ids[k - 1])!, 1));
   const steadyMs = last - first;
+  // Whole bins from the end of the warm-up to the last whole bin.
+  const from = Math.ceil((first + CHECKPOINT_WARMUP_MS) / BIN_MS);
+  const to = Math.floor(last / BIN_MS); // exclusive: the bin of the last record is partial
+  let measured = 0;
+  for (let b = from; b < to; b++) measured += bins.get(b) ?? 0;
+  // A run too short for a second after the warm-up (the bench's discarded warm-up pair, a
+  // profile of a few records) is measured whole, and says so with measuredMs 0.
+  const measuredMs = to - from >= 1000 / BIN_MS ? (to - from) * BIN_MS : 0;
   const cp = result.checkpoints;
   return {
     wallMs: round(wallMs, 1),
     firstRecordMs: round(first - startWall, 1),
     steadyMs: round(steadyMs, 1),
     records: n,
-    recordsPerSec: Math.round((n * 1000) / steadyMs),
+    recordsPerSec: measuredMs > 0 ? Math.round((measured * 1000) / measuredMs) : Math.round((n * 1000) / steadyMs),
+    measuredMs,
+    wholeRunRecordsPerSec: Math.round((n * 1000) / steadyMs),
     cpuMs: round((cpu.user + cpu.system) / 1000, 1),
     count,
     completed: cp.completed,
@@ -237,15 +265,15 @@ const recordsFor = (rate: number, seconds: number): number => Math.min(100_000_0
 export async function benchCheckpoint(reps: number, targetSeconds: number, log: (s: string) => void): Promise<CheckpointResult> {
   const spec = process.env.WEIR_BENCH_REDIS ?? DEFAULT_REDIS;
   await probeBackend(spec);
-  const warmupRecords = 400_000;
+  const warmupRecords = 8_000_000; // ~2-3 s: long enough for the JIT to reach its steady rate, so the first pair is sized right
   const warm = await runCheckpointed(warmupRecords, 0, spec);
   await runCheckpointed(warmupRecords, CHECKPOINT_INTERVAL_MS, spec);
-  log(`  warm-up: ${(warm.recordsPerSec / 1e6).toFixed(2)} M rec/s without checkpoints`);
+  log(`  warm-up: ${(warm.wholeRunRecordsPerSec / 1e6).toFixed(2)} M rec/s without checkpoints`);
   const on: CheckpointSample[] = [];
   const off: CheckpointSample[] = [];
   const records: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const n = recordsFor(off.length ? median(off.map((s) => s.recordsPerSec)) : warm.recordsPerSec, targetSeconds);
+    const n = recordsFor(off.length ? median(off.map((s) => s.recordsPerSec)) : warm.wholeRunRecordsPerSec, targetSeconds + CHECKPOINT_WARMUP_MS / 1000);
     records.push(n);
     if (r % 2 === 0) {
       on.push(await runCheckpointed(n, CHECKPOINT_INTERVAL_MS, spec));
@@ -256,9 +284,10 @@ export async function benchCheckpoint(reps: number, targetSeconds: number, log: 
     }
     const a = on[r];
     const b = off[r];
+    if (!a.measuredMs || !b.measuredMs) throw new Error(`checkpoint rep ${r + 1}: ${n} records left under 1 s of output after the ${CHECKPOINT_WARMUP_MS} ms warm-up`);
     log(
       `  rep ${r + 1}/${reps}, ${(n / 1e6).toFixed(2)} M records: checkpoints ${(a.recordsPerSec / 1e6).toFixed(2)} M rec/s (${a.periodic} periodic, last ${a.lastDurationMs.toFixed(0)} ms, ${(a.lastSizeBytes / 1024).toFixed(0)} KiB), ` +
-        `none ${(b.recordsPerSec / 1e6).toFixed(2)} M rec/s; CPU ${(a.cpuMs / 1000).toFixed(2)} s vs ${(b.cpuMs / 1000).toFixed(2)} s`,
+        `none ${(b.recordsPerSec / 1e6).toFixed(2)} M rec/s (after ${CHECKPOINT_WARMUP_MS / 1000} s; whole runs ${(a.wholeRunRecordsPerSec / 1e6).toFixed(2)} vs ${(b.wholeRunRecordsPerSec / 1e6).toFixed(2)}); CPU ${(a.cpuMs / 1000).toFixed(2)} s vs ${(b.cpuMs / 1000).toFixed(2)} s`,
     );
   }
   const withSide = checkpointSide(`weir, checkpointInterval ${CHECKPOINT_INTERVAL_MS} ms, Redis`, CHECKPOINT_INTERVAL_MS, spec, on);
@@ -270,7 +299,7 @@ export async function benchCheckpoint(reps: number, targetSeconds: number, log: 
     keys: CHECKPOINT_KEYS,
     intervalMs: CHECKPOINT_INTERVAL_MS,
     repetitions: reps,
-    calibration: { warmupRecords, warmupRecordsPerSec: warm.recordsPerSec, targetSeconds },
+    calibration: { warmupRecords, warmupRecordsPerSec: warm.wholeRunRecordsPerSec, targetSeconds, excludedWarmupMs: CHECKPOINT_WARMUP_MS },
     withCheckpoints: withSide,
     withoutCheckpoints: withoutSide,
     ratio: round(median(on.map((s, i) => s.recordsPerSec / off[i].recordsPerSec)), 3),

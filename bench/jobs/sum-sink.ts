@@ -2,7 +2,9 @@
  * A sink for numeric records that does no I/O: it counts them and sums them
  * (so the bench can check that keyed state was right: see
  * `expectedKeyedSum`), notes when its first and last batch arrived, and when
- * each checkpoint barrier reached it (`snapshot(n)`). At close it publishes
+ * each checkpoint barrier reached it (`snapshot(n)`), and how many records
+ * arrived in each 100 ms of wall-clock time (so the bench can leave the JIT's
+ * warm-up out of a steady-state rate). At close it publishes
  * one `SumReport` per instance through `ctx.publish`.
  */
 import type { SinkConnector, SinkWriter } from 'weir';
@@ -16,7 +18,12 @@ export interface SumReport {
   lastAt: number;
   /** [checkpoint id, wall-clock ms] of each barrier that reached this instance (the last one is the final snapshot). */
   barriers: [number, number][];
+  /** Records per 100 ms bin: [bin (wall-clock ms / 100, floored), records written in it]. */
+  bins: [number, number][];
 }
+
+/** Width of a `bins` bin, ms. */
+export const BIN_MS = 100;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
@@ -31,19 +38,22 @@ export function sumSink(): SinkConnector<number> {
       let firstAt = -1;
       let lastAt = -1;
       const barriers: [number, number][] = [];
+      const bins = new Map<number, number>();
       return {
         write(records) {
           if (firstAt < 0) firstAt = wallNow();
           count += records.length;
           for (let i = 0; i < records.length; i++) sum += records[i];
           lastAt = wallNow();
+          const bin = Math.floor(lastAt / BIN_MS);
+          bins.set(bin, (bins.get(bin) ?? 0) + records.length);
         },
         snapshot(checkpointId) {
           barriers.push([checkpointId, wallNow()]);
           return undefined;
         },
         close() {
-          const report: SumReport = { instance: ctx.instance, count, sum, firstAt, lastAt, barriers };
+          const report: SumReport = { instance: ctx.instance, count, sum, firstAt, lastAt, barriers, bins: [...bins] };
           ctx.publish([report]);
         },
       };
