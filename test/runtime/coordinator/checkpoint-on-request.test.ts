@@ -93,4 +93,19 @@ describe('handle.checkpoint()', () => {
     expect(result.checkpoints.failed).toBe(1);
     expect(diffSummary(await committed(out), expectedLines(COUNT, KEYS))).toEqual({ missing: 0, extra: 0, duplicated: 0, examples: [] });
   });
+
+  it('with periodic checkpoints, takes the first as the job starts, not one interval in', { timeout: 60_000 }, async () => {
+    const dir = tmp('weir-cp-first-');
+    const state = path.join(dir, 'state');
+    configure({ count: COUNT, keys: KEYS, rate: 6000, dir: path.join(dir, 'out') });
+    const started = performance.now();
+    const handle = run(fixture('keyed-count-eo.ts'), { workers: 2, parallelism: 2, state: `file:${state}`, jobId: 'cp-first', checkpointInterval: 60_000, metricsIntervalMs: 0, logLevel: 'warn' });
+    await waitFor(() => committedCheckpointIds(state, 'cp-first').length > 0, 'a checkpoint committed at start', 20_000);
+    const firstAfterMs = performance.now() - started;
+    await handle.stop();
+    const result = await handle.done;
+    // The one at start and the final one; the next periodic one would have come a minute later.
+    expect(result.checkpoints.completed).toBe(2);
+    expect(firstAfterMs).toBeLessThan(30_000);
+  });
 });
