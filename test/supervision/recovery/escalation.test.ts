@@ -15,7 +15,7 @@ import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture,
 
 const COUNT = 3000;
 const KEYS = 7;
-const JOB = fixture('ft-keyed-faults.ts');
+const JOB = fixture('keyed-count-eo.ts');
 
 describe('restart strategy escalation', () => {
   afterAll(() => {

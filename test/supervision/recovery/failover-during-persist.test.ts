@@ -104,7 +104,7 @@ describe('failover while a checkpoint is being written (BUG)', () => {
     });
     const gate = gatedBackend();
     const jobId = 'ft-persist-race';
-    const handle = run(fixture('ft-keyed-faults.ts'), {
+    const handle = run(fixture('keyed-count-eo.ts'), {
       workers: 2,
       parallelism: 2,
       state: gate.backend,

@@ -73,9 +73,9 @@ describe('Redis outage during a job (private redis-server)', () => {
     const armed = path.join(dir, 'armed');
     const marker = path.join(dir, 'fault.marker');
     const jobId = `ft-redis-${withFault ? 'fault' : 'plain'}-${process.pid}`;
-    // ft-keyed-faults.ts: the throw is due from record 1 of instance 0 of 'inject', but only once the test creates `armed`.
+    // keyed-count-eo.ts: the throw is due from record 1 of instance 0 of 'inject', but only once the test creates `armed`.
     configure({ count: COUNT, keys: KEYS, rate: RATE, dir: out, faults: withFault ? [{ kind: 'throw', at: 1, armed, marker }] : [] });
-    const handle = run(fixture('ft-keyed-faults.ts'), {
+    const handle = run(fixture('keyed-count-eo.ts'), {
       workers: 2,
       parallelism: 2,
       state: redis.url,
