@@ -20,6 +20,7 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
   return pino({ level, base: { ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
 }
 
+// pino's levels (pino.levels.values), restated: reading them would load pino, which lazyLogger avoids.
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 /** A logger that creates its pino logger on the first line at or above `level`. */
