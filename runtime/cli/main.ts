@@ -7,8 +7,9 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { WeirError } from '../../actors/errors.js';
 import { run } from '../coordinator/job.js';
 import { DEFAULTS } from '../coordinator/options.js';
+import { kafka } from '../index.js'; // the public API, as a user's program (runtime/ imports no connector module itself)
 import { createLogger } from '../log.js';
-import { produce } from '../../connectors/kafka/produce.js';
+import { parseDuration } from './duration.js';
 import { StatusLine } from './status-line.js';
 
 function intArg(name: string, min: number) {
@@ -16,6 +17,15 @@ function intArg(name: string, min: number) {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'.`);
     return n;
+  };
+}
+
+/** A duration flag: ms as a number or with a unit (500ms, 1s, 2m), at least `min` ms. */
+function durationArg(name: string, min: number) {
+  return (v: string): number => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min) throw new InvalidArgumentError(`${name} must be a duration of at least ${min} ms, such as 1000, 500ms, 1s or 2m, got '${v}'.`);
+    return ms;
   };
 }
 
@@ -31,11 +41,11 @@ program
   .argument('<job>', 'path of the job module (.ts or .js)')
   .option('-w, --workers <n>', `worker threads (0 = inline on the main thread; default ${DEFAULTS.workers}, one per core)`, intArg('--workers', 0))
   .option('-p, --parallelism <n>', 'default parallelism of operators that set none (default 1)', intArg('--parallelism', 1))
-  .option('--buffer-timeout <ms>', 'max ms a record waits in a channel buffer while its actor is busy; 0 = flush every record (default 100)', intArg('--buffer-timeout', 0))
+  .option('--buffer-timeout <duration>', 'max time a record waits in a channel buffer while its actor is busy (ms, or 50ms, 1s); 0 = flush every record (default 100)', durationArg('--buffer-timeout', 0))
   .option('--batch-size <n>', 'records per channel buffer (default 256)', intArg('--batch-size', 1))
   .option('--export <name>', 'named export holding the topology, when the module has several')
   .option('--state <backend>', "state backend: memory, file:DIR or redis://host:port/db", 'file:.weir/state')
-  .option('--checkpoint-interval <ms>', 'ms between checkpoints; 0 = only at end of input and stop (default 1000)', intArg('--checkpoint-interval', 0))
+  .option('--checkpoint-interval <duration>', 'time between checkpoints (ms, or 500ms, 1s, 2m), the first at start; 0 = only at end of input and stop (default 1000)', durationArg('--checkpoint-interval', 0))
   .option('--job-id <id>', "names the job's checkpoints; a rerun with the same id resumes an unfinished run (default: the topology's name)")
   .option('--from-savepoint <id>', 'restore from this savepoint or checkpoint id of the job', intArg('--from-savepoint', 1))
   .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent', 'warn')
@@ -92,7 +102,7 @@ program
   .option('--log-level <level>', 'log level on stderr', 'warn')
   .action(async (opts) => {
     const partitions = opts.createTopic === undefined ? undefined : opts.createTopic === true ? 1 : intArg('--create-topic', 1)(String(opts.createTopic));
-    const n = await produce(
+    const n = await kafka.produce(
       { brokers: opts.brokers, topic: opts.topic, count: opts.count, template: opts.template, keyTemplate: opts.key, createTopic: partitions },
       createLogger(opts.logLevel),
     );

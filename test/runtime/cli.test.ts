@@ -53,6 +53,16 @@ describe('weir CLI', () => {
     const missing = weir(['run']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'job'");
+    const duration = weir(['run', 'examples/real-time-processing.ts', '--checkpoint-interval', '1 hour']);
+    expect(duration.status).toBe(2);
+    expect(duration.stderr).toContain("--checkpoint-interval must be a duration of at least 0 ms, such as 1000, 500ms, 1s or 2m, got '1 hour'");
+  });
+
+  it('takes durations with units: --checkpoint-interval 1s --buffer-timeout 5ms run the reference job', () => {
+    const r = weir(['run', 'examples/real-time-processing.ts', '--state', 'memory', '--checkpoint-interval', '1s', '--buffer-timeout', '5ms']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(100);
   });
 
   it('a missing job file: exit 1 naming the file', () => {
