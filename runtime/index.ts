@@ -14,7 +14,7 @@ export { run } from './run.js';
 export type { JobHandle, JobResult, DeadLetter, StopOptions } from './coordinator/job.js';
 export type { RunOptions } from './coordinator/options.js';
 export type { CompletedCheckpoint } from './coordinator/checkpointer.js';
-export type { JobMetrics, OperatorMetrics } from './coordinator/metrics.js';
+export type { JobMetrics, OperatorMetrics, InstanceMetrics } from './coordinator/metrics.js';
 export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';
 export { generator, stdout, collect, file, kafka, type GeneratorOptions, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from '../connectors/index.js';
 export type {

@@ -382,7 +382,7 @@ class Job {
 
   private sample(): void {
     const now: Sample = { at: performance.now(), tasks: new Map(this.samples), heap: new Map(this.heap) };
-    this.latestMetrics = aggregate(this.plan, now, this.previous, this.startedAt);
+    this.latestMetrics = aggregate(this.plan, now, this.previous, this.startedAt, { checkpoints: this.checkpointer?.stats ?? { completed: 0, failed: 0, lastId: undefined, lastDurationMs: 0, lastSizeBytes: 0 }, restarts: this.restarts });
     this.previous = now;
     this.o.onMetrics?.(this.latestMetrics);
   }

@@ -1,6 +1,7 @@
-/** Per-operator job metrics, aggregated from the per-actor samples workers send. Pure. */
+/** Job metrics: per operator and per actor, aggregated from the per-actor samples workers send, plus the coordinator's checkpoint and restart counts. Pure. */
 import type { TaskMetrics } from '../host/env.js';
 import type { ExecutionPlan } from '../plan/plan.js';
+import type { CheckpointStats } from './checkpointer.js';
 
 export interface OperatorMetrics {
   operator: string;
@@ -17,6 +18,27 @@ export interface OperatorMetrics {
   backpressure: number;
   /** Share of the last interval spent in steps (0..1, averaged over instances). */
   busy: number;
+  /** The same per actor (operator instance), with the worker it runs on. */
+  instances: InstanceMetrics[];
+}
+
+export interface InstanceMetrics {
+  instance: number;
+  worker: number;
+  recordsIn: number;
+  recordsOut: number;
+  inRate: number;
+  outRate: number;
+  queued: number;
+  backpressure: number;
+  busy: number;
+}
+
+/** Job-wide figures the coordinator keeps (not sampled from the workers). */
+export interface JobCounters {
+  checkpoints: CheckpointStats;
+  /** Region restarts so far. */
+  restarts: number;
 }
 
 export interface JobMetrics {
@@ -24,7 +46,12 @@ export interface JobMetrics {
   operators: OperatorMetrics[];
   /** V8 heap in use per worker (bytes), as last reported. */
   workers: { worker: number; heapUsed: number }[];
+  /** Checkpoints completed and failed so far, and the last one's duration and size. */
+  checkpoints: CheckpointStats;
+  restarts: number;
 }
+
+const NO_COUNTERS: JobCounters = { checkpoints: { completed: 0, failed: 0, lastId: undefined, lastDurationMs: 0, lastSizeBytes: 0 }, restarts: 0 };
 
 export interface Sample {
   at: number;
@@ -34,7 +61,7 @@ export interface Sample {
 
 const ZERO = { recordsIn: 0, recordsOut: 0, backpressuredMs: 0, busyMs: 0 };
 
-export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | undefined, startedAt: number): JobMetrics {
+export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | undefined, startedAt: number, counters: JobCounters = NO_COUNTERS): JobMetrics {
   // The first sample measures from the start of the job.
   const base = before ?? { at: startedAt, tasks: new Map<number, TaskMetrics>(), heap: new Map() };
   const dt = Math.max(1, now.at - base.at);
@@ -42,7 +69,7 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
   for (const a of plan.actors) {
     let m = byOp.get(a.operator);
     if (!m) {
-      m = { operator: a.operator, kind: a.kind, parallelism: a.parallelism, recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0 };
+      m = { operator: a.operator, kind: a.kind, parallelism: a.parallelism, recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0, instances: [] };
       byOp.set(a.operator, m);
     }
     const cur = now.tasks.get(a.id);
@@ -53,13 +80,23 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
     let prev = base.tasks.get(a.id) ?? ZERO;
     // A restarted actor counts from zero again: measure from zero, as Prometheus treats a counter reset.
     if (cur.recordsIn < prev.recordsIn || cur.recordsOut < prev.recordsOut || cur.busyMs < prev.busyMs || cur.backpressuredMs < prev.backpressuredMs) prev = ZERO;
-    {
-      m.inRate += ((cur.recordsIn - prev.recordsIn) * 1000) / dt;
-      m.outRate += ((cur.recordsOut - prev.recordsOut) * 1000) / dt;
-      m.backpressure += Math.min(1, (cur.backpressuredMs - prev.backpressuredMs) / dt) / a.parallelism;
-      m.busy += Math.min(1, (cur.busyMs - prev.busyMs) / dt) / a.parallelism;
-    }
+    const one: InstanceMetrics = {
+      instance: a.instance,
+      worker: a.worker,
+      recordsIn: cur.recordsIn,
+      recordsOut: cur.recordsOut,
+      inRate: ((cur.recordsIn - prev.recordsIn) * 1000) / dt,
+      outRate: ((cur.recordsOut - prev.recordsOut) * 1000) / dt,
+      queued: cur.queued,
+      backpressure: Math.min(1, (cur.backpressuredMs - prev.backpressuredMs) / dt),
+      busy: Math.min(1, (cur.busyMs - prev.busyMs) / dt),
+    };
+    m.instances.push(one);
+    m.inRate += one.inRate;
+    m.outRate += one.outRate;
+    m.backpressure += one.backpressure / a.parallelism;
+    m.busy += one.busy / a.parallelism;
   }
   const workers = [...now.heap].sort((a, b) => a[0] - b[0]).map(([worker, heapUsed]) => ({ worker, heapUsed }));
-  return { elapsedMs: now.at - startedAt, operators: [...byOp.values()], workers };
+  return { elapsedMs: now.at - startedAt, operators: [...byOp.values()], workers, checkpoints: { ...counters.checkpoints }, restarts: counters.restarts };
 }

@@ -99,9 +99,17 @@ describe('handle.checkpoint()', () => {
     const state = path.join(dir, 'state');
     configure({ count: COUNT, keys: KEYS, rate: 6000, dir: path.join(dir, 'out') });
     const started = performance.now();
-    const handle = run(fixture('keyed-count-eo.ts'), { workers: 2, parallelism: 2, state: `file:${state}`, jobId: 'cp-first', checkpointInterval: 60_000, metricsIntervalMs: 0, logLevel: 'warn' });
+    const handle = run(fixture('keyed-count-eo.ts'), { workers: 2, parallelism: 2, state: `file:${state}`, jobId: 'cp-first', checkpointInterval: 60_000, metricsIntervalMs: 50, logLevel: 'warn' });
     await waitFor(() => committedCheckpointIds(state, 'cp-first').length > 0, 'a checkpoint committed at start', 20_000);
     const firstAfterMs = performance.now() - started;
+    // handle.metrics() shows it, and every actor of the keyed count (2 instances, one per worker).
+    await waitFor(() => (handle.metrics()?.checkpoints.completed ?? 0) >= 1, 'metrics() counting the checkpoint', 5000);
+    const count = handle.metrics()!.operators.find((o) => o.operator === 'count')!;
+    expect(count.instances.map((i) => [i.instance, i.worker]).sort()).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(handle.metrics()!.restarts).toBe(0);
     await handle.stop();
     const result = await handle.done;
     // The one at start and the final one; the next periodic one would have come a minute later.

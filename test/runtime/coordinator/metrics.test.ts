@@ -1,6 +1,4 @@
-// Tests runtime/coordinator/metrics.ts. It belongs in test/runtime/coordinator/metrics.test.ts
-// (tests mirror the source folders); it lives here only because that folder was outside
-// the helper's allowed paths. Move it with `git mv`; the relative imports stay the same depth.
+// Tests runtime/coordinator/metrics.ts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aggregate, type Sample } from '../../../runtime/coordinator/metrics.js';
@@ -165,5 +163,29 @@ describe('aggregate (job metrics)', () => {
         },
       ),
     );
+  });
+
+  it('reports every actor: its instance, worker, counts and rates, which add up to its operator', () => {
+    const two = { ...plan, actors: plan.actors.map((a) => (a.id === 2 ? { ...a, worker: 1 } : a)) };
+    const before = sample(0, [task(1, { recordsIn: 100, busyMs: 0 }), task(2, { recordsIn: 50, backpressuredMs: 0 })]);
+    const now = sample(1000, [task(1, { recordsIn: 400, queued: 3, busyMs: 500 }), task(2, { recordsIn: 150, queued: 1, backpressuredMs: 250 })]);
+    const map = aggregate(two, now, before, 0).operators[1];
+    expect(map.instances).toEqual([
+      { instance: 0, worker: 0, recordsIn: 400, recordsOut: 0, inRate: 300, outRate: 0, queued: 3, backpressure: 0, busy: 0.5 },
+      { instance: 1, worker: 1, recordsIn: 150, recordsOut: 0, inRate: 100, outRate: 0, queued: 1, backpressure: 0.25, busy: 0 },
+    ]);
+    expect(map.inRate).toBe(400);
+    expect(map.queued).toBe(4);
+    expect(map.busy).toBeCloseTo(0.25, 9);
+    expect(map.backpressure).toBeCloseTo(0.125, 9);
+  });
+
+  it('carries the coordinator counters: checkpoints and restarts (zero by default)', () => {
+    expect(aggregate(plan, sample(10, []), undefined, 0)).toMatchObject({ checkpoints: { completed: 0, failed: 0 }, restarts: 0 });
+    const checkpoints = { completed: 4, failed: 1, lastId: 5, lastDurationMs: 12, lastSizeBytes: 2048 };
+    const m = aggregate(plan, sample(10, []), undefined, 0, { checkpoints, restarts: 2 });
+    expect(m.checkpoints).toEqual(checkpoints);
+    expect(m.checkpoints).not.toBe(checkpoints); // a copy: later checkpoints do not change a metrics sample
+    expect(m.restarts).toBe(2);
   });
 });
