@@ -128,8 +128,13 @@ export class Stream<T> {
     return new Stream<T>(this.b, this.node, 'broadcast');
   }
 
-  /** Merge this stream with others of the same type into one. */
-  union(...others: Stream<T>[]): Stream<T> {
+  /** Merge this stream with others of the same type into one; options may come last: `a.union(b, c, { name: 'all' })`. */
+  union(...others: Stream<T>[]): Stream<T>;
+  union(...args: [...Stream<T>[], OperatorOptions]): Stream<T>;
+  union(...args: (Stream<T> | OperatorOptions)[]): Stream<T> {
+    const last = args[args.length - 1];
+    const opts: OperatorOptions = last !== undefined && !(last instanceof Stream) && typeof last === 'object' && last !== null ? (args.pop() as OperatorOptions) : {};
+    const others = args as Stream<T>[];
     const inputs = [this.edge()];
     for (const o of others) {
       if (!(o instanceof Stream) || o.b !== this.b) {
@@ -137,7 +142,7 @@ export class Stream<T> {
       }
       inputs.push(o.edge());
     }
-    const node = this.b.add('union', {}, inputs, {});
+    const node = this.b.add('union', opts, inputs, {});
     return new Stream<T>(this.b, node);
   }
 

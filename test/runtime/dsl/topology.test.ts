@@ -32,6 +32,21 @@ describe('topology DSL', () => {
     expect(t1.graph.nodes.find((n) => n.id === 'union-1')!.inputs.map((e) => e.from)).toEqual(['filter-1', 'named']);
   });
 
+  it('union takes operator options last: name and parallelism', () => {
+    const t = topology('j', (b) => {
+      const x = b.source('x', src());
+      const y = b.source('y', src());
+      const z = b.source('z', src());
+      x.union(y, z, { name: 'all', parallelism: 3 }).sink('out', collect());
+    });
+    const u = t.graph.nodes.find((n) => n.kind === 'union')!;
+    expect(u.id).toBe('all');
+    expect(u.parallelism).toBe(3);
+    expect(u.inputs.map((e) => e.from)).toEqual(['x', 'y', 'z']);
+    const bad = buildError(() => topology('j', (b) => b.source('x', src()).union(b.source('y', src()), { parallelism: 0 }).sink('out', collect())));
+    expect(bad.message).toMatch(/parallelism/);
+  });
+
   it('changes the fingerprint when the shape changes', () => {
     const a = topology('j', (t) => t.source('a', src()).map((x) => x).sink('out', collect()));
     const b = topology('j', (t) => t.source('a', src()).filter(() => true).sink('out', collect()));
