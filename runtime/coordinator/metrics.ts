@@ -18,7 +18,7 @@ export interface OperatorMetrics {
   backpressure: number;
   /** Share of the last interval spent in steps (0..1, averaged over instances). */
   busy: number;
-  /** The same per actor (operator instance), with the worker it runs on. */
+  /** The same per actor (operator instance), with the worker it runs on; every actor, in instance order. */
   instances: InstanceMetrics[];
 }
 
@@ -73,7 +73,11 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
       byOp.set(a.operator, m);
     }
     const cur = now.tasks.get(a.id);
-    if (!cur) continue;
+    if (!cur) {
+      // Listed before its worker's first sample (or while its region restarts), with zeros.
+      m.instances.push({ instance: a.instance, worker: a.worker, recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0 });
+      continue;
+    }
     m.recordsIn += cur.recordsIn;
     m.recordsOut += cur.recordsOut;
     m.queued += cur.queued;

@@ -180,6 +180,15 @@ describe('aggregate (job metrics)', () => {
     expect(map.backpressure).toBeCloseTo(0.125, 9);
   });
 
+  it('lists every actor, with zeros until its worker sent a sample', () => {
+    const m = aggregate(plan, sample(1000, [task(1, { recordsIn: 5 })]), undefined, 0);
+    expect(m.operators[1].instances.map((i) => [i.instance, i.recordsIn])).toEqual([
+      [0, 5],
+      [1, 0],
+    ]);
+    expect(m.operators[1].recordsIn).toBe(5);
+  });
+
   it('carries the coordinator counters: checkpoints and restarts (zero by default)', () => {
     expect(aggregate(plan, sample(10, []), undefined, 0)).toMatchObject({ checkpoints: { completed: 0, failed: 0 }, restarts: 0 });
     const checkpoints = { completed: 4, failed: 1, lastId: 5, lastDurationMs: 12, lastSizeBytes: 2048 };
