@@ -127,7 +127,7 @@ export class Checkpointer {
 
   private trigger(): void {
     if (this.stopped || this.paused) return;
-    if (this.current || this.tracker.inFlight) return this.schedule();
+    if (this.current) return this.schedule(); // (a checkpoint in the tracker is always `current`)
     this.cancelTimer?.();
     const id = this.nextId++;
     const startedAt = this.clock.now();
@@ -301,4 +301,7 @@ export class Checkpointer {
   }
 }
 
-const ended = (): WeirError => new WeirError('JOB_NOT_RUNNING', 'the job is ending or has ended: no checkpoint can be taken. Fix: request checkpoints while the job runs (before stop() or the end of its input)');
+/** A checkpoint request the job can no longer take; `what` says the job's state. */
+export const notRunning = (what: string): WeirError =>
+  new WeirError('JOB_NOT_RUNNING', `${what}: no checkpoint can be taken. Fix: request checkpoints while the job runs (before stop() or the end of its input)`);
+const ended = (): WeirError => notRunning('the job is ending or has ended');

@@ -31,7 +31,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
 import { faultyBackend } from '../testing/faulty-backend.js';
 import { applyHarness, isCommitRecord } from '../testing/harness.js';
-import { Checkpointer, type CheckpointStats, type CompletedCheckpoint } from './checkpointer.js';
+import { Checkpointer, notRunning, type CheckpointStats, type CompletedCheckpoint } from './checkpointer.js';
 import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
 import { aggregate, type JobMetrics, type Sample } from './metrics.js';
@@ -382,7 +382,8 @@ class Job {
 
   private sample(): void {
     const now: Sample = { at: performance.now(), tasks: new Map(this.samples), heap: new Map(this.heap) };
-    this.latestMetrics = aggregate(this.plan, now, this.previous, this.startedAt, { checkpoints: this.checkpointer?.stats ?? { completed: 0, failed: 0, lastId: undefined, lastDurationMs: 0, lastSizeBytes: 0 }, restarts: this.restarts });
+    const counters = this.checkpointer && { checkpoints: this.checkpointer.stats, restarts: this.restarts };
+    this.latestMetrics = aggregate(this.plan, now, this.previous, this.startedAt, counters);
     this.previous = now;
     this.o.onMetrics?.(this.latestMetrics);
   }
@@ -438,7 +439,7 @@ class Job {
 
   async checkpoint(): Promise<CompletedCheckpoint> {
     await this.started; // a request made while the job starts waits until it runs (or fails to)
-    if (this.state !== 'running' || !this.checkpointer) throw new WeirError('JOB_NOT_RUNNING', `job ${this.jobId} is ${this.state}: no checkpoint can be taken. Fix: request checkpoints while the job runs (before stop() or the end of its input)`);
+    if (this.state !== 'running' || !this.checkpointer) throw notRunning(`job ${this.jobId} is ${this.state}`);
     return this.checkpointer.now();
   }
 

@@ -3,10 +3,8 @@ import type { TaskMetrics } from '../host/env.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import type { CheckpointStats } from './checkpointer.js';
 
-export interface OperatorMetrics {
-  operator: string;
-  kind: string;
-  parallelism: number;
+/** What an actor did in the last sampling interval, and in all, as an operator's instances add it up. */
+export interface Flow {
   recordsIn: number;
   recordsOut: number;
   /** Records/s in and out over the last sampling interval. */
@@ -14,24 +12,25 @@ export interface OperatorMetrics {
   outRate: number;
   /** Records queued in input channels now. */
   queued: number;
-  /** Share of the last interval the operator's outputs waited for credit (0..1, averaged over instances). */
+  /** Share of the last interval the outputs waited for credit (0..1; an operator's is averaged over its instances). */
   backpressure: number;
-  /** Share of the last interval spent in steps (0..1, averaged over instances). */
+  /** Share of the last interval spent in steps (0..1; an operator's is averaged over its instances). */
   busy: number;
+}
+
+const idle = (): Flow => ({ recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0 });
+
+export interface OperatorMetrics extends Flow {
+  operator: string;
+  kind: string;
+  parallelism: number;
   /** The same per actor (operator instance), with the worker it runs on; every actor, in instance order. */
   instances: InstanceMetrics[];
 }
 
-export interface InstanceMetrics {
+export interface InstanceMetrics extends Flow {
   instance: number;
   worker: number;
-  recordsIn: number;
-  recordsOut: number;
-  inRate: number;
-  outRate: number;
-  queued: number;
-  backpressure: number;
-  busy: number;
 }
 
 /** Job-wide figures the coordinator keeps (not sampled from the workers). */
@@ -69,13 +68,13 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
   for (const a of plan.actors) {
     let m = byOp.get(a.operator);
     if (!m) {
-      m = { operator: a.operator, kind: a.kind, parallelism: a.parallelism, recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0, instances: [] };
+      m = { operator: a.operator, kind: a.kind, parallelism: a.parallelism, ...idle(), instances: [] };
       byOp.set(a.operator, m);
     }
     const cur = now.tasks.get(a.id);
     if (!cur) {
       // Listed before its worker's first sample (or while its region restarts), with zeros.
-      m.instances.push({ instance: a.instance, worker: a.worker, recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0 });
+      m.instances.push({ instance: a.instance, worker: a.worker, ...idle() });
       continue;
     }
     m.recordsIn += cur.recordsIn;

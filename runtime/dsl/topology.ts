@@ -133,7 +133,7 @@ export class Stream<T> {
   union(...args: [...Stream<T>[], OperatorOptions]): Stream<T>;
   union(...args: (Stream<T> | OperatorOptions)[]): Stream<T> {
     const last = args[args.length - 1];
-    const opts: OperatorOptions = last !== undefined && !(last instanceof Stream) && typeof last === 'object' && last !== null ? (args.pop() as OperatorOptions) : {};
+    const opts: OperatorOptions = typeof last === 'object' && last !== null && !(last instanceof Stream) ? (args.pop() as OperatorOptions) : {};
     const others = args as Stream<T>[];
     const inputs = [this.edge()];
     for (const o of others) {
