@@ -536,12 +536,12 @@ function ensureStorage(b = DEFAULT_LAYOUT) {
 // ---------------------------------------------------------------------------
 // a lock so that two `start`s at once (e.g. two vitest runs) do not race
 
-/** Atomically create LOCK_FILE holding our pid (write a temp file, then hard-link it). */
-function tryAcquireLock() {
-  const tmp = `${LOCK_FILE}.${process.pid}`;
+/** Atomically create `file` holding our pid (write a temp file, then hard-link it); false if it exists. */
+function claimPidFile(file) {
+  const tmp = `${file}.${process.pid}`;
   fs.writeFileSync(tmp, `${process.pid}\n`);
   try {
-    fs.linkSync(tmp, LOCK_FILE);
+    fs.linkSync(tmp, file);
     return true;
   } catch (err) {
     if (err.code === 'EEXIST') return false;
@@ -550,6 +550,7 @@ function tryAcquireLock() {
     fs.rmSync(tmp, { force: true });
   }
 }
+
 
 /** Remove LOCK_FILE if its holder is dead; never removes a live holder's lock. */
 function breakStaleLock(holder) {
@@ -574,7 +575,7 @@ function breakStaleLock(holder) {
 async function withLock(fn) {
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let announced = false;
-  while (!tryAcquireLock()) {
+  while (!claimPidFile(LOCK_FILE)) {
     const holder = Number.parseInt(readText(LOCK_FILE) ?? '', 10);
     if (Number.isInteger(holder) && !isAlive(holder)) {
       breakStaleLock(holder);
@@ -800,16 +801,7 @@ function killPrivateBrokers(port) {
 function reservePorts(port) {
   const file = ownerFile(port);
   for (;;) {
-    const mine = `${file}.${process.pid}`;
-    fs.writeFileSync(mine, `${process.pid}\n`);
-    try {
-      fs.linkSync(mine, file);
-      return true;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    } finally {
-      fs.rmSync(mine, { force: true });
-    }
+    if (claimPidFile(file)) return true;
     const owner = Number.parseInt(readText(file) ?? '', 10);
     if (owner === process.pid) return true;
     if (Number.isInteger(owner) && isAlive(owner)) return false;

@@ -166,6 +166,17 @@ const alive = (r: CliRun) => r.child.exitCode === null && r.child.signalCode ===
 /** The job's stderr, tail only, for assertion messages. */
 const tail = (r: CliRun, what: string) => () => `${what} stderr (tail):\n${r.stderr().slice(-3000)}`;
 
+/** Starts the job and sends it the first half of the waves; returns once some output is committed (mid-run). */
+async function runToMidway(s: Setup, what: string): Promise<{ job: CliRun; info: () => string }> {
+  const job = weir(s.args, s.env);
+  const info = tail(job, what);
+  const before = await reader(s.output, { brokers: BROKERS });
+  await produceWaves(s.input, 0, WAVES / 2);
+  await before.atLeast(per * 2, 30_000, info);
+  await before.close();
+  return { job, info };
+}
+
 describe('Kafka broker outage mid-run (a private broker, killed and restarted)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'weir-private-kafka-'));
@@ -182,13 +193,7 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
 
   it('down for a few seconds: the job retries with backoff, logs it naming the broker, and loses nothing', async () => {
     const s = await setup('outage', 20_000);
-    const job = weir(s.args, s.env);
-    const info = tail(job, 'job');
-    const before = await reader(s.output, { brokers: BROKERS });
-    await produceWaves(s.input, 0, WAVES / 2);
-    // Mid-run: some output committed, more words on their way.
-    await before.atLeast(per * 2, 30_000, info);
-    await before.close();
+    const { job, info } = await runToMidway(s, 'job');
     await brokerDown();
     const downAt = performance.now();
     const downIso = new Date().toISOString();
@@ -236,12 +241,7 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
 
   it('down past connectTimeoutMs: the job fails naming the broker, keeps its checkpoint, and a rerun resumes and completes exactly', async () => {
     const s = await setup('timeout', SHORT_CONNECT_TIMEOUT_MS);
-    const first = weir(s.args, s.env);
-    const info = tail(first, 'first run');
-    const before = await reader(s.output, { brokers: BROKERS });
-    await produceWaves(s.input, 0, WAVES / 2);
-    await before.atLeast(per * 2, 30_000, info);
-    await before.close();
+    const { job: first, info } = await runToMidway(s, 'first run');
     const checkpointsBefore = committedCheckpoints(s.stateDir);
     expect(checkpointsBefore.length, `checkpoints in ${s.stateDir}`).toBeGreaterThan(0);
     await brokerDown();
