@@ -15,13 +15,12 @@
  */
 import { run } from '../runtime/index.js';
 import { CHECKPOINT_KEYS, clearJob, uniqueJobId } from './fault-tolerance.js';
-import { BIN_MS, type SumReport } from './jobs/sum-sink.js';
-import { median, round, wallNow } from './lib/util.js';
+import { binnedRecords, mergeBins, type SumReport } from './jobs/sum-sink.js';
+import { JOBS, median, round, wallNow } from './lib/util.js';
 
-const JOBS = new URL('../../bench/jobs/', import.meta.url);
 /** One checkpoint per 1 s "on" segment (as checkpointInterval 1000), 100 ms in: its whole cost falls inside the segment. */
 export const SEGMENT_MS = 1000;
-const TRIGGERS_MS = [100];
+const TRIGGER_AT_MS = 100;
 /** Start-up and JIT warm-up before the first segment: the rate still climbs 2-4 s in. */
 export const ALTERNATING_WARMUP_MS = 5000;
 
@@ -59,6 +58,7 @@ export async function runAlternating(segments: number, ratePerSec: number, spec:
     () => (ended = true),
     () => (ended = true),
   );
+  const endedEarly = () => new Error(`checkpointed job (${n} records) ended before the alternating schedule did`);
   try {
     const t0 = wallNow() + ALTERNATING_WARMUP_MS;
     // As a job with periodic checkpoints does (Checkpointer.start): one checkpoint at start, so
@@ -69,14 +69,12 @@ export async function runAlternating(segments: number, ratePerSec: number, spec:
       const on = k % 4 === 0 || k % 4 === 3; // on off off on | on off off on ...
       plan.push({ from, to: from + SEGMENT_MS, on });
       if (!on) continue;
-      for (const at of TRIGGERS_MS) {
-        await sleepUntil(from + at);
-        if (ended) throw new Error(`checkpointed job (${n} records) ended before the alternating schedule did`);
-        durations.push((await handle.checkpoint()).durationMs);
-      }
+      await sleepUntil(from + TRIGGER_AT_MS);
+      if (ended) throw endedEarly();
+      durations.push((await handle.checkpoint()).durationMs);
     }
     await sleepUntil(t0 + segments * SEGMENT_MS);
-    if (ended) throw new Error(`checkpointed job (${n} records) ended before the alternating schedule did`);
+    if (ended) throw endedEarly();
     await handle.stop();
   } catch (e) {
     await handle.stop().catch(() => {});
@@ -85,12 +83,8 @@ export async function runAlternating(segments: number, ratePerSec: number, spec:
   const result = await handle.done;
   await clearJob(spec, jobId);
   const reports = (result.outputs.out ?? []) as SumReport[];
-  const bins = new Map<number, number>();
-  let count = 0;
-  for (const r of reports) {
-    count += r.count;
-    for (const [b, c] of r.bins) bins.set(b, (bins.get(b) ?? 0) + c);
-  }
+  const bins = mergeBins(reports);
+  const count = reports.reduce((t, r) => t + r.count, 0);
   // Stopped mid-stream, so the exact keyed sum is unknown (the paired runs check it); the bins must hold every record.
   let binned = 0;
   for (const c of bins.values()) binned += c;
@@ -99,12 +93,7 @@ export async function runAlternating(segments: number, ratePerSec: number, spec:
   const segmentRates: number[] = [];
   const rates: number[] = [];
   for (const s of plan) {
-    let records = 0;
-    let ms = 0;
-    for (let b = Math.ceil(s.from / BIN_MS); (b + 1) * BIN_MS <= s.to; b++) {
-      records += bins.get(b) ?? 0;
-      ms += BIN_MS;
-    }
+    const { records, ms } = binnedRecords(bins, s.from, s.to);
     const x = s.on ? side.on : side.off;
     x.records += records;
     x.ms += ms;
@@ -115,7 +104,6 @@ export async function runAlternating(segments: number, ratePerSec: number, spec:
   for (let k = 0; k + 4 <= rates.length; k += 4) blockRatios.push(round((rates[k] + rates[k + 3]) / (rates[k + 1] + rates[k + 2]), 3));
   const withRate = (side.on.records * 1000) / side.on.ms;
   const withoutRate = (side.off.records * 1000) / side.off.ms;
-  durations.sort((a, b) => a - b);
   return {
     records: count,
     segments,
@@ -125,7 +113,7 @@ export async function runAlternating(segments: number, ratePerSec: number, spec:
     blockRatios,
     segmentRates,
     checkpoints: durations.length, // the one at start included
-    medianCheckpointMs: round(durations[durations.length >> 1] ?? NaN, 1),
+    medianCheckpointMs: round(median(durations), 1),
   };
 }
 
@@ -141,7 +129,8 @@ export interface AlternatingResult {
   ratio: number;
   /** Records with / without over all runs (diagnostic). */
   ratioOfTotals: number;
-  blocks: number;
+  /** Every block's ratio, sorted (the spread). */
+  blockRatios: number[];
   medianCheckpointMs: number;
 }
 
@@ -152,14 +141,14 @@ export async function benchAlternating(runs: number, segments: number, ratePerSe
     samples.push(s);
     log(`  alternating run ${r + 1}/${runs}: ${(s.withRecordsPerSec / 1e6).toFixed(2)} M rec/s in 1 s segments with a checkpoint, ${(s.withoutRecordsPerSec / 1e6).toFixed(2)} without; blocks ${s.blockRatios.join(', ')}`);
   }
-  const blocks = samples.flatMap((s) => s.blockRatios);
+  const blocks = samples.flatMap((s) => s.blockRatios).sort((a, b) => a - b);
   const on = samples.reduce((t, s) => t + s.withRecordsPerSec, 0);
   const off = samples.reduce((t, s) => t + s.withoutRecordsPerSec, 0);
   return {
     runs: samples,
     ratio: round(median(blocks), 3),
     ratioOfTotals: round(on / off, 3),
-    blocks: blocks.length,
+    blockRatios: blocks,
     medianCheckpointMs: round(median(samples.map((s) => s.medianCheckpointMs)), 1),
   };
 }

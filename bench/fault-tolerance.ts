@@ -21,17 +21,16 @@ import path from 'node:path';
 import { run, type JobResult, type RunOptions } from '../runtime/index.js';
 import { createBackend } from '../supervision/state/create-backend.js';
 import type { Arrival } from './jobs/arrival-sink.js';
-import { BIN_MS, type SumReport } from './jobs/sum-sink.js';
-import { median, round, wallNow } from './lib/util.js';
+import { binnedRecords, BIN_MS, mergeBins, type SumReport } from './jobs/sum-sink.js';
+import { JOBS, median, round, wallNow } from './lib/util.js';
 
-const JOBS = new URL('../../bench/jobs/', import.meta.url); // dist/bench -> bench/jobs (weir compiles the .ts)
 
 let seq = 0;
 /** A job id no earlier run used: a rerun must not resume an old checkpoint. */
 export const uniqueJobId = (what: string): string => `bench-${what}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
 
 /** Redact credentials from a Redis URL before it goes into results. */
-export function redact(spec: string): string {
+function redact(spec: string): string {
   return spec.replace(/\/\/[^@/]*@/, '//***@');
 }
 
@@ -156,7 +155,7 @@ export async function clearJob(spec: string, jobId: string): Promise<void> {
 }
 
 /** Fail fast, with the URL in the message, when the Redis backend cannot be reached. */
-export async function probeBackend(spec: string): Promise<void> {
+async function probeBackend(spec: string): Promise<void> {
   const b = createBackend(spec);
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -193,9 +192,7 @@ export async function runCheckpointed(n: number, intervalMs: number, spec: strin
   let first = Infinity;
   let last = -Infinity;
   const barrierAt = new Map<number, number>(); // checkpoint id -> when the last sink instance saw it
-  const bins = new Map<number, number>();
   for (const r of reports) {
-    for (const [b, c] of r.bins) bins.set(b, (bins.get(b) ?? 0) + c);
     count += r.count;
     sum += r.sum;
     if (r.count > 0) {
@@ -213,21 +210,18 @@ export async function runCheckpointed(n: number, intervalMs: number, spec: strin
   const cycles: number[] = [];
   for (let k = 1; k < ids.length; k++) if (ids[k] === ids[k - 1] + 1) cycles.push(round(barrierAt.get(ids[k])! - barrierAt.get(ids[k - 1])!, 1));
   const steadyMs = last - first;
-  // Whole bins from the end of the warm-up to the last whole bin.
-  const from = Math.ceil((first + CHECKPOINT_WARMUP_MS) / BIN_MS);
-  const to = Math.floor(last / BIN_MS); // exclusive: the bin of the last record is partial
-  let measured = 0;
-  for (let b = from; b < to; b++) measured += bins.get(b) ?? 0;
+  // Whole bins from the end of the warm-up to the bin of the last record (partial, left out).
+  const steady = binnedRecords(mergeBins(reports), first + CHECKPOINT_WARMUP_MS, Math.floor(last / BIN_MS) * BIN_MS);
   // A run too short for a second after the warm-up (the bench's discarded warm-up pair, a
   // profile of a few records) is measured whole, and says so with measuredMs 0.
-  const measuredMs = to - from >= 1000 / BIN_MS ? (to - from) * BIN_MS : 0;
+  const measuredMs = steady.ms >= 1000 ? steady.ms : 0;
   const cp = result.checkpoints;
   return {
     wallMs: round(wallMs, 1),
     firstRecordMs: round(first - startWall, 1),
     steadyMs: round(steadyMs, 1),
     records: n,
-    recordsPerSec: measuredMs > 0 ? Math.round((measured * 1000) / measuredMs) : Math.round((n * 1000) / steadyMs),
+    recordsPerSec: measuredMs > 0 ? Math.round((steady.records * 1000) / measuredMs) : Math.round((n * 1000) / steadyMs),
     measuredMs,
     wholeRunRecordsPerSec: Math.round((n * 1000) / steadyMs),
     cpuMs: round((cpu.user + cpu.system) / 1000, 1),

@@ -38,7 +38,7 @@ import { Worker } from 'node:worker_threads';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { run } from '../runtime/index.js';
 import type { LatencyReport } from './lib/kafka-latency-probe.js';
-import { expectedChars, median, ROOT, round, sleep, wallNow } from './lib/util.js';
+import { expectedChars, JOBS, median, ROOT, round, sleep, wallNow } from './lib/util.js';
 
 export const KAFKA_BROKERS = process.env.WEIR_BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const KAFKA_PARTITIONS = 2;
@@ -53,7 +53,6 @@ const FIRST_OUTPUT_TIMEOUT_MS = 60_000;
 /** kafkajs peer: messages per producer.send (see bench/peers/kafkajs-loop.ts). */
 const PEER_CHUNK = 1000;
 
-const JOBS = new URL('../../bench/jobs/', import.meta.url); // dist/bench -> bench/jobs (weir compiles the .ts)
 const FLINK_DIR = path.join(ROOT, 'bench', 'peers', 'flink');
 const FLINK_JAR = path.join(FLINK_DIR, 'target', 'weir-bench-flink-1.jar');
 const FLINK_STAMP = path.join(FLINK_DIR, 'target', '.weir-bench-build');

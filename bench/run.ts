@@ -241,7 +241,7 @@ if (results.checkpoint) {
     '   same run, alternating (diag.)',
     `${fmtRate(median(a.runs.map((x) => x.withRecordsPerSec)))} (1 ckpt/s)`,
     `${fmtRate(median(a.runs.map((x) => x.withoutRecordsPerSec)))} (none)`,
-    `${spread(a.runs.flatMap((x) => x.blockRatios).sort((x, y) => x - y))} ${a.blocks} blocks`,
+    `${spread(a.blockRatios)} ${a.blockRatios.length} blocks`,
     '',
     '',
   ]);

@@ -15,7 +15,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { run, type RunOptions } from '../runtime/index.js';
 import type { CountReport } from './jobs/count-sink.js';
 import type { Sample } from './lib/types.js';
-import { checkSample, median, round, runThreads, toSample, wallNow } from './lib/util.js';
+import { checkSample, JOBS, median, round, runThreads, toSample, wallNow } from './lib/util.js';
 
 export interface SideResult {
   name: string;
@@ -43,7 +43,6 @@ export interface ThroughputResult {
   medianPairedRatio: number;
 }
 
-const JOBS = new URL('../../bench/jobs/', import.meta.url); // dist/bench -> bench/jobs (weir compiles the .ts)
 
 export async function runWeirJob(job: string, n: number, options: RunOptions): Promise<Sample> {
   process.env.WEIR_BENCH_N = String(n); // workers copy process.env when they start

@@ -25,6 +25,24 @@ export interface SumReport {
 /** Width of a `bins` bin, ms. */
 export const BIN_MS = 100;
 
+/** The sinks' bins added up: bin -> records. */
+export function mergeBins(reports: readonly SumReport[]): Map<number, number> {
+  const bins = new Map<number, number>();
+  for (const r of reports) for (const [b, c] of r.bins) bins.set(b, (bins.get(b) ?? 0) + c);
+  return bins;
+}
+
+/** Records in the whole bins inside [fromMs, toMs] (wall clock), and the ms those bins span. */
+export function binnedRecords(bins: ReadonlyMap<number, number>, fromMs: number, toMs: number): { records: number; ms: number } {
+  let records = 0;
+  let ms = 0;
+  for (let b = Math.ceil(fromMs / BIN_MS); (b + 1) * BIN_MS <= toMs; b++) {
+    records += bins.get(b) ?? 0;
+    ms += BIN_MS;
+  }
+  return { records, ms };
+}
+
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
 export function sumSink(): SinkConnector<number> {

@@ -2,7 +2,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import type { PeerReport, Sample } from './types.js';
 
@@ -20,6 +20,9 @@ export const ROOT = (() => {
     dir = up;
   }
 })();
+
+/** bench/jobs/ as a URL (weir compiles the job .ts files from there, also when the bench runs from dist/). */
+export const JOBS = pathToFileURL(path.join(ROOT, 'bench', 'jobs') + path.sep);
 
 export const wallNow = (): number => performance.timeOrigin + performance.now();
 
