@@ -56,12 +56,15 @@ export async function createKafka(clientId: string, c: KafkaConnection, log: Log
   });
 }
 
+/** How long a connection retries an unreachable broker before its connector fails (connectTimeoutMs, default 30 s). */
+export const connectBudgetMs = (c: KafkaConnection): number => c.connectTimeoutMs ?? 30_000;
+
 /**
  * kafkajs retries after initialRetryTime * 2^n (+ jitter), capped by maxRetryTime: enough
  * retries to cover the connection's budget (connectTimeoutMs, default 30 s), whatever the start.
  */
 export function retryPolicy(c: KafkaConnection, initialRetryTime: number, maxRetryTime: number): { initialRetryTime: number; maxRetryTime: number; retries: number } {
-  const budget = c.connectTimeoutMs ?? 30_000;
+  const budget = connectBudgetMs(c);
   let retries = 0;
   for (let spent = 0, d = initialRetryTime; spent < budget; retries++, d = Math.min(d * 2, maxRetryTime)) spent += d;
   return { initialRetryTime, maxRetryTime, retries };
@@ -72,7 +75,7 @@ export function unreachableError(c: KafkaConnection, who: string, cause: unknown
   const brokers = parseBrokers(c.brokers, 'kafka').join(',');
   return new WeirError(
     'KAFKA_UNREACHABLE',
-    `${who}: cannot reach the Kafka broker(s) ${brokers} within ${c.connectTimeoutMs ?? 30_000} ms (${cause instanceof Error ? cause.message : String(cause)}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`,
+    `${who}: cannot reach the Kafka broker(s) ${brokers} within ${connectBudgetMs(c)} ms (${cause instanceof Error ? cause.message : String(cause)}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`,
     { retriable: true, cause, context: { brokers } },
   );
 }

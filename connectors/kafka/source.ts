@@ -31,7 +31,7 @@ import { ConfigError, UserFunctionError } from '../../actors/errors.js';
 import { randomBytes } from 'node:crypto';
 import { instanceAssigner } from './assigner.js';
 import { offsetMonitor } from './offset-monitor.js';
-import { connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, unreachableError, type KafkaConnection } from './client.js';
+import { connectBudgetMs, connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, unreachableError, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
 export type StartFrom = 'earliest' | 'latest' | 'committed';
@@ -138,7 +138,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
        */
       let closed = false;
       let downSince: number | undefined;
-      const budget = options.connectTimeoutMs ?? 30_000;
+      const budget = connectBudgetMs(options);
       const brokerList = parseBrokers(options.brokers, 'kafka').join(',');
       const restartAfter = (err: Error): boolean => {
         if (closed) return false;
