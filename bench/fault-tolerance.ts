@@ -19,7 +19,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type JobResult, type RunOptions } from '../runtime/index.js';
-import { createBackend } from '../supervision/state/create-backend.js';
+import { createBackend } from '../runtime/checkpoint/storage/create-backend.js';
 import type { Arrival } from './jobs/arrival-sink.js';
 import { binnedRecords, BIN_MS, mergeBins, type SumReport } from './jobs/sum-sink.js';
 import { JOBS, median, round, wallNow } from './lib/util.js';

@@ -15,8 +15,8 @@
  */
 import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
-import type { CheckpointMeta, StateBackend } from '../../supervision/state/backend.js';
-import { blobInfo } from '../../supervision/state/checksum.js';
+import type { CheckpointMeta, StateBackend } from '../checkpoint/storage/backend.js';
+import { blobInfo } from '../checkpoint/storage/checksum.js';
 import { blobName, type CheckpointData } from '../checkpoint/restore-plan.js';
 import { CheckpointTracker } from '../checkpoint/tracker.js';
 import type { ExecutionPlan } from '../plan/plan.js';

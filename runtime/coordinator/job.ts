@@ -15,9 +15,9 @@
 import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
 import { decide } from '../../supervision/restart-strategy.js';
-import type { StateBackend } from '../../supervision/state/backend.js';
-import { createBackend } from '../../supervision/state/create-backend.js';
-import { latestValid, loadCheckpoint } from '../../supervision/state/restore.js';
+import type { StateBackend } from '../checkpoint/storage/backend.js';
+import { createBackend } from '../checkpoint/storage/create-backend.js';
+import { latestValid, loadCheckpoint } from '../checkpoint/storage/restore.js';
 import type { CheckpointData } from '../checkpoint/restore-plan.js';
 import { restoreSet } from '../checkpoint/restore-plan.js';
 import { isTopology, type Topology } from '../dsl/topology.js';

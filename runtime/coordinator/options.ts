@@ -1,7 +1,7 @@
 /** Run options: one DEFAULTS constant and a validator that names the bad field. */
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../../actors/errors.js';
-import type { StateBackend } from '../../supervision/state/backend.js';
+import type { StateBackend } from '../checkpoint/storage/backend.js';
 import { DEFAULT_RESTART_STRATEGY, restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
 import { DEFAULT_CHANNEL_OPTIONS } from '../host/actor-host.js';
 import type { HarnessSpec } from '../testing/harness.js';

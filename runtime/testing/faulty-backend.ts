@@ -1,6 +1,6 @@
 /** A state backend that misbehaves on schedule: unavailable in time windows, or failing its nth commit. */
 import { WeirError } from '../../actors/errors.js';
-import type { StateBackend } from '../../supervision/state/backend.js';
+import type { StateBackend } from '../checkpoint/storage/backend.js';
 import type { Fault } from './faults.js';
 import type { Clock } from '../../actors/contract.js';
 

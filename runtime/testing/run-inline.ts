@@ -15,7 +15,7 @@
 import type { Logger } from '../../actors/contract.js';
 import { ConfigError, EncodeError, WeirError } from '../../actors/errors.js';
 import { decide, restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
-import { memoryBackend } from '../../supervision/state/memory-backend.js';
+import { memoryBackend } from '../checkpoint/storage/memory-backend.js';
 import { encodeBatch } from '../channel/codec.js';
 import { restoreSet } from '../checkpoint/restore-plan.js';
 import { Checkpointer } from '../coordinator/checkpointer.js';

@@ -11,7 +11,7 @@ import { WeirError } from '../../../actors/errors.js';
 import { Checkpointer } from '../../../runtime/coordinator/checkpointer.js';
 import type { Engine } from '../../../runtime/coordinator/engines.js';
 import type { ActorPlan, ExecutionPlan } from '../../../runtime/plan/plan.js';
-import { memoryBackend } from '../../../supervision/state/memory-backend.js';
+import { memoryBackend } from '../../../runtime/checkpoint/storage/memory-backend.js';
 
 const actor = (id: number): ActorPlan => ({ id, operator: `op${id}`, kind: 'map', instance: 0, parallelism: 1, worker: 0, region: 0, inputs: [], outputs: [] }) as unknown as ActorPlan;
 const plan = { job: 'j', fingerprint: 'f', workers: 1, maxParallelism: 128, actors: [actor(0), actor(1)], channels: [], regions: 1 } as ExecutionPlan;

@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from 'weir';
-import type { StateBackend } from '../../../supervision/state/backend.js';
-import { memoryBackend } from '../../../supervision/state/memory-backend.js';
+import type { StateBackend } from '../../../runtime/checkpoint/storage/backend.js';
+import { memoryBackend } from '../../../runtime/checkpoint/storage/memory-backend.js';
 import { cleanupDirs, committed, committedCheckpointIds, configure, diffSummary, expectedLines, fixture, tmp, waitFor } from '../../supervision/recovery/helpers.js';
 
 /** Paced (rate below) so the job runs ~3 s: long enough for every request to be made while it runs. */

@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { run } from 'weir';
-import { blobFileName } from '../../../supervision/state/file-backend.js';
+import { blobFileName } from '../../../runtime/checkpoint/storage/file-backend.js';
 import { committed, committedCheckpointIds, configure, fixture, logMessages, prefixProblems, runInChild, tmp, waitFor, type ChildResult } from './helpers.js';
 
 export const COUNT = 3000;

@@ -9,8 +9,8 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from 'weir';
-import { createBackend } from '../../../supervision/state/create-backend.js';
-import { loadCheckpoint } from '../../../supervision/state/restore.js';
+import { createBackend } from '../../../runtime/checkpoint/storage/create-backend.js';
+import { loadCheckpoint } from '../../../runtime/checkpoint/storage/restore.js';
 import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture, prefixProblems, tmp } from './helpers.js';
 
 const COUNT = 3000;

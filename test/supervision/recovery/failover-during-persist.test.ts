@@ -38,8 +38,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from 'weir';
-import type { CheckpointMeta, StateBackend } from '../../../supervision/state/backend.js';
-import { memoryBackend } from '../../../supervision/state/memory-backend.js';
+import type { CheckpointMeta, StateBackend } from '../../../runtime/checkpoint/storage/backend.js';
+import { memoryBackend } from '../../../runtime/checkpoint/storage/memory-backend.js';
 import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture, sleep, tmp, waitFor } from './helpers.js';
 
 const COUNT = 6000;

@@ -17,8 +17,8 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type JobHandle } from 'weir';
-import { createBackend } from '../../../supervision/state/create-backend.js';
-import { startPrivateRedis, type PrivateRedis } from '../state/redis-server.js';
+import { createBackend } from '../../../runtime/checkpoint/storage/create-backend.js';
+import { startPrivateRedis, type PrivateRedis } from '../../runtime/checkpoint/storage/redis-server.js';
 import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture, sleep, tmp, waitFor } from './helpers.js';
 
 const COUNT = 12_500;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blobFileName, fileBackend } from '../../../supervision/state/file-backend.js';
-import { latestValid, loadCheckpoint } from '../../../supervision/state/restore.js';
+import { blobFileName, fileBackend } from '../../../../runtime/checkpoint/storage/file-backend.js';
+import { latestValid, loadCheckpoint } from '../../../../runtime/checkpoint/storage/restore.js';
 import { bytesOf, checkpoint, meta } from './backend-contract.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'weir-file-state-'));

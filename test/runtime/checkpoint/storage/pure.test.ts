@@ -1,9 +1,9 @@
 /** The pure parts: checksums, meta validation/encoding, the gc plan. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blobInfo, verifyBlob } from '../../../supervision/state/checksum.js';
-import { decodeMeta, encodeMeta, validateMeta } from '../../../supervision/state/checkpoint-meta.js';
-import { planGc } from '../../../supervision/state/gc-plan.js';
+import { blobInfo, verifyBlob } from '../../../../runtime/checkpoint/storage/checksum.js';
+import { decodeMeta, encodeMeta, validateMeta } from '../../../../runtime/checkpoint/storage/checkpoint-meta.js';
+import { planGc } from '../../../../runtime/checkpoint/storage/gc-plan.js';
 import { bytesOf, meta } from './backend-contract.js';
 
 describe('checksum', () => {

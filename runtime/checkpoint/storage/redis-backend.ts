@@ -30,7 +30,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
-import { ConfigError, WeirError } from '../../actors/errors.js';
+import { ConfigError, WeirError } from '../../../actors/errors.js';
 import type { CheckpointMeta, StateBackend } from './backend.js';
 import { decodeMeta, encodeMeta, validateMeta } from './checkpoint-meta.js';
 import { StateBackendClosedError, StateBackendError, StateBackendUnavailableError } from './errors.js';

@@ -7,7 +7,7 @@
  *   redis://host:port[/db]       Redis (rediss:// for TLS)
  */
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../actors/errors.js';
+import { ConfigError } from '../../../actors/errors.js';
 import type { StateBackend } from './backend.js';
 import { fileBackend } from './file-backend.js';
 import { memoryBackend } from './memory-backend.js';

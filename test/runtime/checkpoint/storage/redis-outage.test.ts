@@ -5,8 +5,8 @@
  * object works again once the server is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WeirError } from '../../../actors/errors.js';
-import { redisBackend, type RedisStateBackend } from '../../../supervision/state/redis-backend.js';
+import { WeirError } from '../../../../actors/errors.js';
+import { redisBackend, type RedisStateBackend } from '../../../../runtime/checkpoint/storage/redis-backend.js';
 import { bytesOf, checkpoint, meta } from './backend-contract.js';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.js';
 

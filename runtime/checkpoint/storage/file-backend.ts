@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, WeirError } from '../../actors/errors.js';
+import { ConfigError, WeirError } from '../../../actors/errors.js';
 import type { CheckpointMeta, StateBackend } from './backend.js';
 import { decodeMeta, encodeMeta, validateMeta } from './checkpoint-meta.js';
 import { StateBackendClosedError, StateBackendError, StateBackendUnavailableError } from './errors.js';

@@ -4,7 +4,7 @@
  * total: anything that is not a well-formed meta decodes to `undefined`, so a
  * damaged metadata record reads as "not committed" instead of crashing restore.
  */
-import { ConfigError } from '../../actors/errors.js';
+import { ConfigError } from '../../../actors/errors.js';
 import type { BlobInfo, CheckpointMeta } from './backend.js';
 import { validateBlobName, validateCheckpointId, validateJob } from './names.js';
 

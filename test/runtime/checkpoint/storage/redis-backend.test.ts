@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRedisUrl, redisBackend, type RedisStateBackend } from '../../../supervision/state/redis-backend.js';
+import { parseRedisUrl, redisBackend, type RedisStateBackend } from '../../../../runtime/checkpoint/storage/redis-backend.js';
 import { bytesOf, checkpoint, uniqueJob } from './backend-contract.js';
 
 const DB = 3;

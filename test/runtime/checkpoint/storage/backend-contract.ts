@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckpointMeta, StateBackend } from '../../../supervision/state/backend.js';
-import { blobInfo } from '../../../supervision/state/checksum.js';
-import { latestValid, loadCheckpoint } from '../../../supervision/state/restore.js';
+import type { CheckpointMeta, StateBackend } from '../../../../runtime/checkpoint/storage/backend.js';
+import { blobInfo } from '../../../../runtime/checkpoint/storage/checksum.js';
+import { latestValid, loadCheckpoint } from '../../../../runtime/checkpoint/storage/restore.js';
 
 export interface ContractTarget {
   /** Opens a backend on the same store (each call a new object). */

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createBackend } from '../../../supervision/state/create-backend.js';
+import { createBackend } from '../../../../runtime/checkpoint/storage/create-backend.js';
 
 const FORMS = "expected 'memory', 'file:<dir>', 'redis://host:port[/db]' or 'rediss://host:port[/db]'";
 

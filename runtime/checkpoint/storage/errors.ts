@@ -12,7 +12,7 @@
  * - `CHECKPOINT_NOT_FOUND` / `CHECKPOINT_CORRUPT`: restore by id failed.
  * Bad arguments (job names, ids, blob names) raise `ConfigError` ('CONFIG_INVALID').
  */
-import { WeirError, causeMessage, type ErrorContext } from '../../actors/errors.js';
+import { WeirError, causeMessage, type ErrorContext } from '../../../actors/errors.js';
 
 export class StateBackendUnavailableError extends WeirError {
   override name = 'StateBackendUnavailableError';

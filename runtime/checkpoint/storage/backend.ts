@@ -40,7 +40,7 @@ export interface CheckpointMeta {
  * All implementations accept the same arguments (job names 1-100 chars of
  * [A-Za-z0-9_.-], ids non-negative integers, blob names 1-255 chars) and reject
  * others with ConfigError 'CONFIG_INVALID'. Failures of the store are
- * `WeirError`s (supervision/state/errors.ts): 'STATE_BACKEND_UNAVAILABLE'
+ * `WeirError`s (runtime/checkpoint/storage/errors.ts): 'STATE_BACKEND_UNAVAILABLE'
  * (retriable; the outcome of a write that failed so is unknown),
  * 'STATE_BACKEND_FAILED', and 'STATE_BACKEND_CLOSED' after `close()`.
  * Bytes are never aliased: what `getBlob` returns is the caller's to keep.

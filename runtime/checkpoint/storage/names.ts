@@ -9,7 +9,7 @@
  * - Blob names (`<operator>/<instance>`): 1-255 characters of well-formed
  *   Unicode, no NUL; each backend maps them to its own key space safely.
  */
-import { ConfigError } from '../../actors/errors.js';
+import { ConfigError } from '../../../actors/errors.js';
 
 const JOB_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 

@@ -6,9 +6,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileBackend } from '../../../supervision/state/file-backend.js';
-import { memoryBackend } from '../../../supervision/state/memory-backend.js';
-import { redisBackend, type RedisStateBackend } from '../../../supervision/state/redis-backend.js';
+import { fileBackend } from '../../../../runtime/checkpoint/storage/file-backend.js';
+import { memoryBackend } from '../../../../runtime/checkpoint/storage/memory-backend.js';
+import { redisBackend, type RedisStateBackend } from '../../../../runtime/checkpoint/storage/redis-backend.js';
 import { describeBackendContract } from './backend-contract.js';
 
 const SHARED_REDIS = 'redis://127.0.0.1:6379/0';
