@@ -225,8 +225,11 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
     interface Retry { retryCount?: number; retryTime?: number }
     const retries = (refused as (LogLine & Retry)[]).filter((l) => typeof l.retryCount === 'number' && typeof l.retryTime === 'number');
     const delays = (k: number) => retries.filter((l) => l.retryCount === k).map((l) => l.retryTime!);
-    const firstDelays = delays(0);
-    const laterDelays = retries.filter((l) => l.retryCount! >= 3).map((l) => l.retryTime!);
+    // The first retries may fail with another cause ("connection closed") on a loaded machine, so the
+    // growth is measured from the lowest retry count seen with ECONNREFUSED, three steps on.
+    const firstCount = Math.min(...retries.map((l) => l.retryCount!));
+    const firstDelays = delays(firstCount);
+    const laterDelays = retries.filter((l) => l.retryCount! >= firstCount + 3).map((l) => l.retryTime!);
     const retryInfo = () => `${info()}\nretries (count: delay ms): ${retries.map((l) => `${l.retryCount}: ${l.retryTime}`).join(', ')}`;
     expect(firstDelays.length, retryInfo()).toBeGreaterThan(0);
     expect(laterDelays.length, retryInfo()).toBeGreaterThan(0);
