@@ -4,8 +4,12 @@ export declare const KAFKA_DIR: string;
 export declare const KAFKA_HOST: string;
 export declare const KAFKA_PORT: number;
 export declare const CONTROLLER_PORT: number;
-/** "127.0.0.1:9092" */
+/** "127.0.0.1:9092", or the port WEIR_KAFKA_PORT names */
 export declare const KAFKA_BROKERS: string;
+/** This broker's files: .kafka/ (port 9092) or .kafka/broker-<port>/ */
+export declare const BROKER_DIR: string;
+/** The Kafka versions a start tries when WEIR_KAFKA_VERSION is not set (newest 4.x first). */
+export declare const DEFAULT_KAFKA_VERSIONS: string[];
 
 export interface StartResult {
   /** true when this call started the broker, false when it reused a running one */
@@ -22,6 +26,8 @@ export interface ProbeResult {
   brokers: { nodeId: number; host: string; port: number }[];
   clusterId: string | null;
   controllerId: number;
+  /** '4.x' when the broker no longer serves Fetch v0-v3 (KIP-896), else '3.x' */
+  generation: '4.x' | '3.x' | 'unknown';
 }
 
 export declare function startKafka(): Promise<StartResult>;
