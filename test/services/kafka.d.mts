@@ -8,6 +8,8 @@ export declare const CONTROLLER_PORT: number;
 export declare const KAFKA_BROKERS: string;
 /** This broker's files: .kafka/ (port 9092) or .kafka/broker-<port>/ */
 export declare const BROKER_DIR: string;
+/** Marker: the broker on this port was started by a test run, which stops it at its end. */
+export declare const STARTED_BY_SUITE: string;
 /** The Kafka versions a start tries when WEIR_KAFKA_VERSION is not set (newest 4.x first). */
 export declare const DEFAULT_KAFKA_VERSIONS: string[];
 

@@ -70,6 +70,8 @@ export const KAFKA_BROKERS = `${KAFKA_HOST}:${KAFKA_PORT}`;
 export const BROKER_DIR = KAFKA_PORT === 9092 ? KAFKA_DIR : path.join(KAFKA_DIR, `broker-${KAFKA_PORT}`);
 
 const JARS_DIR = path.join(KAFKA_DIR, 'jars');
+/** Present while the broker on this port was started by a test run, which stops it at its end (kafka-global-setup.mjs). */
+export const STARTED_BY_SUITE = path.join(BROKER_DIR, 'started-by-suite');
 const PROPS_FILE = path.join(BROKER_DIR, 'server.properties');
 const LOG_FILE = path.join(BROKER_DIR, 'kafka.log');
 const PID_FILE = path.join(BROKER_DIR, 'kafka.pid');
@@ -827,6 +829,7 @@ async function terminate(pid) {
  * Resolves with { stopped: boolean, pid: number|null }.
  */
 export async function stopKafka() {
+  fs.rmSync(STARTED_BY_SUITE, { force: true });
   const pid = findOurBroker();
   if (pid === null) {
     if (readPid() !== null) log(`pid file names pid ${readPid()}, which is not our broker; removing the stale pid file`);
@@ -1026,6 +1029,7 @@ if (isMain) {
     switch (cmd) {
       case 'start':
         await startKafka();
+        fs.rmSync(STARTED_BY_SUITE, { force: true }); // started or adopted by hand: no test run stops it
         return 0;
       case 'stop':
         await stopKafka();
