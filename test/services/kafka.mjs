@@ -443,6 +443,11 @@ function haveJars(version) {
   return readText(path.join(dir, '.complete')) !== null && fs.existsSync(path.join(dir, `kafka_2.13-${version}.jar`));
 }
 
+/** The version of the broker this script started on KAFKA_PORT: the one that formatted its data. */
+function runningVersion() {
+  return readText(DEFAULT_LAYOUT.dataVersionFile);
+}
+
 /** The version a start uses: the first of KAFKA_VERSIONS already fetched, else null (fetch one). */
 function installedKafkaVersion() {
   return KAFKA_VERSIONS.find(haveJars) ?? null;
@@ -732,7 +737,7 @@ export async function startKafka() {
       const wanted = `${Number.parseInt(KAFKA_VERSIONS[0], 10)}.x`;
       log(`broker already answers on ${KAFKA_BROKERS}${pid ? ` (pid ${pid})` : ' (not started by this script)'}, a Kafka ${running.generation} broker; reusing it`);
       if (running.generation !== wanted) log(`note: Kafka ${KAFKA_VERSIONS[0]} was asked for; to test it without stopping this broker, set WEIR_KAFKA_PORT to a free port (e.g. 29092)`);
-      return { started: false, pid, brokers: KAFKA_BROKERS, version: installedKafkaVersion(), ms: Date.now() - t0 };
+      return { started: false, pid, brokers: KAFKA_BROKERS, version: pid ? runningVersion() : null, ms: Date.now() - t0 };
     }
 
     // Our broker may be alive but still starting (or wedged): give it the usual time, then replace it.
@@ -743,7 +748,7 @@ export async function startKafka() {
         await waitUntilReady(existing, {}, START_TIMEOUT_MS);
         fs.writeFileSync(PID_FILE, `${existing}\n`);
         log(`broker pid ${existing} is ready on ${KAFKA_BROKERS}`);
-        return { started: false, pid: existing, brokers: KAFKA_BROKERS, version: installedKafkaVersion(), ms: Date.now() - t0 };
+        return { started: false, pid: existing, brokers: KAFKA_BROKERS, version: runningVersion(), ms: Date.now() - t0 };
       } catch (err) {
         log(`broker pid ${existing} never became ready; stopping it and starting afresh`);
         await terminate(existing);
@@ -1011,7 +1016,7 @@ async function status() {
   try {
     const info = await probeKafka();
     const who = pid ? `pid ${pid}` : 'not started by this script';
-    console.log(`running: ${KAFKA_BROKERS} (${who}, cluster ${info.clusterId}, brokers ${info.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',')}, Kafka ${info.generation}${pid ? ` ${installedKafkaVersion() ?? '?'}` : ''})`);
+    console.log(`running: ${KAFKA_BROKERS} (${who}, cluster ${info.clusterId}, brokers ${info.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',')}, Kafka ${pid ? runningVersion() ?? info.generation : info.generation})`);
     return 0;
   } catch (err) {
     console.log(pid ? `starting or unhealthy: pid ${pid} alive but ${KAFKA_BROKERS} does not answer (${err.message})` : `not running (${err.message})`);
