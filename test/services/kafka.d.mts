@@ -35,6 +35,8 @@ export interface ProbeResult {
 export declare function startKafka(): Promise<StartResult>;
 export declare function stopKafka(): Promise<{ stopped: boolean; pid: number | null }>;
 export declare function kafkaRunning(): Promise<boolean>;
+/** The request versions the broker serves: { [apiKey]: [min, max] } (ApiVersions v0). */
+export declare function brokerApiVersions(opts?: { host?: string; port?: number; timeoutMs?: number }): Promise<Record<number, [number, number]>>;
 export declare function probeKafka(opts?: { host?: string; port?: number; timeoutMs?: number }): Promise<ProbeResult>;
 
 export interface PrivateBroker {

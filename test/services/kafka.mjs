@@ -365,6 +365,17 @@ export async function probeKafka(opts = {}) {
   return { brokers, clusterId, controllerId, generation };
 }
 
+/** The request versions the broker on `port` serves: { [apiKey]: [min, max] } (ApiVersions v0). */
+export async function brokerApiVersions(opts = {}) {
+  const [av] = await kafkaExchange([encodeRequest(18, 0, 1, Buffer.alloc(0))], opts);
+  const avError = av.readInt16BE(4);
+  if (avError !== 0) throw new Error(`ApiVersions: error code ${avError}`);
+  const versions = {};
+  const count = av.readInt32BE(6);
+  for (let i = 0, o = 10; i < count; i++, o += 6) versions[av.readInt16BE(o)] = [av.readInt16BE(o + 2), av.readInt16BE(o + 4)];
+  return versions;
+}
+
 /**
  * '4.x' or '3.x' from an ApiVersions v0 response: Kafka 4.0 removed Fetch v0-v3
  * (KIP-896), so a broker whose oldest Fetch is v4 or later is a 4.x one.
