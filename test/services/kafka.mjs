@@ -21,8 +21,10 @@
 //
 //   .kafka/jars/<version>/ (pom.xml, the jars, a .complete marker), one per version
 //   .kafka/server.properties, .kafka/log4j*.properties, .kafka/cluster-id
-//   .kafka/data/ (KRaft metadata + topic logs; wiped when another version formatted it),
-//   .kafka/kafka.pid, .kafka/kafka.log (the broker's output, truncated on each start)
+//   .kafka/data/ (KRaft metadata + topic logs), .kafka/data.version (the Kafka version that
+//     formatted it: data of another version is wiped), .kafka/kafka.pid,
+//   .kafka/kafka.log (the broker's output, truncated on each start),
+//   .kafka/started-by-suite, .kafka/suite-runs/ (see kafka-global-setup.mjs)
 //   (with WEIR_KAFKA_PORT=<p>: the same files in .kafka/broker-<p>/)
 //
 // Readiness is a real Kafka request (ApiVersions, then Metadata v4 that must
