@@ -21,8 +21,9 @@ export async function topicPartitions(admin: Admin, topic: string, create: Creat
     }
     // Not waitForLeaders: kafkajs then gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a
     // KRaft broker answers until its metadata has caught up with the controller's (seen on Kafka 4.4
-    // after a broker restart); the loop below waits for that instead.
+    // and 3.9.1 on a freshly started broker); the loop below waits for that instead.
     await admin.createTopics({
+      waitForLeaders: false,
       topics: [{ topic, numPartitions: create.partitions ?? 1, replicationFactor: create.replicationFactor ?? 1 }],
     });
   }

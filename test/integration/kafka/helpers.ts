@@ -113,8 +113,8 @@ export async function createTopic(topic: string, partitions = 1, brokers: string
   const a = await admin(brokers);
   scope(brokers).topics.add(topic);
   // Not waitForLeaders: kafkajs gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers until its
-  // metadata catches up (seen on Kafka 4.4 right after a broker restart); waitFor below rides it out.
-  await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+  // metadata catches up (seen on Kafka 4.4 and 3.9.1 on a freshly started broker); waitFor below rides it out.
+  await a.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
   await waitFor(async () => {
     try {
       const md = await a.fetchTopicMetadata({ topics: [topic] });
