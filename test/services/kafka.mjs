@@ -41,6 +41,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -883,8 +884,11 @@ function privateLayout({ port, dir }) {
   };
 }
 
-/** `.kafka/private-<port>.owner` holds the pid of the process that owns the ports port/port+1. */
-const ownerFile = (port) => path.join(KAFKA_DIR, `private-${port}.owner`);
+/**
+ * `<tmpdir>/weir-kafka-private-<port>.owner` holds the pid of the process that owns the ports
+ * port/port+1: machine-wide, so test runs of two checkouts never take the same pair.
+ */
+const ownerFile = (port) => path.join(os.tmpdir(), `weir-kafka-private-${port}.owner`);
 
 /** SIGKILL every private broker on `port` (its properties file is <dir>/server-<port>.properties). */
 function killPrivateBrokers(port) {
