@@ -7,7 +7,7 @@
 import type { Kafka, LogEntry } from 'kafkajs';
 import type { Logger } from '../../actors/contract.js';
 import { ConfigError, WeirError } from '../../actors/errors.js';
-import { installKafkajsFix } from './kafkajs-fix.js';
+import { requireKafkajsFix } from './kafkajs-fix.js';
 
 export interface KafkaConnection {
   /** Broker list, e.g. ['127.0.0.1:9092'] or '127.0.0.1:9092,127.0.0.1:9093'. */
@@ -31,13 +31,12 @@ export function requireTopic(topic: unknown, who: string): string {
   return topic;
 }
 
-let warnedUnfixed = false;
-
-export async function createKafka(clientId: string, c: KafkaConnection, log: Logger): Promise<Kafka> {
-  if (!installKafkajsFix() && !warnedUnfixed) {
-    warnedUnfixed = true;
-    log.warn('kafkajs was loaded before weir could fix its read_committed filter: a kafka.source may see records of aborted transactions. Fix: let weir load kafkajs first (import weir before kafkajs)');
-  }
+/**
+ * A kafkajs client for `who` (e.g. "kafka.source 'orders'"), after weir's kafkajs fixes are
+ * checked: a `readCommitted` reader is refused without the aborted-record filter (kafkajs-fix.ts).
+ */
+export async function createKafka(clientId: string, c: KafkaConnection, log: Logger, who: string, opts: { readCommitted: boolean }): Promise<Kafka> {
+  requireKafkajsFix(who, { readCommitted: opts.readCommitted, log });
   const { Kafka, logLevel } = await import('kafkajs');
   const brokers = parseBrokers(c.brokers, 'kafka');
   return new Kafka({

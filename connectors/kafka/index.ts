@@ -1,6 +1,11 @@
+import { installKafkajsFix } from './kafkajs-fix.js';
 import { produce } from './produce.js';
 import { kafkaSink } from './sink.js';
 import { kafkaSource } from './source.js';
+
+// Now, as weir loads: kafkajs' internals can be fixed only before anything loads kafkajs
+// (kafkajs-fix.ts). This places module-cache entries; kafkajs itself is loaded on first use.
+installKafkajsFix();
 
 export type { KafkaSourceOptions, KafkaRecord, StartFrom, ValueFormat } from './source.js';
 export type { KafkaSinkOptions } from './sink.js';

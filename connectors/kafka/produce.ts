@@ -20,7 +20,7 @@ export interface ProduceOptions {
 
 export async function produce(o: ProduceOptions, log: Logger): Promise<number> {
   const topic = requireTopic(o.topic, 'weir produce');
-  const kafka = await createKafka('weir-produce', { brokers: o.brokers }, log);
+  const kafka = await createKafka('weir-produce', { brokers: o.brokers }, log, 'weir produce', { readCommitted: false });
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -104,7 +104,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
     type: 'kafka',
     guarantee: exactlyOnce ? 'exactly-once' : 'at-least-once',
     async open(ctx: SinkContext): Promise<SinkWriter<T>> {
-      const kafka = await createKafka(`weir-${ctx.job}-${ctx.operator}-${ctx.instance}`, options, ctx.log);
+      const kafka = await createKafka(`weir-${ctx.job}-${ctx.operator}-${ctx.instance}`, options, ctx.log, `kafka.sink '${ctx.operator}'`, { readCommitted: false });
       const admin = kafka.admin();
       await connectOrExplain(() => admin.connect(), options, `kafka.sink '${ctx.operator}'`);
       try {

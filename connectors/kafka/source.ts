@@ -95,7 +95,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
     type: 'kafka',
     async open(ctx: SourceContext): Promise<SourceReader<V | KafkaRecord<V>>> {
       const groupId = options.groupId ?? `weir-${ctx.operator}`;
-      const kafka = await createKafka(`weir-${ctx.operator}-${ctx.instance}`, options, ctx.log);
+      const kafka = await createKafka(`weir-${ctx.operator}-${ctx.instance}`, options, ctx.log, `kafka.source '${ctx.operator}'`, { readCommitted: true });
       const { AssignerProtocol } = await import('kafkajs');
       const admin = kafka.admin();
       await connectOrExplain(() => admin.connect(), options, `kafka.source '${ctx.operator}'`);

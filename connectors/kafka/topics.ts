@@ -19,17 +19,33 @@ export async function topicPartitions(admin: Admin, topic: string, create: Creat
         { topic },
       );
     }
+    // Not waitForLeaders: kafkajs then gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a
+    // KRaft broker answers until its metadata has caught up with the controller's (seen on Kafka 4.4
+    // and 3.9.1 on a freshly started broker); the loop below waits for that instead.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [{ topic, numPartitions: create.partitions ?? 1, replicationFactor: create.replicationFactor ?? 1 }],
     });
   }
   // Fresh topics may take a moment to show all partitions with leaders.
   for (let attempt = 0; ; attempt++) {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    const parts = meta.topics[0]?.partitions ?? [];
-    if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return parts.map((p) => p.partitionId).sort((a, b) => a - b);
+    const parts = await partitionsWithLeaders(admin, topic);
+    if (parts) return parts;
     if (attempt > 50) throw new ConfigError(`${who}: Kafka topic '${topic}' has no partition leaders after 10 s`, { topic });
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** What a broker answers while a new topic's metadata propagates. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** The topic's sorted partition ids when all have a leader; undefined while its metadata propagates. */
+async function partitionsWithLeaders(admin: Admin, topic: string): Promise<number[] | undefined> {
+  try {
+    const parts = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+    return parts.length > 0 && parts.every((p) => p.leader >= 0) ? parts.map((p) => p.partitionId).sort((a, b) => a - b) : undefined;
+  } catch (e) {
+    if (NOT_YET.has((e as { type?: string }).type ?? '')) return undefined;
+    throw e;
   }
 }

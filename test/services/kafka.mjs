@@ -10,29 +10,38 @@
 // `stopPrivateKafka()`: a second broker on other ports with its own directory
 // (same jars), for tests that stop and restart a broker (see below).
 //
-// How: Apache Kafka 3.9.x is fetched from Maven Central with `mvn
-// dependency:copy-dependencies` (a generated pom in .kafka/), so the only
-// requirements are `java` (17) and `mvn` on PATH. One KRaft process is both
-// broker and controller: PLAINTEXT on 127.0.0.1:9092, CONTROLLER on
-// 127.0.0.1:9093. Everything lives in `.kafka/` at the repo root (git-ignored):
+// How: Apache Kafka (default 4.4.0, the newest 4.x on Maven Central on
+// 2026-11-29; 3.9.x with WEIR_KAFKA_VERSION=3.9.1) is fetched from Maven
+// Central with `mvn dependency:copy-dependencies` (a generated pom), so the
+// only requirements are `java` (17) and `mvn` on PATH. Kafka 4 logs through
+// log4j2 (log4j2.properties), 3.x through reload4j (log4j.properties). One
+// KRaft process is both broker and controller: PLAINTEXT on 127.0.0.1:9092,
+// CONTROLLER on 127.0.0.1:9093. Everything lives in `.kafka/` at the repo
+// root (git-ignored):
 //
-//   .kafka/pom.xml, .kafka/libs/ (jars + .complete marker naming the version)
-//   .kafka/server.properties, .kafka/log4j.properties, .kafka/cluster-id
-//   .kafka/data/ (KRaft metadata + topic logs), .kafka/kafka.pid,
-//   .kafka/kafka.log (the broker's stdout/stderr, truncated on each start)
+//   .kafka/jars/<version>/ (pom.xml, the jars, a .complete marker), one per version
+//   .kafka/server.properties, .kafka/log4j*.properties, .kafka/cluster-id
+//   .kafka/data/ (KRaft metadata + topic logs), .kafka/data.version (the Kafka version that
+//     formatted it: data of another version is wiped), .kafka/kafka.pid,
+//   .kafka/kafka.log (the broker's output, truncated on each start),
+//   .kafka/started-by-suite, .kafka/suite-runs/ (see kafka-global-setup.mjs)
+//   (with WEIR_KAFKA_PORT=<p>: the same files in .kafka/broker-<p>/)
 //
 // Readiness is a real Kafka request (ApiVersions, then Metadata v4 that must
 // list at least one broker), spoken with node builtins only: no client library.
 //
 // Environment knobs (all optional):
-//   WEIR_KAFKA_VERSION        only try this Kafka version (default: 3.9.1, then 3.9.0)
-//   WEIR_KAFKA_START_TIMEOUT  seconds to wait for the broker to answer (default 90)
-//   WEIR_KAFKA_HEAP           JVM heap flags (default "-Xms256m -Xmx512m")
+//   WEIR_KAFKA_VERSION          only try this Kafka version (default: 4.4.0, then 4.3.1)
+//   WEIR_KAFKA_PORT             the broker's port (default 9092); also where the tests look
+//   WEIR_KAFKA_CONTROLLER_PORT  its KRaft controller's port (default WEIR_KAFKA_PORT + 1)
+//   WEIR_KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 90)
+//   WEIR_KAFKA_HEAP             JVM heap flags (default "-Xms256m -Xmx512m")
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,20 +49,39 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
 export const KAFKA_DIR = path.join(REPO_ROOT, '.kafka');
 export const KAFKA_HOST = '127.0.0.1';
-export const KAFKA_PORT = 9092;
-export const CONTROLLER_PORT = 9093;
-export const KAFKA_BROKERS = `${KAFKA_HOST}:${KAFKA_PORT}`;
+/** Private brokers (startPrivateKafka) take port pairs from here; the main broker's ports must lie outside. */
+const PRIVATE_FIRST_PORT = 19092;
+const PRIVATE_PAIRS = 50;
 
-const LIBS_DIR = path.join(KAFKA_DIR, 'libs');
-const LIBS_MARKER = path.join(LIBS_DIR, '.complete');
-const PROPS_FILE = path.join(KAFKA_DIR, 'server.properties');
-const LOG4J_FILE = path.join(KAFKA_DIR, 'log4j.properties');
-const LOG_FILE = path.join(KAFKA_DIR, 'kafka.log');
-const PID_FILE = path.join(KAFKA_DIR, 'kafka.pid');
+function portFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+    throw new Error(`${name}=${raw} is not a port. Fix: an integer in 1024..65535, e.g. ${name}=29092`);
+  }
+  if (port >= PRIVATE_FIRST_PORT && port < PRIVATE_FIRST_PORT + 2 * PRIVATE_PAIRS) {
+    throw new Error(`${name}=${raw} lies in ${PRIVATE_FIRST_PORT}..${PRIVATE_FIRST_PORT + 2 * PRIVATE_PAIRS - 1}, where the tests start private brokers. Fix: another port, e.g. 29092`);
+  }
+  return port;
+}
+
+export const KAFKA_PORT = portFromEnv('WEIR_KAFKA_PORT', 9092);
+export const CONTROLLER_PORT = portFromEnv('WEIR_KAFKA_CONTROLLER_PORT', KAFKA_PORT + 1);
+export const KAFKA_BROKERS = `${KAFKA_HOST}:${KAFKA_PORT}`;
+/** This broker's files: .kafka/ for the usual port, .kafka/broker-<port>/ for another. */
+export const BROKER_DIR = KAFKA_PORT === 9092 ? KAFKA_DIR : path.join(KAFKA_DIR, `broker-${KAFKA_PORT}`);
+
+const JARS_DIR = path.join(KAFKA_DIR, 'jars');
+/** Present while the broker on this port was started by a test run, which stops it at its end (kafka-global-setup.mjs). */
+export const STARTED_BY_SUITE = path.join(BROKER_DIR, 'started-by-suite');
+const PROPS_FILE = path.join(BROKER_DIR, 'server.properties');
+const LOG_FILE = path.join(BROKER_DIR, 'kafka.log');
+const PID_FILE = path.join(BROKER_DIR, 'kafka.pid');
 const LOCK_FILE = path.join(KAFKA_DIR, 'start.lock');
 const NODE_ID = 1;
 
-/** Ports and files of one broker: the shared one (DEFAULT_LAYOUT) or a private one (privateLayout). */
+/** Ports and files of one broker: the main one (DEFAULT_LAYOUT) or a private one (privateLayout). */
 function layout({ port, controllerPort, dir, propsFile, logFile }) {
   return {
     port,
@@ -61,21 +89,75 @@ function layout({ port, controllerPort, dir, propsFile, logFile }) {
     brokers: `${KAFKA_HOST}:${port}`,
     dir,
     dataDir: path.join(dir, 'data'),
+    // Which Kafka version formatted dataDir (outside it: the broker owns what is inside).
+    dataVersionFile: path.join(dir, 'data.version'),
     propsFile,
-    log4jFile: path.join(dir, 'log4j.properties'),
     logFile,
     clusterIdFile: path.join(dir, 'cluster-id'),
   };
 }
-const DEFAULT_LAYOUT = layout({ port: KAFKA_PORT, controllerPort: CONTROLLER_PORT, dir: KAFKA_DIR, propsFile: PROPS_FILE, logFile: LOG_FILE });
+const DEFAULT_LAYOUT = layout({ port: KAFKA_PORT, controllerPort: CONTROLLER_PORT, dir: BROKER_DIR, propsFile: PROPS_FILE, logFile: LOG_FILE });
 
-const KAFKA_VERSIONS = process.env.WEIR_KAFKA_VERSION
-  ? [process.env.WEIR_KAFKA_VERSION]
-  : ['3.9.1', '3.9.0'];
-// Kafka 3.9 is built against slf4j 1.7.36 and reload4j 1.2.25.
-const SLF4J_VERSION = '1.7.36';
-const RELOAD4J_VERSION = '1.2.25';
+/** The newest 4.x on Maven Central (org.apache.kafka:kafka_2.13, checked 2026-11-29), then the one before. */
+export const DEFAULT_KAFKA_VERSIONS = ['4.4.0', '4.3.1'];
+const KAFKA_VERSIONS = process.env.WEIR_KAFKA_VERSION ? [process.env.WEIR_KAFKA_VERSION] : DEFAULT_KAFKA_VERSIONS;
 const DEPENDENCY_PLUGIN_VERSION = '3.8.1';
+
+/**
+ * How a Kafka version logs: 4.x through log4j2 (its binding for slf4j 1.7, which
+ * Kafka 4 still uses), 3.x through reload4j. Output goes to stdout (the log file).
+ */
+function logging(version) {
+  const major = Number.parseInt(version, 10);
+  if (major >= 4) {
+    const quiet = ['kafka.request.logger', 'kafka.log.LogCleaner', 'state.change.logger', 'kafka.authorizer.logger', 'org.apache.kafka.clients', 'org.apache.kafka.common.utils.AppInfoParser', 'kafka.server.KafkaConfig', 'org.apache.kafka.common.config.AbstractConfig'];
+    return {
+      // Kafka 4.x ships log4j 2.24/2.25; its slf4j-api is 1.7.36, so the binding is log4j-slf4j-impl (not -slf4j2-).
+      deps: [
+        ['org.apache.logging.log4j', 'log4j-slf4j-impl', '2.25.3'],
+        ['org.apache.logging.log4j', 'log4j-core', '2.25.3'],
+      ],
+      file: 'log4j2.properties',
+      flag: (file) => `-Dlog4j2.configurationFile=file:${file}`,
+      config: (logFile) => `# generated by test/services/kafka.mjs: everything to stdout, which is ${path.basename(logFile)}
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+${quiet.map((name, i) => `logger.q${i}.name = ${name}\nlogger.q${i}.level = WARN`).join('\n')}
+`,
+    };
+  }
+  return {
+    // Kafka 3.9 is built against slf4j 1.7.36 and reload4j 1.2.25.
+    deps: [
+      ['org.slf4j', 'slf4j-reload4j', '1.7.36'],
+      ['ch.qos.reload4j', 'reload4j', '1.2.25'],
+    ],
+    file: 'log4j.properties',
+    flag: (file) => `-Dlog4j.configuration=file:${file}`,
+    config: (logFile) => `# generated by test/services/kafka.mjs: everything to stdout, which is ${path.basename(logFile)}
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.kafka.controller=INFO
+log4j.logger.kafka.log.LogCleaner=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.authorizer.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
+log4j.logger.kafka.server.KafkaConfig=WARN
+log4j.logger.org.apache.kafka.common.config.AbstractConfig=WARN
+`,
+  };
+}
 
 const MAVEN_TIMEOUT_MS = 10 * 60_000;
 const FORMAT_TIMEOUT_MS = 2 * 60_000;
@@ -256,6 +338,7 @@ export async function probeKafka(opts = {}) {
   if (av.readInt32BE(0) !== 1) throw new Error('ApiVersions: wrong correlation id');
   const avError = av.readInt16BE(4);
   if (avError !== 0) throw new Error(`ApiVersions: error code ${avError}`);
+  const generation = kafkaGeneration(av);
 
   if (md.readInt32BE(0) !== 2) throw new Error('Metadata: wrong correlation id');
   let o = 4 + 4; // correlation id, throttle_time_ms
@@ -282,10 +365,33 @@ export async function probeKafka(opts = {}) {
   const clusterId = readStr();
   const controllerId = md.readInt32BE(o);
   if (brokers.length === 0) throw new Error('Metadata: broker lists no brokers yet');
-  return { brokers, clusterId, controllerId };
+  return { brokers, clusterId, controllerId, generation };
 }
 
-/** True when a Kafka broker answers ApiVersions + Metadata on 127.0.0.1:9092. */
+/** The request versions the broker on `port` serves: { [apiKey]: [min, max] } (ApiVersions v0). */
+export async function brokerApiVersions(opts = {}) {
+  const [av] = await kafkaExchange([encodeRequest(18, 0, 1, Buffer.alloc(0))], opts);
+  const avError = av.readInt16BE(4);
+  if (avError !== 0) throw new Error(`ApiVersions: error code ${avError}`);
+  const versions = {};
+  const count = av.readInt32BE(6);
+  for (let i = 0, o = 10; i < count; i++, o += 6) versions[av.readInt16BE(o)] = [av.readInt16BE(o + 2), av.readInt16BE(o + 4)];
+  return versions;
+}
+
+/**
+ * '4.x' or '3.x' from an ApiVersions v0 response: Kafka 4.0 removed Fetch v0-v3
+ * (KIP-896), so a broker whose oldest Fetch is v4 or later is a 4.x one.
+ */
+function kafkaGeneration(av) {
+  const count = av.readInt32BE(6);
+  for (let i = 0, o = 10; i < count; i++, o += 6) {
+    if (av.readInt16BE(o) === 1) return av.readInt16BE(o + 2) >= 4 ? '4.x' : '3.x';
+  }
+  return 'unknown';
+}
+
+/** True when a Kafka broker answers ApiVersions + Metadata on 127.0.0.1:KAFKA_PORT. */
 export async function kafkaRunning() {
   try {
     await probeKafka();
@@ -315,7 +421,7 @@ function portInUse(port, host = KAFKA_HOST) {
 // download
 
 function pomXml(kafkaVersion) {
-  const dep = (g, a, v) =>
+  const dep = ([g, a, v]) =>
     `    <dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!-- generated by test/services/kafka.mjs: fetches an Apache Kafka broker's runtime classpath -->
@@ -328,9 +434,7 @@ function pomXml(kafkaVersion) {
   <version>1</version>
   <packaging>pom</packaging>
   <dependencies>
-${dep('org.apache.kafka', 'kafka_2.13', kafkaVersion)}
-${dep('org.slf4j', 'slf4j-reload4j', SLF4J_VERSION)}
-${dep('ch.qos.reload4j', 'reload4j', RELOAD4J_VERSION)}
+${[['org.apache.kafka', 'kafka_2.13', kafkaVersion], ...logging(kafkaVersion).deps].map(dep).join('\n')}
   </dependencies>
   <build>
     <plugins>
@@ -345,16 +449,27 @@ ${dep('ch.qos.reload4j', 'reload4j', RELOAD4J_VERSION)}
 `;
 }
 
-function installedKafkaVersion() {
-  const marker = readText(LIBS_MARKER);
-  if (!marker) return null;
-  const version = marker.split('\n')[0].trim();
-  return fs.existsSync(path.join(LIBS_DIR, `kafka_2.13-${version}.jar`)) ? version : null;
+const jarsDir = (version) => path.join(JARS_DIR, version);
+
+/** True when the jars of `version` are complete in .kafka/jars/<version>/. */
+function haveJars(version) {
+  const dir = jarsDir(version);
+  return readText(path.join(dir, '.complete')) !== null && fs.existsSync(path.join(dir, `kafka_2.13-${version}.jar`));
 }
 
-function runMaven(args, timeoutMs) {
+/** The version of the broker this script started on KAFKA_PORT: the one that formatted its data. */
+function runningVersion() {
+  return readText(DEFAULT_LAYOUT.dataVersionFile);
+}
+
+/** The version a start uses: the first of KAFKA_VERSIONS already fetched, else null (fetch one). */
+function installedKafkaVersion() {
+  return KAFKA_VERSIONS.find(haveJars) ?? null;
+}
+
+function runMaven(args, timeoutMs, cwd) {
   return new Promise((resolve) => {
-    const child = spawn('mvn', args, { cwd: KAFKA_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('mvn', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -373,32 +488,34 @@ function runMaven(args, timeoutMs) {
   });
 }
 
+/** The Kafka version to run, its jars fetched from Maven Central when missing (call under the lock). */
 async function ensureLibs() {
   const have = installedKafkaVersion();
-  if (have && (!process.env.WEIR_KAFKA_VERSION || process.env.WEIR_KAFKA_VERSION === have)) {
-    return have;
-  }
+  if (have) return have;
   if (!onPath('mvn')) fail('`mvn` (Apache Maven) is not on PATH; it is needed once to fetch Kafka from Maven Central', { withLog: false });
   const errors = [];
   for (const version of KAFKA_VERSIONS) {
-    log(`fetching Apache Kafka ${version} (kafka_2.13 + reload4j) from Maven Central into ${path.relative(REPO_ROOT, LIBS_DIR)}/ ...`);
+    const dir = jarsDir(version);
+    log(`fetching Apache Kafka ${version} (kafka_2.13 + ${logging(version).deps.map((d) => d[1]).join(' + ')}) from Maven Central into ${path.relative(REPO_ROOT, dir)}/ ...`);
     const t0 = Date.now();
-    fs.rmSync(LIBS_DIR, { recursive: true, force: true });
-    fs.writeFileSync(path.join(KAFKA_DIR, 'pom.xml'), pomXml(version));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'pom.xml'), pomXml(version));
     const { code, out } = await runMaven(
-      ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${LIBS_DIR}`],
+      ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${dir}`],
       MAVEN_TIMEOUT_MS,
+      dir,
     );
-    if (code === 0 && fs.existsSync(path.join(LIBS_DIR, `kafka_2.13-${version}.jar`))) {
-      const jars = fs.readdirSync(LIBS_DIR).filter((f) => f.endsWith('.jar'));
-      fs.writeFileSync(LIBS_MARKER, `${version}\n${new Date().toISOString()}\n`);
+    if (code === 0 && fs.existsSync(path.join(dir, `kafka_2.13-${version}.jar`))) {
+      const jars = fs.readdirSync(dir).filter((f) => f.endsWith('.jar'));
+      fs.writeFileSync(path.join(dir, '.complete'), `${version}\n${new Date().toISOString()}\n`);
       log(`fetched Kafka ${version}: ${jars.length} jars in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return version;
     }
     errors.push(`Kafka ${version}: mvn exited ${code}\n${out.trim().split('\n').slice(-25).join('\n')}`);
     log(`Kafka ${version} could not be fetched (mvn exit ${code})`);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.rmSync(LIBS_DIR, { recursive: true, force: true });
   fail(`could not fetch Apache Kafka from Maven Central:\n${errors.join('\n\n')}`, { withLog: false });
 }
 
@@ -434,24 +551,12 @@ delete.topic.enable=true
 ${b.extraProperties ?? ''}`;
 }
 
-function log4jProperties(b = DEFAULT_LAYOUT) {
-  return `# generated by test/services/kafka.mjs: everything to stdout, which is ${path.basename(b.logFile)}
-log4j.rootLogger=INFO, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka=INFO
-log4j.logger.org.apache.kafka=INFO
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.kafka.controller=INFO
-log4j.logger.kafka.log.LogCleaner=WARN
-log4j.logger.state.change.logger=WARN
-log4j.logger.kafka.authorizer.logger=WARN
-log4j.logger.org.apache.kafka.clients=WARN
-log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
-log4j.logger.kafka.server.KafkaConfig=WARN
-log4j.logger.org.apache.kafka.common.config.AbstractConfig=WARN
-`;
+/** Writes the logging config of `version` for broker `b`; returns the JVM flag that points at it. */
+function writeLogConfig(version, b = DEFAULT_LAYOUT) {
+  const l = logging(version);
+  const file = path.join(b.dir, l.file);
+  fs.writeFileSync(file, l.config(b.logFile));
+  return l.flag(file);
 }
 
 function newClusterId() {
@@ -473,28 +578,37 @@ function readMetaProperties(b = DEFAULT_LAYOUT) {
   return props;
 }
 
-function javaBase(libsDir, b = DEFAULT_LAYOUT) {
+function javaBase(version, b = DEFAULT_LAYOUT) {
   const heap = (process.env.WEIR_KAFKA_HEAP ?? '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);
   return [
     ...heap,
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${b.log4jFile}`,
+    writeLogConfig(version, b),
     `-Dkafka.logs.dir=${b.dir}`,
     '-cp',
-    `${libsDir}${path.sep}*`,
+    `${jarsDir(version)}${path.sep}*`,
   ];
 }
 
-function runJava(args, timeoutMs, cwd = KAFKA_DIR) {
+function runJava(args, timeoutMs, cwd = BROKER_DIR) {
   const r = spawnSync('java', args, { cwd, encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}` };
 }
 
-/** Make sure .kafka/data (or a private broker's data dir) is formatted for our cluster id and node id. */
-function ensureStorage(b = DEFAULT_LAYOUT) {
+/**
+ * Make sure .kafka/data (or a private broker's data dir) is formatted for our cluster id and
+ * node id by `version`: data of another version is wiped (3.9 cannot read what 4.x formatted,
+ * and a test broker's topics are disposable).
+ */
+function ensureStorage(version, b = DEFAULT_LAYOUT) {
   let clusterId = readText(b.clusterIdFile);
+  const formattedBy = readText(b.dataVersionFile);
+  if (readMetaProperties(b) && formattedBy !== version) {
+    log(`${path.relative(REPO_ROOT, b.dataDir)}/ was formatted by Kafka ${formattedBy ?? '(unknown)'}, not ${version}: wiping it`);
+    fs.rmSync(b.dataDir, { recursive: true, force: true });
+  }
   const meta = readMetaProperties(b);
   if (meta) {
     const matches = meta['cluster.id'] && String(meta['node.id']) === String(NODE_ID);
@@ -516,7 +630,7 @@ function ensureStorage(b = DEFAULT_LAYOUT) {
 
   const format = () =>
     runJava(
-      [...javaBase(LIBS_DIR, b), 'kafka.tools.StorageTool', 'format', '--config', b.propsFile, '--cluster-id', clusterId, '--ignore-formatted'],
+      [...javaBase(version, b), 'kafka.tools.StorageTool', 'format', '--config', b.propsFile, '--cluster-id', clusterId, '--ignore-formatted'],
       FORMAT_TIMEOUT_MS,
       b.dir,
     );
@@ -530,6 +644,7 @@ function ensureStorage(b = DEFAULT_LAYOUT) {
     r = format();
   }
   if (r.code !== 0) fail(`kafka-storage format failed (exit ${r.code}):\n${r.out.trim()}`, { withLog: false });
+  fs.writeFileSync(b.dataVersionFile, `${version}\n`);
   return clusterId;
 }
 
@@ -630,10 +745,13 @@ export async function startKafka() {
   const t0 = Date.now();
   fs.mkdirSync(KAFKA_DIR, { recursive: true });
   return withLock(async () => {
-    if (await kafkaRunning()) {
+    const running = await probeKafka().catch(() => null);
+    if (running) {
       const pid = findOurBroker();
-      log(`broker already answers on ${KAFKA_BROKERS}${pid ? ` (pid ${pid})` : ' (not started by this script)'}; reusing it`);
-      return { started: false, pid, brokers: KAFKA_BROKERS, version: installedKafkaVersion(), ms: Date.now() - t0 };
+      const wanted = `${Number.parseInt(KAFKA_VERSIONS[0], 10)}.x`;
+      log(`broker already answers on ${KAFKA_BROKERS}${pid ? ` (pid ${pid})` : ' (not started by this script)'}, a Kafka ${running.generation} broker; reusing it`);
+      if (running.generation !== wanted) log(`note: Kafka ${KAFKA_VERSIONS[0]} was asked for; to test it without stopping this broker, set WEIR_KAFKA_PORT to a free port (e.g. 29092)`);
+      return { started: false, pid, brokers: KAFKA_BROKERS, version: pid ? runningVersion() : null, ms: Date.now() - t0 };
     }
 
     // Our broker may be alive but still starting (or wedged): give it the usual time, then replace it.
@@ -644,7 +762,7 @@ export async function startKafka() {
         await waitUntilReady(existing, {}, START_TIMEOUT_MS);
         fs.writeFileSync(PID_FILE, `${existing}\n`);
         log(`broker pid ${existing} is ready on ${KAFKA_BROKERS}`);
-        return { started: false, pid: existing, brokers: KAFKA_BROKERS, version: installedKafkaVersion(), ms: Date.now() - t0 };
+        return { started: false, pid: existing, brokers: KAFKA_BROKERS, version: runningVersion(), ms: Date.now() - t0 };
       } catch (err) {
         log(`broker pid ${existing} never became ready; stopping it and starting afresh`);
         await terminate(existing);
@@ -662,15 +780,15 @@ export async function startKafka() {
     if (!onPath('java')) fail('`java` (17+) is not on PATH; the Kafka broker needs it', { withLog: false });
 
     const version = await ensureLibs();
+    fs.mkdirSync(BROKER_DIR, { recursive: true });
     fs.writeFileSync(PROPS_FILE, serverProperties());
-    fs.writeFileSync(LOG4J_FILE, log4jProperties());
-    const clusterId = ensureStorage();
+    const clusterId = ensureStorage(version);
 
     log(`starting Kafka ${version} (KRaft broker+controller) on ${KAFKA_BROKERS}, log in ${path.relative(REPO_ROOT, LOG_FILE)}`);
     const out = fs.openSync(LOG_FILE, 'w');
     fs.writeSync(out, `# kafka.mjs: starting Kafka ${version}, cluster ${clusterId}, at ${new Date().toISOString()}\n`);
-    const child = spawn('java', [...javaBase(LIBS_DIR), 'kafka.Kafka', PROPS_FILE], {
-      cwd: KAFKA_DIR,
+    const child = spawn('java', [...javaBase(version), 'kafka.Kafka', PROPS_FILE], {
+      cwd: BROKER_DIR,
       detached: true,
       stdio: ['ignore', out, out],
     });
@@ -730,6 +848,7 @@ async function terminate(pid) {
  * Resolves with { stopped: boolean, pid: number|null }.
  */
 export async function stopKafka() {
+  fs.rmSync(STARTED_BY_SUITE, { force: true });
   const pid = findOurBroker();
   if (pid === null) {
     if (readPid() !== null) log(`pid file names pid ${readPid()}, which is not our broker; removing the stale pid file`);
@@ -755,9 +874,6 @@ export async function stopKafka() {
  * fixed, and below Linux's ephemeral range (32768+), so no client socket can take
  * a private broker's port while it is down for a test.
  */
-const PRIVATE_FIRST_PORT = 19092;
-const PRIVATE_PAIRS = 50;
-
 /** Files of a private broker in `dir`; the properties file name carries the port (see killPrivateBrokers). */
 function privateLayout({ port, dir }) {
   return {
@@ -768,8 +884,11 @@ function privateLayout({ port, dir }) {
   };
 }
 
-/** `.kafka/private-<port>.owner` holds the pid of the process that owns the ports port/port+1. */
-const ownerFile = (port) => path.join(KAFKA_DIR, `private-${port}.owner`);
+/**
+ * `<tmpdir>/weir-kafka-private-<port>.owner` holds the pid of the process that owns the ports
+ * port/port+1: machine-wide, so test runs of two checkouts never take the same pair.
+ */
+const ownerFile = (port) => path.join(os.tmpdir(), `weir-kafka-private-${port}.owner`);
 
 /** SIGKILL every private broker on `port` (its properties file is <dir>/server-<port>.properties). */
 function killPrivateBrokers(port) {
@@ -864,11 +983,10 @@ export async function startPrivateKafka({ port, dir, timeoutMs = START_TIMEOUT_M
   if (!onPath('java')) fail('`java` (17+) is not on PATH; the Kafka broker needs it', { withLog: false });
   const version = installedKafkaVersion() ?? (await withLock(ensureLibs));
   fs.writeFileSync(b.propsFile, serverProperties(b));
-  fs.writeFileSync(b.log4jFile, log4jProperties(b));
-  const clusterId = ensureStorage(b);
+  const clusterId = ensureStorage(version, b);
   const out = fs.openSync(b.logFile, 'a');
   fs.writeSync(out, `# kafka.mjs: starting private Kafka ${version}, cluster ${clusterId}, on ${b.brokers}, at ${new Date().toISOString()}\n`);
-  const child = spawn('java', [...javaBase(LIBS_DIR, b), 'kafka.Kafka', b.propsFile], { cwd: b.dir, stdio: ['ignore', out, out] });
+  const child = spawn('java', [...javaBase(version, b), 'kafka.Kafka', b.propsFile], { cwd: b.dir, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   const exited = {};
   child.on('exit', (code, signal) => (exited.code = code ?? signal));
@@ -915,7 +1033,7 @@ async function status() {
   try {
     const info = await probeKafka();
     const who = pid ? `pid ${pid}` : 'not started by this script';
-    console.log(`running: ${KAFKA_BROKERS} (${who}, cluster ${info.clusterId}, brokers ${info.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',')}, kafka ${installedKafkaVersion() ?? '?'})`);
+    console.log(`running: ${KAFKA_BROKERS} (${who}, cluster ${info.clusterId}, brokers ${info.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',')}, Kafka ${pid ? runningVersion() ?? info.generation : info.generation})`);
     return 0;
   } catch (err) {
     console.log(pid ? `starting or unhealthy: pid ${pid} alive but ${KAFKA_BROKERS} does not answer (${err.message})` : `not running (${err.message})`);
@@ -933,6 +1051,7 @@ if (isMain) {
     switch (cmd) {
       case 'start':
         await startKafka();
+        fs.rmSync(STARTED_BY_SUITE, { force: true }); // started or adopted by hand: no test run stops it
         return 0;
       case 'stop':
         await stopKafka();

@@ -112,7 +112,9 @@ export async function groupMembers(sel: { group: string } | { prefix: string }, 
 export async function createTopic(topic: string, partitions = 1, brokers: string = BROKERS): Promise<string> {
   const a = await admin(brokers);
   scope(brokers).topics.add(topic);
-  await a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+  // Not waitForLeaders: kafkajs gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers until its
+  // metadata catches up (seen on Kafka 4.4 and 3.9.1 on a freshly started broker); waitFor below rides it out.
+  await a.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
   await waitFor(async () => {
     try {
       const md = await a.fetchTopicMetadata({ topics: [topic] });

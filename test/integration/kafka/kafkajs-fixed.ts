@@ -6,4 +6,5 @@
  */
 import { installKafkajsFix } from '../../../connectors/kafka/kafkajs-fix.js';
 
-if (!installKafkajsFix()) throw new Error('kafkajs was loaded before its read_committed fix: import test/integration/kafka/kafkajs-fixed.ts first');
+const fix = installKafkajsFix();
+if (!fix.inPlace.filter) throw new Error(`kafkajs runs without weir's read_committed fix (${fix.problems.join('; ')}): import test/integration/kafka/kafkajs-fixed.ts first`);
