@@ -11,7 +11,7 @@ import { WeirError } from '../../actors/errors.js';
 import { ActorHost } from '../host/actor-host.js';
 import { realClock, realTimers } from '../host/env.js';
 import type { FromWorker, RestoreSet, WorkerInit } from '../host/protocol.js';
-import { serializeError } from '../host/serialize-error.js';
+import { deserializeError, serializeError } from '../host/serialize-error.js';
 import type { Topology } from '../dsl/topology.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { lazyLogger } from '../log.js';
@@ -81,6 +81,10 @@ export class WorkerEngine implements Engine {
       if (m.t === 'ready') h.lastPong = performance.now(); // heartbeats count from readiness, not from spawn
       const key = m.t === 'committed' ? `${h.index}:committed:${m.id}` : `${h.index}:${m.t}`;
       this.waiters.get(key)?.shift()?.resolve();
+      return;
+    }
+    if (m.t === 'reset-failed') {
+      this.waiters.get(`${h.index}:reset-done`)?.shift()?.reject(deserializeError(m.error));
       return;
     }
     if (m.t === 'pong') return;

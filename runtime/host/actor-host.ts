@@ -7,6 +7,7 @@
  * supplying links for channels that leave the worker.
  */
 import type { Logger } from '../../actors/contract.js';
+import { WeirError } from '../../actors/errors.js';
 import { KeyedStateStore } from '../../actors/state/keyed-state.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { decodeSnapshot, encodeSnapshot } from '../channel/codec.js';
@@ -23,6 +24,16 @@ import { OperatorTask } from './tasks/operator-task.js';
 import { SinkTask } from './tasks/sink-task.js';
 import { SourceTask } from './tasks/source-task.js';
 import type { Task } from './tasks/task.js';
+
+/**
+ * An actor whose open() failed while its region restarted: the error names
+ * the actor, so the supervisor counts it as a restart of that region.
+ */
+function openFailed(a: ActorPlan, e: unknown): WeirError {
+  const error = e instanceof WeirError ? e : new WeirError('OPEN_FAILED', `operator '${a.operator}' (instance ${a.instance}) failed to open: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  Object.assign(error.context, { actor: a.id, operator: error.context.operator ?? a.operator, instance: error.context.instance ?? a.instance });
+  return error;
+}
 
 export interface ChannelOptions {
   /** Records per batch (buffer). */
@@ -225,7 +236,7 @@ export class ActorHost {
     }
     for (const r of regions) this.epochs[r] = epochs[r];
     this.build(affected, restore, restoredFrom);
-    await Promise.all(affected.map((a) => this.tasks.get(a.id)!.open()));
+    await Promise.all(affected.map((a) => this.tasks.get(a.id)!.open().catch((e) => Promise.reject(openFailed(a, e)))));
   }
 
   /** Drain: sources end their streams; the rest follows end-of-input. */

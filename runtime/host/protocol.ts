@@ -75,6 +75,8 @@ export type FromWorker =
   | { t: 'finished'; actor: number; epoch: number; snapshot: Uint8Array }
   | { t: 'committed'; id: number }
   | { t: 'reset-done' }
+  /** A 'reset' failed: an actor could not open (its error names it in context.actor). */
+  | { t: 'reset-failed'; error: SerializedError }
   | { t: 'pong'; n: number }
   | { t: 'closed' };
 

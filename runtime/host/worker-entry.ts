@@ -131,7 +131,7 @@ port.on('message', (m: ToWorker) => {
     case 'reset':
       host!.resetRegions(m.regions, m.epochs, m.restore, m.restoredFrom).then(
         () => send({ t: 'reset-done' }),
-        (e) => fail(undefined, e),
+        (e) => send({ t: 'reset-failed', error: serializeError(e) }),
       );
       return;
     case 'disarm':
