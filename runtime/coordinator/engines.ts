@@ -12,12 +12,11 @@ import { ActorHost } from '../host/actor-host.js';
 import { realClock, realTimers } from '../host/env.js';
 import type { FromWorker, RestoreSet, WorkerInit } from '../host/protocol.js';
 import { deserializeError, serializeError } from '../host/serialize-error.js';
-import type { Topology } from '../dsl/topology.js';
+import type { LogicalGraph } from '../dsl/graph.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
-import { applyHarness } from '../testing/harness.js';
 
 export interface EngineEvents {
   /** Messages for the job (replies the engine waits for are consumed by it). */
@@ -128,7 +127,7 @@ export class WorkerEngine implements Engine {
       epochs,
       restore: mine,
       restoredFrom,
-      harness: this.o.harness,
+      injector: this.o.injector?.worker,
     };
     w.post({ t: 'init', init });
     return w;
@@ -193,12 +192,12 @@ export class WorkerEngine implements Engine {
     for (const w of this.workers) w.post({ t: 'stop' });
   }
 
-  /** weir/testing: broadcast, or act on one worker as a fault would. */
+  /** Broadcast, or send to one worker (the fault injector's messages). */
   post(m: import('../host/protocol.js').ToWorker, worker?: number): void {
     for (const w of this.workers) if (worker === undefined || w.index === worker) w.post(m);
   }
 
-  /** weir/testing: the thread dies as if it crashed (reported like any crash). */
+  /** The thread dies as if it crashed, reported like any crash (fault injection). */
   crashWorker(worker: number): void {
     void this.workers[worker]?.kill();
   }
@@ -260,7 +259,8 @@ export class InlineEngine implements Engine {
 
   constructor(
     private readonly plan: ExecutionPlan,
-    private readonly topology: Topology,
+    /** The logical graph, as the fault injector (if any) rewrote it. */
+    private readonly graph: LogicalGraph,
     private readonly o: ResolvedOptions,
     private readonly job: string,
     private readonly events: EngineEvents,
@@ -274,7 +274,7 @@ export class InlineEngine implements Engine {
     };
     this.host = new ActorHost({
       plan: this.plan,
-      graph: applyHarness(this.topology.graph, this.o.harness),
+      graph: this.graph,
       worker: 0,
       job: this.job,
       channel: { batchSize: this.o.batchSize, credits: this.o.credits, bufferTimeout: this.o.bufferTimeout },

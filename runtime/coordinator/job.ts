@@ -25,12 +25,11 @@ import type { CompiledJob } from '../load/compile-job.js';
 import { lazyLogger } from '../log.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
-import { faultyBackend } from '../testing/faulty-backend.js';
-import { applyHarness } from '../testing/harness.js';
 import { Checkpointer, notRunning, type CompletedCheckpoint } from './checkpointer.js';
 import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
 import { Failover } from './failover.js';
+import type { InjectorControls } from './fault-injector.js';
 import type { JobHandle, JobResult, StopOptions } from './job-types.js';
 import { loadJob } from './load.js';
 import type { JobMetrics } from './metrics.js';
@@ -66,6 +65,7 @@ class Job {
   private stopRequested = false;
   private savepointRequested = false;
   private resumedFrom: number | undefined;
+  private injectorControls: InjectorControls | undefined;
   /** Settles once the job runs, or ends without having run (checkpoint() requests wait for it). */
   private readonly started: Promise<unknown>;
   private markStarted!: () => void;
@@ -95,15 +95,17 @@ class Job {
     this.jobId = this.o.jobId ?? topology.name;
     this.log = lazyLogger(this.o.logLevel, { job: this.jobId });
     const dlq = this.o.deadLetters === false ? undefined : (this.o.deadLetters ?? defaultDeadLetterPath(this.o.state, this.jobId));
-    this.plan = planTopology(applyHarness(topology.graph, this.o.harness), { workers: workers ? this.o.workers : 1, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
+    const injector = this.o.injector;
+    const graph = injector?.graph ? injector.graph(topology.graph) : topology.graph;
+    this.plan = planTopology(graph, { workers: workers ? this.o.workers : 1, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
     this.out = new JobOutputs(this.plan, dlq ? new DeadLetterFile(dlq) : undefined, this.log);
 
     // State: resume when the last run of this job id did not finish.
     this.ownBackend = typeof this.o.state === 'string';
     this.backend = typeof this.o.state === 'string' ? createBackend(this.o.state) : this.o.state;
-    if (this.o.faults?.length) {
+    if (injector?.backend) {
       const t0 = performance.now();
-      this.backend = faultyBackend(this.backend, { now: () => performance.now() - t0 }, this.o.faults);
+      this.backend = injector.backend(this.backend, () => performance.now() - t0);
     }
     const restored = await restoreTarget(this.backend, this.jobId, this.o.fromSavepoint, this.log);
     this.resumedFrom = restored?.id;
@@ -113,7 +115,7 @@ class Job {
     const events = { message: (w: number, m: FromWorker) => this.onMessage(w, m), crashed: (w: number, e: WeirError) => this.onCrash(w, e) };
     let engine: Engine;
     if (!workers) {
-      engine = this.engine = new InlineEngine(this.plan, topology, this.o, this.jobId, events);
+      engine = this.engine = new InlineEngine(this.plan, graph, this.o, this.jobId, events);
     } else {
       engine = workers;
       workers.configure(this.plan, loaded.moduleUrl!, this.jobId, events);
@@ -144,6 +146,7 @@ class Job {
       random: Math.random,
       timers: realTimers,
       escalate: (e) => this.fail(e),
+      observe: injector?.observe,
     });
     this.sampler = new MetricsSampler(this.plan, () => ({ checkpoints: checkpointer.stats, restarts: this.failover!.restarts }), this.o.onMetrics);
     await engine.start([...this.failover.epochs], restoreSet(restored, this.plan.actors), restored?.id);
@@ -152,17 +155,21 @@ class Job {
     this.markStarted();
     checkpointer.start();
     this.sampler.start(this.o.metricsIntervalMs);
-    this.scheduleFaults(engine);
+    this.injectorControls = this.controls(engine);
+    injector?.started?.(this.injectorControls);
     if (this.stopRequested) engine.stop();
   }
 
-  /** weir/testing: worker crashes and hangs at their times (ms after start). */
-  private scheduleFaults(engine: Engine): void {
-    if (!(engine instanceof WorkerEngine)) return;
-    for (const f of this.o.faults ?? []) {
-      if (f.kind === 'worker-crash') setTimeout(() => this.state === 'running' && engine.crashWorker(f.worker), f.atMs).unref();
-      if (f.kind === 'worker-hang') setTimeout(() => this.state === 'running' && engine.post({ t: 'hang', ms: f.forMs }, f.worker), f.atMs).unref();
-    }
+  /** What the fault injector may do to the running job. */
+  private controls(engine: Engine): InjectorControls {
+    const t0 = performance.now();
+    const workers = engine instanceof WorkerEngine ? engine : undefined;
+    return {
+      now: () => performance.now() - t0,
+      running: () => this.state === 'running',
+      crashWorker: (w) => workers?.crashWorker(w),
+      tellWorkers: (data, w) => workers?.post({ t: 'inject', data }, w),
+    };
   }
 
   private onMessage(worker: number, m: FromWorker): void {
@@ -189,9 +196,7 @@ class Job {
       case 'failed': {
         const error = deserializeError(m.error, m.actor === undefined ? {} : { actor: m.actor });
         if (m.actor === undefined) return this.fail(error); // not an actor's failure: the worker itself
-        if (error.code === 'INJECTED_FAULT' && (m.epoch === undefined || m.epoch === failover.epochOf(m.actor))) {
-          (this.engine as WorkerEngine).post?.({ t: 'disarm', index: Number(error.context.fault) });
-        }
+        if (this.o.injector?.failed && (m.epoch === undefined || m.epoch === failover.epochOf(m.actor))) this.o.injector.failed(error, this.injectorControls ?? this.controls(this.engine!));
         failover.dispatch({ t: 'actor-failed', actor: m.actor, epoch: m.epoch, error });
         return;
       }

@@ -7,7 +7,6 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ExecutionPlan } from '../plan/plan.js';
 import type { ChannelOptions } from './actor-host.js';
 import type { TaskMetrics } from './env.js';
-import type { HarnessSpec } from '../testing/harness.js';
 
 /** Snapshot blobs to restore, by actor id: its own, or every old instance's after a rescale. */
 export type RestoreSet = Record<number, Uint8Array[]>;
@@ -28,8 +27,8 @@ export interface WorkerInit {
   restore: RestoreSet;
   /** Id of the checkpoint `restore` comes from (sinks retract output committed after it). */
   restoredFrom?: number;
-  /** weir/testing on real threads: array inputs, capture sinks, armed faults. */
-  harness?: HarnessSpec;
+  /** The worker side of a fault injector: a module to import and its data (see worker-injector.ts). */
+  injector?: { module: string; data: unknown };
 }
 
 export type ToWorker =
@@ -45,10 +44,8 @@ export type ToWorker =
   /** Rebuild the actors of these regions from `restore` at the new epochs, not yet running. Answered by 'reset-done'. */
   | { t: 'reset'; regions: number[]; epochs: number[]; restore: RestoreSet; restoredFrom?: number }
   | { t: 'start-regions'; regions: number[] }
-  /** weir/testing: an injected fault fired somewhere; do not fire it again. */
-  | { t: 'disarm'; index: number }
-  /** weir/testing: block this worker's event loop for `ms` (a hang). */
-  | { t: 'hang'; ms: number }
+  /** For the worker side of the fault injector. */
+  | { t: 'inject'; data: unknown }
   /** Heartbeat: a worker whose event loop is stuck does not answer. */
   | { t: 'ping'; n: number }
   /** Dispose actors and close ports; the worker then exits. */
