@@ -293,7 +293,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
       const a = plan.actors.find((p) => p.operator === x.f.operator && p.instance === x.f.instance);
       if (!a) continue;
       const m = hosts[a.worker].metrics().find((t) => t.actor === a.id);
-      if (m?.finished || (m && over())) x.fired = true; // as on threads: a finished actor can no longer fail
+      if (m && over()) x.fired = true;
       else if (m && m.recordsIn >= x.f.afterRecords) {
         x.fired = true;
         const error = new WeirError('INJECTED_FAULT', `injected fault: ${x.f.operator}[${x.f.instance}] fails after ${x.f.afterRecords} records`, { context: { operator: x.f.operator, instance: x.f.instance } });
