@@ -54,8 +54,11 @@ export type SupervisorEffect =
   | { t: 'settle-checkpoint' }
   /** Terminate worker W and start a new thread in its place (done with the next restore). */
   | { t: 'replace-worker'; worker: number }
-  /** Rebuild `regions` from checkpoint `from` (none: from scratch) at `epochs`, then run them; report recovery-finished/failed. */
-  | { t: 'restore'; regions: number[]; actors: number[]; epochs: number[]; from: number | undefined }
+  /**
+   * Rebuild `regions` from checkpoint `from` (none: from scratch) at `epochs`, then run them; report
+   * recovery-finished/failed. `poisoned`: record signatures (recordSignature) to dead-letter if they fail again.
+   */
+  | { t: 'restore'; regions: number[]; actors: number[]; epochs: number[]; from: number | undefined; poisoned?: string[] }
   | { t: 'resume-checkpoints' }
   /** Stop the job with this error, its last checkpoint kept. */
   | { t: 'escalate'; error: WeirError };
@@ -83,6 +86,8 @@ export interface SupervisorState {
   /** Region restarts done. */
   readonly restarts: number;
   readonly ending: boolean;
+  /** Records found failing deterministically, to dead-letter (repeatedFailure: 'dead-letter'). */
+  readonly poisoned: readonly string[];
   /** Set once the supervisor escalated: it decides nothing more. */
   readonly escalated: WeirError | undefined;
 }
@@ -99,6 +104,7 @@ export function initialState(tree: JobSupervisor, restoredFrom?: number): Superv
     queued: undefined,
     restarts: 0,
     ending: false,
+    poisoned: [],
     escalated: undefined,
   };
 }
@@ -127,7 +133,7 @@ export function step(s: SupervisorState, e: SupervisorEvent, now: number, random
       if (r?.phase !== 'settling') return [s, []];
       const from = e.checkpoint;
       const effects: SupervisorEffect[] = r.crashed.map((worker) => ({ t: 'replace-worker', worker }));
-      effects.push({ t: 'restore', regions: r.regions, actors: actorsOf(s.tree, r.regions), epochs: [...s.epochs], from });
+      effects.push({ t: 'restore', regions: r.regions, actors: actorsOf(s.tree, r.regions), epochs: [...s.epochs], from, ...(s.poisoned.length ? { poisoned: [...s.poisoned] } : {}) });
       return [{ ...s, completed: from === undefined ? s.completed : Math.max(from, s.completed ?? 0), recovering: { ...r, phase: 'restoring', from } }, effects];
     }
     case 'recovery-finished': {
@@ -176,12 +182,14 @@ function fail(s: SupervisorState, f: Pending, now: number, random: () => number)
   if (s.recovering) return [queue(s, f), []];
   const regions = uniq(f.regions);
   const history = s.history.slice();
+  let poisoned = s.poisoned;
   let delay = 0;
   for (const r of regions) {
     const strategy = s.tree.regions[r].strategy;
     const last = s.lastRestart[r];
-    if (f.signature !== undefined && strategy.repeatedFailure === 'escalate' && last?.signature === f.signature && last.from === s.completed) {
-      return escalate(s, repeatedFailure(f.error, s.completed));
+    if (f.signature !== undefined && last?.signature === f.signature && last.from === s.completed) {
+      if (strategy.repeatedFailure === 'escalate') return escalate(s, repeatedFailure(f.error, s.completed));
+      if (strategy.repeatedFailure === 'dead-letter' && !poisoned.includes(f.signature)) poisoned = [...poisoned, f.signature];
     }
     const d = decide(history[r], now, strategy, random);
     if (d.action === 'escalate') {
@@ -202,7 +210,7 @@ function fail(s: SupervisorState, f: Pending, now: number, random: () => number)
   for (const r of regions) epochs[r]++;
   const crashed = uniq(f.crashed);
   return [
-    { ...s, epochs, history, recovering: { regions, crashed, error: f.error, signature: f.signature, phase: 'backoff' } },
+    { ...s, epochs, history, poisoned, recovering: { regions, crashed, error: f.error, signature: f.signature, phase: 'backoff' } },
     [{ t: 'pause-checkpoints', actors: actorsOf(s.tree, regions) }, { t: 'bump-epochs', regions, epochs: [...epochs] }, { t: 'wait', ms: delay }],
   ];
 }
@@ -216,7 +224,12 @@ export function signatureOf(error: WeirError): string | undefined {
   const { operator, record } = error.context;
   if (error.code !== 'USER_FUNCTION_FAILED' || typeof operator !== 'string' || !('record' in error.context)) return undefined;
   // Errors from worker threads carry a preview of the record already (a string); inline ones the record itself.
-  return `${operator}\u0000${typeof record === 'string' ? record : preview(record)}`;
+  return recordSignature(operator, typeof record === 'string' ? record : preview(record));
+}
+
+/** How the supervisor names a record failing an operator: the operator and the record's preview (errors carry it across threads). */
+export function recordSignature(operator: string, recordPreview: string): string {
+  return `${operator}\u0000${recordPreview}`;
 }
 
 function repeatedFailure(error: WeirError, checkpoint: number | undefined): WeirError {

@@ -32,8 +32,11 @@ export interface Engine {
   trigger(checkpointId: number): void;
   /** Tell every worker checkpoint `id` is committed; with `wait`, resolves when all sinks committed it. */
   complete(checkpointId: number, wait: boolean): Promise<void>;
-  /** Rebuild the actors of `regions` from `restore` at `epochs`; `crashed` workers are replaced first. */
-  recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number): Promise<void>;
+  /**
+   * Rebuild the actors of `regions` from `restore` at `epochs`; `crashed` workers are replaced first.
+   * `poisoned`: records to dead-letter if they fail again (replaces the previous list).
+   */
+  recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number, poisoned?: string[]): Promise<void>;
   /** Orderly end after the sinks finished. */
   shutdown(): Promise<void>;
   /** Immediate end (failure or forced stop). */
@@ -111,7 +114,7 @@ export class WorkerEngine implements Engine {
   }
 
   /** Send the job to worker i (a fresh thread unless `reuse`). */
-  private spawn(i: number, epochs: number[], restore: RestoreSet, reuse = false, restoredFrom?: number): WorkerHandle {
+  private spawn(i: number, epochs: number[], restore: RestoreSet, reuse = false, restoredFrom?: number, poisoned?: string[]): WorkerHandle {
     const w = reuse ? this.workers[i] : (this.workers[i] = this.newHandle(i));
     const mine: RestoreSet = {};
     for (const a of this.plan.actors) if (a.worker === i && restore[a.id]) mine[a.id] = restore[a.id];
@@ -127,6 +130,7 @@ export class WorkerEngine implements Engine {
       epochs,
       restore: mine,
       restoredFrom,
+      poisoned,
       injector: this.o.injector?.worker,
     };
     w.post({ t: 'init', init });
@@ -212,7 +216,7 @@ export class WorkerEngine implements Engine {
     await Promise.all(done);
   }
 
-  async recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number): Promise<void> {
+  async recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number, poisoned?: string[]): Promise<void> {
     const set = new Set(regions);
     const involved = new Set(this.plan.actors.filter((a) => set.has(a.region)).map((a) => a.worker));
     // Phase 1: replace crashed workers, reset the regions everywhere else.
@@ -221,7 +225,7 @@ export class WorkerEngine implements Engine {
       const old = this.workers[i];
       void old.terminate().catch(() => {});
       phase1.push(this.reply(i, 'ready'));
-      this.spawn(i, epochs, restore, false, restoredFrom);
+      this.spawn(i, epochs, restore, false, restoredFrom, poisoned);
     }
     for (const [a, b] of this.pairs()) if (crashed.includes(a) || crashed.includes(b)) this.connect(a, b);
     for (const i of involved) {
@@ -229,7 +233,7 @@ export class WorkerEngine implements Engine {
       const mine: RestoreSet = {};
       for (const a of this.plan.actors) if (a.worker === i && set.has(a.region) && restore[a.id]) mine[a.id] = restore[a.id];
       phase1.push(this.reply(i, 'reset-done'));
-      this.workers[i].post({ t: 'reset', regions, epochs, restore: mine, restoredFrom });
+      this.workers[i].post({ t: 'reset', regions, epochs, restore: mine, restoredFrom, poisoned });
     }
     await Promise.all(phase1);
     // Phase 2: run.
@@ -319,8 +323,8 @@ export class InlineEngine implements Engine {
     if (wait) await done;
   }
 
-  async recover(regions: number[], epochs: number[], restore: RestoreSet, _crashed: number[], restoredFrom?: number): Promise<void> {
-    await this.host!.resetRegions(regions, epochs, restore, restoredFrom);
+  async recover(regions: number[], epochs: number[], restore: RestoreSet, _crashed: number[], restoredFrom?: number, poisoned?: string[]): Promise<void> {
+    await this.host!.resetRegions(regions, epochs, restore, restoredFrom, poisoned);
     this.host!.start();
   }
 

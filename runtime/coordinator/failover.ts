@@ -106,7 +106,7 @@ export class Failover {
         const from = checkpointer.lastCompleted;
         if (from?.id !== e.from) throw new Error(`bug: restore from checkpoint ${e.from}, but the last completed is ${from?.id}`);
         const actors = this.o.plan.actors.filter((a) => e.actors.includes(a.id));
-        engine.recover(e.regions, e.epochs, restoreSet(from, actors), crashed, from?.id).then(
+        engine.recover(e.regions, e.epochs, restoreSet(from, actors), crashed, from?.id, e.poisoned).then(
           () => this.dispatch({ t: 'recovery-finished' }),
           (err) => {
             const error = asWeirError(err);

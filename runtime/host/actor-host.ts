@@ -7,7 +7,8 @@
  * supplying links for channels that leave the worker.
  */
 import type { Logger } from '../../actors/contract.js';
-import { WeirError } from '../../actors/errors.js';
+import { preview, WeirError } from '../../actors/errors.js';
+import { recordSignature } from '../../supervision/supervisor.js';
 import { KeyedStateStore } from '../../actors/state/keyed-state.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { decodeSnapshot, encodeSnapshot } from '../channel/codec.js';
@@ -81,6 +82,8 @@ export interface ActorHostOptions {
   restore: RestoreSet;
   /** Id of the checkpoint `restore` comes from. */
   restoredFrom?: number;
+  /** Records the supervisor found failing deterministically, to dead-letter (recordSignature). */
+  poisoned?: readonly string[];
   sliceMs?: number;
   maxStepsPerTick?: number;
   order?: ConstructorParameters<typeof Scheduler>[0]['order'];
@@ -95,10 +98,12 @@ export class ActorHost {
   private readonly epochs: number[];
   /** Built but not yet started tasks (after init or a region reset). */
   private readonly waiting = new Set<Task>();
+  private poisoned: Set<string>;
 
   constructor(private readonly o: ActorHostOptions) {
     this.nodes = new Map(o.graph.nodes.map((n) => [n.id, n]));
     this.epochs = o.epochs.slice();
+    this.poisoned = new Set(o.poisoned);
     this.scheduler = new Scheduler({
       clock: o.clock,
       defer: o.defer,
@@ -195,6 +200,7 @@ export class ActorHost {
           log: o.log,
           keyedState: node.keySelector ? new KeyedStateStore(plan.maxParallelism) : undefined,
           deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e),
+          isPoisoned: (r: unknown) => this.poisoned.size > 0 && this.poisoned.has(recordSignature(a.operator, preview(r))),
         };
         task = new OperatorTask(a, createOperator(node), inputs, gate, ctx, env, snaps, plan.maxParallelism);
       }
@@ -220,8 +226,9 @@ export class ActorHost {
    * the coordinator starts them once every worker of the regions has reset,
    * so no new-epoch message reaches a worker still at the old epoch.
    */
-  async resetRegions(regions: number[], epochs: number[], restore: RestoreSet, restoredFrom?: number): Promise<void> {
+  async resetRegions(regions: number[], epochs: number[], restore: RestoreSet, restoredFrom?: number, poisoned?: readonly string[]): Promise<void> {
     const set = new Set(regions);
+    if (poisoned) this.poisoned = new Set(poisoned);
     const affected = this.mine((a) => set.has(a.region));
     for (const a of affected) {
       const t = this.tasks.get(a.id);

@@ -27,6 +27,8 @@ export interface WorkerInit {
   restore: RestoreSet;
   /** Id of the checkpoint `restore` comes from (sinks retract output committed after it). */
   restoredFrom?: number;
+  /** Records to dead-letter if they fail again (the supervisor's repeatedFailure: 'dead-letter'). */
+  poisoned?: string[];
   /** The worker side of a fault injector: a module to import and its data (see worker-injector.ts). */
   injector?: { module: string; data: unknown };
 }
@@ -42,7 +44,7 @@ export type ToWorker =
   /** Checkpoint `id` is committed: sinks commit, sources hear of it. Answered by 'committed'. */
   | { t: 'complete'; id: number }
   /** Rebuild the actors of these regions from `restore` at the new epochs, not yet running. Answered by 'reset-done'. */
-  | { t: 'reset'; regions: number[]; epochs: number[]; restore: RestoreSet; restoredFrom?: number }
+  | { t: 'reset'; regions: number[]; epochs: number[]; restore: RestoreSet; restoredFrom?: number; poisoned?: string[] }
   | { t: 'start-regions'; regions: number[] }
   /** For the worker side of the fault injector. */
   | { t: 'inject'; data: unknown }

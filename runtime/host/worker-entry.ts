@@ -61,6 +61,7 @@ async function init(init: WorkerInit): Promise<void> {
     epochs: init.epochs,
     restore: init.restore,
     restoredFrom: init.restoredFrom,
+    poisoned: init.poisoned,
     events: {
       fail: (actor, e, epoch) => fail(actor, e, epoch),
       publish: (actor, data) => send({ t: 'publish', actor, data }),
@@ -109,7 +110,7 @@ port.on('message', (m: ToWorker) => {
       );
       return;
     case 'reset':
-      host!.resetRegions(m.regions, m.epochs, m.restore, m.restoredFrom).then(
+      host!.resetRegions(m.regions, m.epochs, m.restore, m.restoredFrom, m.poisoned).then(
         () => send({ t: 'reset-done' }),
         (e) => send({ t: 'reset-failed', error: serializeError(e) }),
       );

@@ -197,8 +197,8 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
       else all.catch((e) => (failed ??= new WeirError('SINK_COMMIT_FAILED', String(e))));
     },
     // A simulated worker is not replaced: its regions are rebuilt like any other's.
-    recover: async (regions, epochs, restore, _crashed, from) => {
-      await Promise.all(hosts.map((h, w) => h.resetRegions(regions, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)), from)));
+    recover: async (regions, epochs, restore, _crashed, from, poisoned) => {
+      await Promise.all(hosts.map((h, w) => h.resetRegions(regions, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)), from, poisoned)));
       hosts.forEach((h) => h.start());
     },
     shutdown: async () => {},

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserFunctionError, WeirError } from '../../../actors/errors.js';
 import { restartStrategy, type RestartStrategy } from '../../../supervision/restart-strategy.js';
-import { initialState, step, type SupervisorEffect, type SupervisorEvent, type SupervisorState } from '../../../supervision/supervisor.js';
+import { initialState, recordSignature, step, type SupervisorEffect, type SupervisorEvent, type SupervisorState } from '../../../supervision/supervisor.js';
 import { supervisionTree } from '../../../supervision/tree.js';
 
 const noJitter = () => 0.5;
@@ -222,6 +222,21 @@ describe('supervisor core', () => {
         const { effects } = drive(initialState(tree(), 3), [...base(), ...c]);
         expect(effects.at(-1), JSON.stringify(c)).toEqual({ t: 'wait', ms: 20 });
       }
+    });
+
+    it("with repeatedFailure: 'dead-letter' it restarts once more, naming the record to dead-letter in every later restore", () => {
+      const { s: end, effects } = drive(initialState(tree({ repeatedFailure: 'dead-letter' }), 3), [
+        [0, { t: 'actor-failed', actor: 1, error: boom({ id: 7 }) }],
+        ...recovery(10, 3),
+        [20, { t: 'actor-failed', actor: 1, error: boom({ id: 7 }) }],
+        ...recovery(40, 3),
+      ]);
+      const restores = effects.filter((e): e is Extract<SupervisorEffect, { t: 'restore' }> => e.t === 'restore');
+      expect(restores).toHaveLength(2);
+      expect(restores[0].poisoned).toBeUndefined();
+      expect(restores[1].poisoned).toEqual([recordSignature('parse', '{"id":7}')]);
+      expect(end.restarts).toBe(2);
+      expect(effects.some((e) => e.t === 'escalate')).toBe(false);
     });
 
     it("with repeatedFailure: 'restart' the strategy retries as usual", () => {

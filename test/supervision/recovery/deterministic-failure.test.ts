@@ -34,6 +34,18 @@ describe('deterministic failures are named, not retried', () => {
     });
   }
 
+  for (const workers of [2, 0]) {
+    it(`with repeatedFailure: 'dead-letter' the record goes to the dead letters and the job completes (workers: ${workers})`, async () => {
+      const r = await run(fixture, { workers, logLevel: 'silent', restart: { repeatedFailure: 'dead-letter', backoff: { initialMs: 5 } } }).done;
+      expect(r.deadLetters.map((d) => d.record)).toEqual(['Message 7']);
+      expect(r.deadLetters[0]).toMatchObject({ operator: 'measure', instance: 0 });
+      expect(r.deadLetters[0].error.message).toContain('boom at seven');
+      expect(r.restarts).toBe(2);
+      // collect() is at-least-once: replays after the restarts may repeat records, never lose one.
+      expect(r.outputs.out.length).toBeGreaterThanOrEqual(49);
+    });
+  }
+
   it('the simulation stops the same way, after exactly one restart', async () => {
     const t = topology('sim-throws', (b) =>
       b
@@ -50,5 +62,10 @@ describe('deterministic failures are named, not retried', () => {
     const r = await runInline(t, { workers: 2, inputs: { in: Array.from({ length: 50 }, (_, i) => `Message ${i}`) } });
     expectNamed(r.error);
     expect(r.restarts).toBe(1);
+    const dl = await runInline(t, { workers: 2, inputs: { in: Array.from({ length: 50 }, (_, i) => `Message ${i}`) }, restart: { repeatedFailure: 'dead-letter' } });
+    expect(dl.error).toBeUndefined();
+    expect(dl.deadLetters.map((d) => d.record)).toEqual(['Message 7']);
+    expect(dl.restarts).toBe(2);
+    expect(dl.outputs.out).toHaveLength(49);
   });
 });
