@@ -149,6 +149,8 @@ export function step(s: SupervisorState, e: SupervisorEvent, now: number, random
       const effects: SupervisorEffect[] = [{ t: 'resume-checkpoints' }];
       const after = { ...s, recovering: undefined };
       if (e.actor !== undefined) {
+        // A connector that gave up after its own retry budget keeps its rule: the job stops.
+        if (e.error.context.budgetExhausted === true) return escalate(s, e.error);
         // An actor that cannot open while its region restarts: a restart of that region (counted by its strategy).
         const region = regionOfActor(s.tree, e.actor);
         return next(queue(after, { regions: [region, ...r.regions], crashed: [], error: e.error }), effects, now, random);

@@ -170,6 +170,17 @@ describe('supervisor core', () => {
       expect(s.restarts).toBe(0);
     });
 
+    it('a connector that gave up after its own retry budget (the Kafka connect budget) stops the job at once', () => {
+      const gaveUp = new WeirError('KAFKA_UNREACHABLE', 'cannot reach the Kafka broker(s) within 2000 ms', { retriable: true, context: { budgetExhausted: true } });
+      const { effects } = drive(initialState(tree({ maxRestarts: 10 })), [
+        [0, { t: 'actor-failed', actor: 0, error: gaveUp }],
+        [0, { t: 'backoff-elapsed' }],
+        [0, { t: 'checkpoint-settled', checkpoint: 1 }],
+        [1, { t: 'recovery-failed', actor: 0, error: gaveUp }],
+      ]);
+      expect(effects.at(-1)).toEqual({ t: 'escalate', error: gaveUp });
+    });
+
     it('a worker lost during a restore rebuilds the regions again without counting a restart of theirs', () => {
       const { s, effects } = drive(initialState(tree({ maxRestarts: 1 })), [
         [0, { t: 'actor-failed', actor: 1, error: boom('x') }],
