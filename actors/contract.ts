@@ -47,6 +47,12 @@ export interface OperatorContext extends InstanceInfo {
   readonly keyedState?: KeyedStateStore;
   /** Hand a poison record to the dead-letter path (onError: 'skip'). */
   deadLetter(record: unknown, error: Error): void;
+  /**
+   * True for a record the supervisor found failing this operator
+   * deterministically (restart strategy repeatedFailure: 'dead-letter'):
+   * if it fails again, it goes to the dead letters as with onError: 'skip'.
+   */
+  readonly isPoisoned?: (record: unknown) => boolean;
 }
 
 /** A running operator instance: a step function over batches plus snapshot/restore. */

@@ -10,6 +10,13 @@ export interface ErrorContext {
   instance?: number;
   /** The record being processed, when there was one. */
   record?: unknown;
+  /**
+   * A connector that already retried for its own budget (e.g. a Kafka
+   * connector's connectTimeoutMs) and gave up: when its open() fails so
+   * during a region restart, the supervisor stops the job at once instead of
+   * restarting the region again (which would multiply the budget).
+   */
+  budgetExhausted?: boolean;
   [key: string]: unknown;
 }
 

@@ -11,6 +11,8 @@ const result = await build({
     weir: 'runtime/index.ts',
     testing: 'runtime/testing/index.ts',
     'worker-entry': 'runtime/host/worker-entry.ts',
+    // weir/testing's worker side of its fault injector: workers import it by path (never the runtime itself).
+    'testing-worker': 'runtime/testing/worker-injector.ts',
     cli: 'runtime/cli/entry.ts',
   },
   outdir: 'dist/bundle',

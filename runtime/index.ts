@@ -13,6 +13,9 @@ export { topology, Stream, KeyedStream, type Topology, type TopologyBuilder, typ
 export { run } from './run.js';
 export type { JobHandle, JobResult, DeadLetter, StopOptions } from './coordinator/job.js';
 export type { RunOptions } from './coordinator/options.js';
+export type { FaultInjector, InjectorControls } from './coordinator/fault-injector.js';
+export type { WorkerInjector, InjectorHost } from './host/worker-injector.js';
+export type { SupervisionStep } from './coordinator/failover.js';
 export type { CompletedCheckpoint } from './coordinator/checkpointer.js';
 export type { JobMetrics, OperatorMetrics, InstanceMetrics } from './coordinator/metrics.js';
 export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';

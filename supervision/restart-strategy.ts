@@ -20,16 +20,30 @@ export interface Backoff {
   jitter: number;
 }
 
+/**
+ * What to do when a record fails the same operator again right after a
+ * restart from the same checkpoint: the failure is deterministic, so a
+ * restart replays it. 'escalate' (default) stops at once with an error
+ * naming the record and operator; 'dead-letter' restarts once more with
+ * that record sent to the dead letters when it fails again (as onError:
+ * 'skip' would, for that record only); 'restart' keeps restarting until
+ * maxRestarts (for functions that fail on outside conditions, e.g. a
+ * service that is down).
+ */
+export type RepeatedFailure = 'escalate' | 'dead-letter' | 'restart';
+
 export interface RestartStrategy {
   maxRestarts: number;
   withinMs: number;
   backoff: Backoff;
+  repeatedFailure: RepeatedFailure;
 }
 
 export const DEFAULT_RESTART_STRATEGY: RestartStrategy = {
   maxRestarts: 10,
   withinMs: 60_000,
   backoff: { initialMs: 50, maxMs: 10_000, multiplier: 2, jitter: 0.1 },
+  repeatedFailure: 'escalate',
 };
 
 export type RestartDecision = { action: 'restart'; delayMs: number; history: number[] } | { action: 'escalate'; restarts: number; history: number[] };
@@ -61,6 +75,7 @@ export function restartStrategy(partial: Partial<Omit<RestartStrategy, 'backoff'
   };
   check(Number.isInteger(s.maxRestarts) && s.maxRestarts >= 0, 'maxRestarts', s.maxRestarts, 'an integer >= 0 (0 = never restart)');
   check(Number.isFinite(s.withinMs) && s.withinMs > 0, 'withinMs', s.withinMs, 'a positive number of ms');
+  check(['escalate', 'dead-letter', 'restart'].includes(s.repeatedFailure), 'repeatedFailure', s.repeatedFailure, "'escalate' (stop at once), 'dead-letter' (skip that record) or 'restart' (retry until maxRestarts)");
   const b = s.backoff;
   check(Number.isFinite(b.initialMs) && b.initialMs >= 0, 'backoff.initialMs', b.initialMs, 'a number of ms >= 0');
   check(Number.isFinite(b.maxMs) && b.maxMs >= b.initialMs, 'backoff.maxMs', b.maxMs, 'a number of ms >= backoff.initialMs');

@@ -75,7 +75,7 @@ export function unreachableError(c: KafkaConnection, who: string, cause: unknown
   return new WeirError(
     'KAFKA_UNREACHABLE',
     `${who}: cannot reach the Kafka broker(s) ${brokers} within ${connectBudgetMs(c)} ms (${cause instanceof Error ? cause.message : String(cause)}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`,
-    { retriable: true, cause, context: { brokers } },
+    { retriable: true, cause, context: { brokers, budgetExhausted: true } },
   );
 }
 

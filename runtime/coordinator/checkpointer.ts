@@ -39,6 +39,8 @@ export interface CheckpointerOptions {
   /** The checkpoint the job started from, if any. */
   restoredFrom: CheckpointData | undefined;
   onFatal(error: WeirError): void;
+  /** Checkpoint `id` committed (the supervisor tells a replay from new progress by it). */
+  onCompleted?(id: number): void;
   /** Injected time (deterministic simulation runs the checkpointer on a virtual clock). */
   clock?: Clock;
   timers?: Timers;
@@ -219,6 +221,7 @@ export class Checkpointer {
       this.stats.lastId = id;
       this.stats.lastSizeBytes = size;
       this.o.log.info({ checkpoint: id, kind, bytes: size }, `checkpoint ${id} committed`);
+      this.o.onCompleted?.(id);
       this.gc = backend.gc(job, this.o.keep).catch((e) => this.o.log.warn({ err: e }, 'checkpoint gc failed'));
     });
     this.writing = run.catch(() => {});

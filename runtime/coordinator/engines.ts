@@ -11,13 +11,12 @@ import { WeirError } from '../../actors/errors.js';
 import { ActorHost } from '../host/actor-host.js';
 import { realClock, realTimers } from '../host/env.js';
 import type { FromWorker, RestoreSet, WorkerInit } from '../host/protocol.js';
-import { serializeError } from '../host/serialize-error.js';
-import type { Topology } from '../dsl/topology.js';
+import { deserializeError, serializeError } from '../host/serialize-error.js';
+import type { LogicalGraph } from '../dsl/graph.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
-import { applyHarness } from '../testing/harness.js';
 
 export interface EngineEvents {
   /** Messages for the job (replies the engine waits for are consumed by it). */
@@ -33,8 +32,11 @@ export interface Engine {
   trigger(checkpointId: number): void;
   /** Tell every worker checkpoint `id` is committed; with `wait`, resolves when all sinks committed it. */
   complete(checkpointId: number, wait: boolean): Promise<void>;
-  /** Rebuild the actors of `regions` from `restore` at `epochs`; `crashed` workers are replaced first. */
-  recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number): Promise<void>;
+  /**
+   * Rebuild the actors of `regions` from `restore` at `epochs`; `crashed` workers are replaced first.
+   * `poisoned`: records to dead-letter if they fail again (replaces the previous list).
+   */
+  recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number, poisoned?: string[]): Promise<void>;
   /** Orderly end after the sinks finished. */
   shutdown(): Promise<void>;
   /** Immediate end (failure or forced stop). */
@@ -83,6 +85,10 @@ export class WorkerEngine implements Engine {
       this.waiters.get(key)?.shift()?.resolve();
       return;
     }
+    if (m.t === 'reset-failed') {
+      this.waiters.get(`${h.index}:reset-done`)?.shift()?.reject(deserializeError(m.error));
+      return;
+    }
     if (m.t === 'pong') return;
     this.events.message(h.index, m);
   };
@@ -108,7 +114,7 @@ export class WorkerEngine implements Engine {
   }
 
   /** Send the job to worker i (a fresh thread unless `reuse`). */
-  private spawn(i: number, epochs: number[], restore: RestoreSet, reuse = false, restoredFrom?: number): WorkerHandle {
+  private spawn(i: number, epochs: number[], restore: RestoreSet, reuse = false, restoredFrom?: number, poisoned?: string[]): WorkerHandle {
     const w = reuse ? this.workers[i] : (this.workers[i] = this.newHandle(i));
     const mine: RestoreSet = {};
     for (const a of this.plan.actors) if (a.worker === i && restore[a.id]) mine[a.id] = restore[a.id];
@@ -124,7 +130,8 @@ export class WorkerEngine implements Engine {
       epochs,
       restore: mine,
       restoredFrom,
-      harness: this.o.harness,
+      poisoned,
+      injector: this.o.injector?.worker,
     };
     w.post({ t: 'init', init });
     return w;
@@ -189,12 +196,12 @@ export class WorkerEngine implements Engine {
     for (const w of this.workers) w.post({ t: 'stop' });
   }
 
-  /** weir/testing: broadcast, or act on one worker as a fault would. */
+  /** Broadcast, or send to one worker (the fault injector's messages). */
   post(m: import('../host/protocol.js').ToWorker, worker?: number): void {
     for (const w of this.workers) if (worker === undefined || w.index === worker) w.post(m);
   }
 
-  /** weir/testing: the thread dies as if it crashed (reported like any crash). */
+  /** The thread dies as if it crashed, reported like any crash (fault injection). */
   crashWorker(worker: number): void {
     void this.workers[worker]?.kill();
   }
@@ -209,7 +216,7 @@ export class WorkerEngine implements Engine {
     await Promise.all(done);
   }
 
-  async recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number): Promise<void> {
+  async recover(regions: number[], epochs: number[], restore: RestoreSet, crashed: number[], restoredFrom?: number, poisoned?: string[]): Promise<void> {
     const set = new Set(regions);
     const involved = new Set(this.plan.actors.filter((a) => set.has(a.region)).map((a) => a.worker));
     // Phase 1: replace crashed workers, reset the regions everywhere else.
@@ -218,7 +225,7 @@ export class WorkerEngine implements Engine {
       const old = this.workers[i];
       void old.terminate().catch(() => {});
       phase1.push(this.reply(i, 'ready'));
-      this.spawn(i, epochs, restore, false, restoredFrom);
+      this.spawn(i, epochs, restore, false, restoredFrom, poisoned);
     }
     for (const [a, b] of this.pairs()) if (crashed.includes(a) || crashed.includes(b)) this.connect(a, b);
     for (const i of involved) {
@@ -226,7 +233,7 @@ export class WorkerEngine implements Engine {
       const mine: RestoreSet = {};
       for (const a of this.plan.actors) if (a.worker === i && set.has(a.region) && restore[a.id]) mine[a.id] = restore[a.id];
       phase1.push(this.reply(i, 'reset-done'));
-      this.workers[i].post({ t: 'reset', regions, epochs, restore: mine, restoredFrom });
+      this.workers[i].post({ t: 'reset', regions, epochs, restore: mine, restoredFrom, poisoned });
     }
     await Promise.all(phase1);
     // Phase 2: run.
@@ -256,7 +263,8 @@ export class InlineEngine implements Engine {
 
   constructor(
     private readonly plan: ExecutionPlan,
-    private readonly topology: Topology,
+    /** The logical graph, as the fault injector (if any) rewrote it. */
+    private readonly graph: LogicalGraph,
     private readonly o: ResolvedOptions,
     private readonly job: string,
     private readonly events: EngineEvents,
@@ -270,7 +278,7 @@ export class InlineEngine implements Engine {
     };
     this.host = new ActorHost({
       plan: this.plan,
-      graph: applyHarness(this.topology.graph, this.o.harness),
+      graph: this.graph,
       worker: 0,
       job: this.job,
       channel: { batchSize: this.o.batchSize, credits: this.o.credits, bufferTimeout: this.o.bufferTimeout },
@@ -315,8 +323,8 @@ export class InlineEngine implements Engine {
     if (wait) await done;
   }
 
-  async recover(regions: number[], epochs: number[], restore: RestoreSet, _crashed: number[], restoredFrom?: number): Promise<void> {
-    await this.host!.resetRegions(regions, epochs, restore, restoredFrom);
+  async recover(regions: number[], epochs: number[], restore: RestoreSet, _crashed: number[], restoredFrom?: number, poisoned?: string[]): Promise<void> {
+    await this.host!.resetRegions(regions, epochs, restore, restoredFrom, poisoned);
     this.host!.start();
   }
 

@@ -4,8 +4,7 @@ import { ConfigError } from '../../actors/errors.js';
 import type { StateBackend } from '../checkpoint/storage/backend.js';
 import { DEFAULT_RESTART_STRATEGY, restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
 import { DEFAULT_CHANNEL_OPTIONS } from '../host/actor-host.js';
-import type { HarnessSpec } from '../testing/harness.js';
-import type { Fault } from '../testing/faults.js';
+import type { FaultInjector } from './fault-injector.js';
 import type { JobMetrics } from './metrics.js';
 
 export interface RunOptions {
@@ -55,13 +54,11 @@ export interface RunOptions {
   workerMemoryMb?: number;
   /** JSON-lines file for records skipped by onError: 'skip' (default: `<dir>/<job>/dead-letters.jsonl` with file state; none otherwise); false: none. */
   deadLetters?: string | false;
-  /** Used by weir/testing's runThreads: array inputs, capture sinks, injected faults. */
-  harness?: HarnessSpec;
-  /** Used by weir/testing's runThreads: faults injected on real threads (times in ms after start). */
-  faults?: readonly Fault[];
+  /** Fault injection on real threads (weir/testing's runThreads plugs in here); see fault-injector.ts. */
+  injector?: FaultInjector;
 }
 
-type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters' | 'harness' | 'faults';
+type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters' | 'injector';
 export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart'>> & { restart: RestartStrategy };
 
 export const DEFAULTS = {

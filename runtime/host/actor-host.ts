@@ -7,6 +7,8 @@
  * supplying links for channels that leave the worker.
  */
 import type { Logger } from '../../actors/contract.js';
+import { preview, WeirError } from '../../actors/errors.js';
+import { recordSignature } from '../../supervision/supervisor.js';
 import { KeyedStateStore } from '../../actors/state/keyed-state.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { decodeSnapshot, encodeSnapshot } from '../channel/codec.js';
@@ -23,6 +25,16 @@ import { OperatorTask } from './tasks/operator-task.js';
 import { SinkTask } from './tasks/sink-task.js';
 import { SourceTask } from './tasks/source-task.js';
 import type { Task } from './tasks/task.js';
+
+/**
+ * An actor whose open() failed while its region restarted: the error names
+ * the actor, so the supervisor counts it as a restart of that region.
+ */
+function openFailed(a: ActorPlan, e: unknown): WeirError {
+  const error = e instanceof WeirError ? e : new WeirError('OPEN_FAILED', `operator '${a.operator}' (instance ${a.instance}) failed to open: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  Object.assign(error.context, { actor: a.id, operator: error.context.operator ?? a.operator, instance: error.context.instance ?? a.instance });
+  return error;
+}
 
 export interface ChannelOptions {
   /** Records per batch (buffer). */
@@ -70,6 +82,8 @@ export interface ActorHostOptions {
   restore: RestoreSet;
   /** Id of the checkpoint `restore` comes from. */
   restoredFrom?: number;
+  /** Records the supervisor found failing deterministically, to dead-letter (recordSignature). */
+  poisoned?: readonly string[];
   sliceMs?: number;
   maxStepsPerTick?: number;
   order?: ConstructorParameters<typeof Scheduler>[0]['order'];
@@ -84,10 +98,12 @@ export class ActorHost {
   private readonly epochs: number[];
   /** Built but not yet started tasks (after init or a region reset). */
   private readonly waiting = new Set<Task>();
+  private poisoned: Set<string>;
 
   constructor(private readonly o: ActorHostOptions) {
     this.nodes = new Map(o.graph.nodes.map((n) => [n.id, n]));
     this.epochs = o.epochs.slice();
+    this.poisoned = new Set(o.poisoned);
     this.scheduler = new Scheduler({
       clock: o.clock,
       defer: o.defer,
@@ -184,6 +200,7 @@ export class ActorHost {
           log: o.log,
           keyedState: node.keySelector ? new KeyedStateStore(plan.maxParallelism) : undefined,
           deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e),
+          isPoisoned: (r: unknown) => this.poisoned.size > 0 && this.poisoned.has(recordSignature(a.operator, preview(r))),
         };
         task = new OperatorTask(a, createOperator(node), inputs, gate, ctx, env, snaps, plan.maxParallelism);
       }
@@ -209,8 +226,9 @@ export class ActorHost {
    * the coordinator starts them once every worker of the regions has reset,
    * so no new-epoch message reaches a worker still at the old epoch.
    */
-  async resetRegions(regions: number[], epochs: number[], restore: RestoreSet, restoredFrom?: number): Promise<void> {
+  async resetRegions(regions: number[], epochs: number[], restore: RestoreSet, restoredFrom?: number, poisoned?: readonly string[]): Promise<void> {
     const set = new Set(regions);
+    if (poisoned) this.poisoned = new Set(poisoned);
     const affected = this.mine((a) => set.has(a.region));
     for (const a of affected) {
       const t = this.tasks.get(a.id);
@@ -225,7 +243,7 @@ export class ActorHost {
     }
     for (const r of regions) this.epochs[r] = epochs[r];
     this.build(affected, restore, restoredFrom);
-    await Promise.all(affected.map((a) => this.tasks.get(a.id)!.open()));
+    await Promise.all(affected.map((a) => this.tasks.get(a.id)!.open().catch((e) => Promise.reject(openFailed(a, e)))));
   }
 
   /** Drain: sources end their streams; the rest follows end-of-input. */

@@ -7,7 +7,6 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ExecutionPlan } from '../plan/plan.js';
 import type { ChannelOptions } from './actor-host.js';
 import type { TaskMetrics } from './env.js';
-import type { HarnessSpec } from '../testing/harness.js';
 
 /** Snapshot blobs to restore, by actor id: its own, or every old instance's after a rescale. */
 export type RestoreSet = Record<number, Uint8Array[]>;
@@ -28,8 +27,10 @@ export interface WorkerInit {
   restore: RestoreSet;
   /** Id of the checkpoint `restore` comes from (sinks retract output committed after it). */
   restoredFrom?: number;
-  /** weir/testing on real threads: array inputs, capture sinks, armed faults. */
-  harness?: HarnessSpec;
+  /** Records to dead-letter if they fail again (the supervisor's repeatedFailure: 'dead-letter'). */
+  poisoned?: string[];
+  /** The worker side of a fault injector: a module to import and its data (see worker-injector.ts). */
+  injector?: { module: string; data: unknown };
 }
 
 export type ToWorker =
@@ -43,12 +44,10 @@ export type ToWorker =
   /** Checkpoint `id` is committed: sinks commit, sources hear of it. Answered by 'committed'. */
   | { t: 'complete'; id: number }
   /** Rebuild the actors of these regions from `restore` at the new epochs, not yet running. Answered by 'reset-done'. */
-  | { t: 'reset'; regions: number[]; epochs: number[]; restore: RestoreSet; restoredFrom?: number }
+  | { t: 'reset'; regions: number[]; epochs: number[]; restore: RestoreSet; restoredFrom?: number; poisoned?: string[] }
   | { t: 'start-regions'; regions: number[] }
-  /** weir/testing: an injected fault fired somewhere; do not fire it again. */
-  | { t: 'disarm'; index: number }
-  /** weir/testing: block this worker's event loop for `ms` (a hang). */
-  | { t: 'hang'; ms: number }
+  /** For the worker side of the fault injector. */
+  | { t: 'inject'; data: unknown }
   /** Heartbeat: a worker whose event loop is stuck does not answer. */
   | { t: 'ping'; n: number }
   /** Dispose actors and close ports; the worker then exits. */
@@ -75,6 +74,8 @@ export type FromWorker =
   | { t: 'finished'; actor: number; epoch: number; snapshot: Uint8Array }
   | { t: 'committed'; id: number }
   | { t: 'reset-done' }
+  /** A 'reset' failed: an actor could not open (its error names it in context.actor). */
+  | { t: 'reset-failed'; error: SerializedError }
   | { t: 'pong'; n: number }
   | { t: 'closed' };
 

@@ -5,6 +5,7 @@
  * it serves checkpoint triggers and completions, region resets, and
  * heartbeats. Everything it exchanges is declared in protocol.ts.
  */
+import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { JobLoadError } from '../../actors/errors.js';
 import { loadTopology } from '../load/load-topology.js';
@@ -14,8 +15,7 @@ import { realClock, realTimers } from './env.js';
 import { PortRouter } from './port-router.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './serialize-error.js';
-import { applyHarness } from '../testing/harness.js';
-import { WeirError } from '../../actors/errors.js';
+import type { WorkerInjector, WorkerInjectorFactory } from './worker-injector.js';
 
 const port = parentPort!;
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
@@ -23,6 +23,7 @@ const pendingPeers: { peer: number; port: import('node:worker_threads').MessageP
 let router: PortRouter | undefined;
 let host: ActorHost | undefined;
 let metricsTimer: NodeJS.Timeout | undefined;
+let injector: WorkerInjector | undefined;
 
 function fail(actor: number | undefined, e: unknown, epoch?: number): void {
   send({ t: 'failed', actor, epoch, error: serializeError(e) });
@@ -33,6 +34,11 @@ const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), heapU
 async function init(init: WorkerInit): Promise<void> {
   const log = lazyLogger(init.logLevel, { job: init.job, worker: init.worker });
   const topology = await loadTopology(init.moduleUrl, init.exportName);
+  if (init.injector) {
+    const m = (await import(init.injector.module.startsWith('file:') ? init.injector.module : pathToFileURL(init.injector.module).href)) as { workerInjector?: WorkerInjectorFactory };
+    if (typeof m.workerInjector !== 'function') throw new JobLoadError(`fault injector module ${init.injector.module} exports no workerInjector(data) function`);
+    injector = m.workerInjector(init.injector.data);
+  }
   if (topology.fingerprint !== init.plan.fingerprint) {
     throw new JobLoadError(
       `topology '${topology.name}' built differently in worker ${init.worker} than in the coordinator (fingerprint ${topology.fingerprint} != ${init.plan.fingerprint}). ` +
@@ -43,7 +49,7 @@ async function init(init: WorkerInit): Promise<void> {
   for (const p of pendingPeers.splice(0)) router.addPeer(p.peer, p.port);
   host = new ActorHost({
     plan: init.plan,
-    graph: applyHarness(topology.graph, init.harness),
+    graph: injector?.graph ? injector.graph(topology.graph) : topology.graph,
     worker: init.worker,
     job: init.job,
     channel: init.channel,
@@ -55,6 +61,7 @@ async function init(init: WorkerInit): Promise<void> {
     epochs: init.epochs,
     restore: init.restore,
     restoredFrom: init.restoredFrom,
+    poisoned: init.poisoned,
     events: {
       fail: (actor, e, epoch) => fail(actor, e, epoch),
       publish: (actor, data) => send({ t: 'publish', actor, data }),
@@ -72,35 +79,9 @@ async function init(init: WorkerInit): Promise<void> {
     metricsTimer = setInterval(() => host && send(metrics()), init.metricsIntervalMs);
     metricsTimer.unref();
   }
-  armFaults(init);
+  const h = host;
+  injector?.attach?.({ worker: init.worker, plan: init.plan, metrics: () => h.metrics(), epochOfActor: (a) => h.epochOfActor(a), fail });
   send({ t: 'ready' });
-}
-
-/** weir/testing: fire an armed actor fault once its actor has taken enough records. */
-let armed: NonNullable<NonNullable<WorkerInit['harness']>['faults']> = [];
-function armFaults(init: WorkerInit): void {
-  armed = (init.harness?.faults ?? []).slice();
-  if (!armed.length) return;
-  const timer = setInterval(() => {
-    if (!host || !armed.length) return;
-    const m = host.metrics();
-    for (const f of armed.slice()) {
-      const a = init.plan.actors.find((x) => x.operator === f.operator && x.instance === f.instance && x.worker === init.worker);
-      const t = a && m.find((x) => x.actor === a.id);
-      if (!a || !t) continue;
-      // An actor that finished before the (polled) count was seen can no longer fail: a fault
-      // fired now would fail a job that is already ending, which no user function could do.
-      if (t.finished) {
-        armed = armed.filter((x) => x !== f);
-        continue;
-      }
-      if (t.recordsIn < f.afterRecords) continue;
-      armed = armed.filter((x) => x !== f);
-      const err = new WeirError('INJECTED_FAULT', `injected fault: ${f.operator}[${f.instance}] fails after ${f.afterRecords} records`, { context: { operator: f.operator, instance: f.instance, fault: f.index } });
-      fail(a.id, err, host.epochOfActor(a.id));
-    }
-  }, 2);
-  timer.unref();
 }
 
 port.on('message', (m: ToWorker) => {
@@ -129,19 +110,14 @@ port.on('message', (m: ToWorker) => {
       );
       return;
     case 'reset':
-      host!.resetRegions(m.regions, m.epochs, m.restore, m.restoredFrom).then(
+      host!.resetRegions(m.regions, m.epochs, m.restore, m.restoredFrom, m.poisoned).then(
         () => send({ t: 'reset-done' }),
-        (e) => fail(undefined, e),
+        (e) => send({ t: 'reset-failed', error: serializeError(e) }),
       );
       return;
-    case 'disarm':
-      armed = armed.filter((f) => f.index !== m.index);
+    case 'inject':
+      injector?.message?.(m.data);
       return;
-    case 'hang': {
-      const until = Date.now() + m.ms;
-      while (Date.now() < until); // deliberately stuck: the heartbeat must notice
-      return;
-    }
     case 'ping':
       send({ t: 'pong', n: m.n });
       return;

@@ -3,9 +3,11 @@
  * properties also run on real worker threads: sources fed from arrays,
  * sinks replaced by capture sinks that publish what they commit (the
  * coordinator keeps each commit once), and actor faults armed in workers.
- * Applied identically in the coordinator and every worker, so plans match.
+ * Applied identically in the coordinator and every worker (through the fault
+ * injector seam: thread-injector.ts and worker-injector.ts), so plans match.
  */
 import type { SinkConnector, SinkWriter } from '../../actors/contract.js';
+import type { CommitRecord } from '../coordinator/outputs.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { fromArray } from './sim-connectors.js';
 
@@ -20,15 +22,6 @@ export interface HarnessSpec {
   faults?: { index: number; operator: string; instance: number; afterRecords: number }[];
 }
 
-/** What a capture sink publishes at each commit: the coordinator keeps each `commit` key once. */
-export interface CommitRecord {
-  weirCommit: string;
-  records: unknown[];
-}
-
-export function isCommitRecord(x: unknown): x is CommitRecord {
-  return typeof x === 'object' && x !== null && typeof (x as CommitRecord).weirCommit === 'string' && Array.isArray((x as CommitRecord).records);
-}
 
 let seq = 0;
 

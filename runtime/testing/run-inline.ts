@@ -14,12 +14,14 @@
  */
 import type { Logger } from '../../actors/contract.js';
 import { ConfigError, EncodeError, WeirError } from '../../actors/errors.js';
-import { decide, restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
+import { restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
+import type { SupervisorEvent } from '../../supervision/supervisor.js';
 import { memoryBackend } from '../checkpoint/storage/memory-backend.js';
 import { encodeBatch } from '../channel/codec.js';
-import { restoreSet } from '../checkpoint/restore-plan.js';
 import { Checkpointer } from '../coordinator/checkpointer.js';
 import type { Engine } from '../coordinator/engines.js';
+import { Failover, type SupervisionStep } from '../coordinator/failover.js';
+import { deserializeError, serializeError } from '../host/serialize-error.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { isTopology, type Topology } from '../dsl/topology.js';
 import { ActorHost, DEFAULT_CHANNEL_OPTIONS, type HostEvents } from '../host/actor-host.js';
@@ -57,6 +59,8 @@ export interface InlineRunOptions {
   /** Give up after this many events (default 2,000,000) or virtual ms (default 3,600,000). */
   maxEvents?: number;
   maxTimeMs?: number;
+  /** Every supervision step (event and effects), in order. */
+  onSupervision?: (s: SupervisionStep) => void;
   /** A deliberately broken sink that publishes before its checkpoint completes (to see properties fail). */
   brokenSinkCommitsEarly?: boolean;
 }
@@ -133,30 +137,25 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
   const plan = planTopology(graph, { workers, defaultParallelism: o.parallelism ?? 1, fingerprint: topology.fingerprint });
   const strategy = restartStrategy(o.restart);
   const heartbeatTimeout = o.heartbeatTimeoutMs ?? 1000;
-  const epochs = new Array<number>(plan.regions).fill(0);
   const trace: string[] = [];
   const log = (s: string) => trace.push(`${vt.now()}ms ${s}`);
   const deadLetters: InlineResult['deadLetters'] = [];
-  const history = new Map<number, number[]>();
-  let restarts = 0;
   let failed: WeirError | undefined;
   let done = false;
   let ending = false;
 
   const network = new SimNetwork(plan, vt);
   network.maxDelayMs = Math.max(0, ...faults.map((f) => (f.kind === 'channel-delay' ? f.maxMs : 0)));
-  const regionOf = (actor: number) => plan.actors[actor].region;
   const events: HostEvents = {
-    fail: (actor, e, epoch) => {
-      if (epoch === epochs[regionOf(actor)]) failover(new Set([regionOf(actor)]), e instanceof Error ? e.message : String(e));
-    },
+    // Errors cross no thread here; they are given the shape a worker's would have, so both decide alike.
+    fail: (actor, e, epoch) => failover.dispatch({ t: 'actor-failed', actor, epoch, error: failure(e) }),
     publish: () => {},
     deadLetter: (actor, record, error) => deadLetters.push({ operator: plan.actors[actor].operator, instance: plan.actors[actor].instance, record, error: error.message }),
     ack: (actor, id, epoch, snap) => {
-      if (epoch === epochs[regionOf(actor)]) checkpointer.onAck(actor, id, snap);
+      if (epoch === failover.epochOf(actor)) checkpointer.onAck(actor, id, snap);
     },
     finished: (actor, epoch, snap) => {
-      if (epoch !== epochs[regionOf(actor)]) return;
+      if (epoch !== failover.epochOf(actor)) return;
       checkpointer.onFinished(actor, snap);
       if (checkpointer.tracker.allFinished() && !ending) finish();
     },
@@ -180,7 +179,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
         clock: vt,
         timers: vt.timers(w),
         defer: vt.defer(w, o.tickMs ?? 1),
-        epochs,
+        epochs: new Array<number>(plan.regions).fill(0),
         restore: {},
         order: (ready) => shuffle(ready, vt.random),
         maxStepsPerTick: o.stepsPerTick ?? 4,
@@ -197,7 +196,11 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
       if (wait) await all;
       else all.catch((e) => (failed ??= new WeirError('SINK_COMMIT_FAILED', String(e))));
     },
-    recover: async () => {},
+    // A simulated worker is not replaced: its regions are rebuilt like any other's.
+    recover: async (regions, epochs, restore, _crashed, from, poisoned) => {
+      await Promise.all(hosts.map((h, w) => h.resetRegions(regions, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)), from, poisoned)));
+      hosts.forEach((h) => h.start());
+    },
     shutdown: async () => {},
     kill: async () => {},
   };
@@ -215,62 +218,39 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
     nextId: 1,
     restoredFrom: undefined,
     onFatal: (e) => (failed ??= e),
+    onCompleted: (id) => failover.dispatch({ t: 'checkpoint-completed', id }),
     clock: vt,
     timers: vt.timers(-1),
   });
 
-  // ---- supervision (one recovery at a time, as the real job supervisor) ----
-  let recovering = false;
-  const queued = new Set<number>();
-  function failover(regions: Set<number>, why: string): void {
-    if (done || failed || ending) return;
-    if (recovering) {
-      for (const r of regions) queued.add(r);
-      return;
-    }
-    let delay = 0;
-    for (const r of regions) {
-      const d = decide(history.get(r) ?? [], vt.now(), strategy, vt.random);
-      if (d.action === 'escalate') {
-        failed = new WeirError('RESTARTS_EXHAUSTED', `failover region ${r} failed ${d.restarts + 1} times within ${strategy.withinMs} ms; last failure: ${why}`);
-        log(`job failed: ${failed.message}`);
-        return;
+  // ---- supervision: production's supervisor core and interpreter, on virtual time ----
+  const failover: Failover = new Failover({
+    plan,
+    strategy,
+    restoredFrom: undefined,
+    checkpointer,
+    engine,
+    log: silent,
+    now: () => vt.now(),
+    random: vt.random,
+    timers: vt.timers(-1),
+    escalate: (e) => {
+      failed ??= e;
+      log(`job failed: ${e.message}`);
+    },
+    observe: (s) => {
+      o.onSupervision?.(s);
+      for (const e of s.effects) {
+        if (e.t === 'bump-epochs') log(`restart region(s) ${e.regions.join(',')} after: ${failover ? describe(s.event) : ''}`);
+        if (e.t === 'restore') log(`region(s) ${e.regions.join(',')} restore from checkpoint ${e.from ?? 'none'}`);
       }
-      history.set(r, d.history);
-      delay = Math.max(delay, d.delayMs);
-    }
-    recovering = true;
-    const list = [...regions].sort((a, b) => a - b);
-    const actors = plan.actors.filter((a) => regions.has(a.region));
-    log(`restart region(s) ${list.join(',')} after: ${why}`);
-    checkpointer.pause(actors.map((a) => a.id));
-    for (const r of list) epochs[r]++;
-    vt.at(delay, () => {
-      checkpointer
-        .settled()
-        .then(() => {
-          const from = checkpointer.lastCompleted;
-          const restore = restoreSet(from, actors);
-          return Promise.all(hosts.map((h, w) => h.resetRegions(list, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)), from?.id)));
-        })
-        .then(() => {
-          hosts.forEach((h) => h.start());
-          restarts += list.length;
-          recovering = false;
-          checkpointer.resume();
-          log(`region(s) ${list.join(',')} running from checkpoint ${checkpointer.lastCompleted?.id ?? 'none'}`);
-          if (queued.size) {
-            const next = new Set(queued);
-            queued.clear();
-            failover(next, 'a failure during recovery');
-          }
-        })
-        .catch((e) => (failed ??= e instanceof WeirError ? e : new WeirError('INTERNAL', String(e))));
-    });
-  }
+    },
+  });
+  const failure = (e: unknown): WeirError => (e instanceof WeirError ? deserializeError(serializeError(e)) : new WeirError('INTERNAL', String(e)));
 
   function finish(): void {
     ending = true;
+    failover.dispatch({ t: 'job-ending' });
     checkpointer.final('final').then(
       (id) => {
         log(`final checkpoint ${id} committed`);
@@ -281,9 +261,15 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
     );
   }
 
-  const regionsOn = (w: number) => new Set(plan.actors.filter((a) => a.worker === w).map((a) => a.region));
+  // A fault due once the job is ending (every actor finished) does not happen: there is nothing left for it to hit.
+  const over = () => done || failed !== undefined || ending;
   for (const f of faults) {
-    if (f.kind === 'worker-crash') vt.at(f.atMs, () => (log(`worker ${f.worker} crashes`), failover(regionsOn(f.worker), `worker ${f.worker} crashed`)));
+    if (f.kind === 'worker-crash') {
+      vt.at(f.atMs, () => {
+        log(`worker ${f.worker} crashes`);
+        if (!over()) failover.dispatch({ t: 'worker-failed', worker: f.worker, how: 'exited', error: workerLost('WORKER_EXITED', `worker ${f.worker} exited unexpectedly`, f.worker) });
+      });
+    }
     if (f.kind === 'worker-hang') {
       vt.at(f.atMs, () => {
         log(`worker ${f.worker} hangs for ${f.forMs} ms`);
@@ -291,7 +277,9 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
         if (f.forMs >= heartbeatTimeout) {
           vt.at(heartbeatTimeout, () => {
             vt.release(f.worker);
-            failover(regionsOn(f.worker), `worker ${f.worker} missed heartbeats for ${heartbeatTimeout} ms`);
+            if (over()) return;
+            const error = workerLost('WORKER_UNRESPONSIVE', `worker ${f.worker} did not answer heartbeats for ${heartbeatTimeout} ms`, f.worker);
+            failover.dispatch({ t: 'worker-failed', worker: f.worker, how: 'hung', error });
           });
         }
       });
@@ -305,9 +293,11 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
       const a = plan.actors.find((p) => p.operator === x.f.operator && p.instance === x.f.instance);
       if (!a) continue;
       const m = hosts[a.worker].metrics().find((t) => t.actor === a.id);
-      if (m && m.recordsIn >= x.f.afterRecords) {
+      if (m && over()) x.fired = true;
+      else if (m && m.recordsIn >= x.f.afterRecords) {
         x.fired = true;
-        failover(new Set([a.region]), `injected: ${x.f.operator}[${x.f.instance}] throws after ${x.f.afterRecords} records`);
+        const error = new WeirError('INJECTED_FAULT', `injected fault: ${x.f.operator}[${x.f.instance}] fails after ${x.f.afterRecords} records`, { context: { operator: x.f.operator, instance: x.f.instance } });
+        failover.dispatch({ t: 'actor-failed', actor: a.id, epoch: failover.epochOf(a.id), error });
       }
     }
   };
@@ -338,7 +328,16 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
     outputs[k] = s.committed;
     emitted[k] = s.emitted;
   }
-  return { outputs, emitted, deadLetters, restarts, checkpoints: checkpointer.stats.completed, trace, virtualTimeMs: vt.now(), events: vt.events, error: failed };
+  return { outputs, emitted, deadLetters, restarts: failover.restarts, checkpoints: checkpointer.stats.completed, trace, virtualTimeMs: vt.now(), events: vt.events, error: failed };
+}
+
+function workerLost(code: string, message: string, worker: number): WeirError {
+  return new WeirError(code, message, { context: { worker }, retriable: true });
+}
+
+function describe(e: SupervisorEvent): string {
+  if (e.t === 'actor-failed' || e.t === 'worker-failed' || e.t === 'recovery-failed') return e.error.message;
+  return e.t;
 }
 
 function only(r: RestoreSet, ids: number[]): RestoreSet {

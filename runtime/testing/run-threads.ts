@@ -12,13 +12,17 @@ import { run } from '../coordinator/job.js';
 import type { RunOptions } from '../coordinator/options.js';
 import { compileJob } from '../load/compile-job.js';
 import { loadTopology } from '../load/load-topology.js';
+import type { SupervisionStep } from '../coordinator/failover.js';
 import { validateFaults, type Fault } from './faults.js';
+import { threadInjector } from './thread-injector.js';
 
-export interface ThreadRunOptions extends Omit<RunOptions, 'harness' | 'faults'> {
+export interface ThreadRunOptions extends Omit<RunOptions, 'injector'> {
   inputs?: Record<string, unknown[]>;
   /** Pace array inputs (records/s over all instances; default 2000) so a run lasts long enough for timed faults. */
   inputRatePerSec?: number;
   faults?: readonly Fault[];
+  /** Every supervision step of the run (event and effects), in order. */
+  onSupervision?: (s: SupervisionStep) => void;
 }
 
 export interface ThreadRunResult {
@@ -43,7 +47,7 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
   } finally {
     compiled.cleanup();
   }
-  const { inputs, faults: _f, inputRatePerSec, ...rest } = o;
+  const { inputs, faults: _f, inputRatePerSec, onSupervision, ...rest } = o;
   const actorFaults = faults.flatMap((f, index) => (f.kind === 'actor-throws' ? [{ index, operator: f.operator, instance: f.instance, afterRecords: f.afterRecords }] : []));
   const handle = run(jobModule, {
     logLevel: 'silent',
@@ -52,8 +56,7 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
     heartbeatTimeoutMs: 2000,
     ...rest,
     workers: o.workers ?? 2,
-    harness: { inputs, inputRatePerSec: inputRatePerSec ?? 2000, captureSinks: true, faults: actorFaults },
-    faults,
+    injector: threadInjector(faults, { inputs, inputRatePerSec: inputRatePerSec ?? 2000, captureSinks: true, faults: actorFaults }, onSupervision),
   });
   try {
     const r = await handle.done;

@@ -24,7 +24,7 @@ describe('run() on worker threads', () => {
   });
 
   it('restarts a failing region as the strategy allows, then stops naming operator, instance and record', async () => {
-    const err = await run(fixture('map-throws.ts'), { workers: 2, logLevel: 'error', restart: { maxRestarts: 2, backoff: { initialMs: 5 } } }).done.then(
+    const err = await run(fixture('map-throws.ts'), { workers: 2, logLevel: 'error', restart: { maxRestarts: 2, backoff: { initialMs: 5 }, repeatedFailure: 'restart' } }).done.then(
       () => undefined,
       (e) => e,
     );

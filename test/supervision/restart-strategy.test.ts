@@ -19,12 +19,13 @@ describe('restart strategy defaults', () => {
       maxRestarts: 10,
       withinMs: 60_000,
       backoff: { initialMs: 50, maxMs: 10_000, multiplier: 2, jitter: 0.1 },
+      repeatedFailure: 'escalate',
     });
   });
 
   it('fills fields missing from a partial backoff from the defaults, without touching the defaults', () => {
     const s = restartStrategy({ maxRestarts: 3, backoff: { initialMs: 5 } });
-    expect(s).toEqual({ maxRestarts: 3, withinMs: 60_000, backoff: { initialMs: 5, maxMs: 10_000, multiplier: 2, jitter: 0.1 } });
+    expect(s).toEqual({ maxRestarts: 3, withinMs: 60_000, backoff: { initialMs: 5, maxMs: 10_000, multiplier: 2, jitter: 0.1 }, repeatedFailure: 'escalate' });
     expect(s.backoff).not.toBe(DEFAULT_RESTART_STRATEGY.backoff);
     s.backoff.maxMs = 1;
     expect(DEFAULT_RESTART_STRATEGY.backoff.maxMs).toBe(10_000);

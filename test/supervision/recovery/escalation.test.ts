@@ -3,7 +3,9 @@
  * (the fault has no marker, so it fires again after each restart) exhausts
  * { maxRestarts: 2 }; the job rejects with RESTARTS_EXHAUSTED naming the
  * operator, and the state backend still holds the last completed checkpoint,
- * intact. A rerun of the same job id without the fault resumes from exactly
+ * intact (with repeatedFailure: 'restart': by default a record that fails
+ * again right after a restart from the same checkpoint stops the job at once,
+ * see deterministic-failure.test.ts). A rerun of the same job id without the fault resumes from exactly
  * that checkpoint and the committed output is the fault-free output.
  */
 import path from 'node:path';
@@ -41,7 +43,7 @@ describe('restart strategy escalation', () => {
     };
     // Instance 0 of 'inject' sees ~1500 records at ~1000/s: the first failure comes after ~0.6 s of checkpoints.
     configure({ count: COUNT, keys: KEYS, rate: 2000, dir: out, faults: [{ kind: 'throw', at: 600 }] });
-    const err = await run(JOB, { ...options, restart: { maxRestarts: 2, withinMs: 60_000, backoff: { initialMs: 10, maxMs: 50 } } }).done.then(
+    const err = await run(JOB, { ...options, restart: { maxRestarts: 2, withinMs: 60_000, backoff: { initialMs: 10, maxMs: 50 }, repeatedFailure: 'restart' } }).done.then(
       () => undefined,
       (e: unknown) => e as Error & { code?: string; cause?: Error & { code?: string } },
     );
