@@ -5,6 +5,7 @@
  * another parallelism. Lives on the heap; snapshots are plain data that the
  * runtime msgpack-encodes.
  */
+import type { Clock } from '../contract.js';
 import { hashKey, stateKey, type Key } from '../key-groups.js';
 
 export interface ValueState<T> {
@@ -83,7 +84,11 @@ export class KeyedStateStore implements KeyedStateAccess {
   private cachedTable: StateTable | undefined;
   private cachedSlot: Slot | undefined;
 
-  constructor(private readonly maxParallelism: number) {}
+  constructor(
+    private readonly maxParallelism: number,
+    /** Processing time, for state TTL. */
+    readonly clock: Clock = { now: () => Date.now() },
+  ) {}
 
   /** Set by the operator shell before each record of a keyed stream. */
   setCurrentKey(key: Key): void {

@@ -178,6 +178,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
         events,
         log: silent,
         clock: vt,
+        processingClock: vt,
         timers: vt.timers(w),
         defer: vt.defer(w, o.tickMs ?? 1),
         epochs,

@@ -7,6 +7,7 @@
  */
 import type { SourceConnector, SourceContext, SourceReader } from '../../../actors/contract.js';
 import type { OutputGate } from '../../channel/output-gate.js';
+import { MAX_WATERMARK } from '../../channel/watermark.js';
 import type { ActorPlan } from '../../plan/plan.js';
 import type { TaskEnv, TaskMetrics } from '../env.js';
 import type { Task } from './task.js';
@@ -114,6 +115,8 @@ export class SourceTask implements Task {
     this.finished = true;
     this.cancelWait?.();
     this.out.cancelFlushTimer();
+    // A bounded input ended: event time ends too, so every event-time window and timer fires (as Flink).
+    this.out.watermark(MAX_WATERMARK, false);
     this.out.endAll();
     this.env.finished(this.actor.id, { src: this.reader!.position?.(Number.MAX_SAFE_INTEGER) });
     // The reader stays open until dispose: the final checkpoint's completion still reaches it
