@@ -82,15 +82,23 @@ export function processOperator<I, O>(
   const timerAccess: TimerAccess = {
     eventTime(ts) {
       checkTs(ts);
-      timers?.event.register(keyOf(), ts);
+      const key = keyOf();
+      timers!.event.register(key, ts);
       if (ts <= ctx.time.watermark) pastTimer = true;
     },
     processingTime(ts) {
       checkTs(ts);
-      timers?.processing.register(keyOf(), ts);
+      const key = keyOf();
+      timers!.processing.register(key, ts);
     },
-    deleteEventTime: (ts) => timers?.event.delete(keyOf(), ts),
-    deleteProcessingTime: (ts) => timers?.processing.delete(keyOf(), ts),
+    deleteEventTime: (ts) => {
+      const key = keyOf();
+      timers!.event.delete(key, ts);
+    },
+    deleteProcessingTime: (ts) => {
+      const key = keyOf();
+      timers!.processing.delete(key, ts);
+    },
     now: () => ctx.time.processingTime(),
   };
   const pctx = {
@@ -131,6 +139,12 @@ export function processOperator<I, O>(
     staged.length = 0;
   }
 
+  /** Processing-time timers already due (registered in the past, or due by now) fire without waiting for a tick. */
+  function firePastProcessing(out: Collector<O>): void {
+    const now = ctx.time.processingTime();
+    if (timers!.processing.peek()! <= now) fire('processing', now, out);
+  }
+
   return {
     open(c) {
       ctx = c;
@@ -164,6 +178,10 @@ export function processOperator<I, O>(
         pastTimer = false;
         fire('event', ctx.time.watermark, out);
       }
+      if (timers !== undefined && timers.processing.size > 0) firePastProcessing(out);
+    },
+    endOfInput(out) {
+      if (timers !== undefined && timers.processing.size > 0) firePastProcessing(out);
     },
     onWatermark(wm, out) {
       fire('event', wm, out);

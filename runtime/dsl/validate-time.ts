@@ -23,8 +23,8 @@ export function validateTimestampOptions(o: TimestampOptions, operator: string):
   nonNegative(o.outOfOrderness, 'outOfOrderness', operator, 'assignTimestamps');
   nonNegative(o.idleTimeout, 'idleTimeout', operator, 'assignTimestamps');
   if (o.interval !== undefined) {
-    if (typeof o.interval !== 'number' || !Number.isFinite(o.interval) || o.interval <= 0) {
-      throw new TopologyError(`assignTimestamps '${operator}' has interval ${String(o.interval)}. Fix: give ms > 0 (default 200)`, { operator });
+    if (typeof o.interval !== 'number' || !Number.isFinite(o.interval) || o.interval < 0) {
+      throw new TopologyError(`assignTimestamps '${operator}' has interval ${String(o.interval)}. Fix: give ms >= 0 (default 200; 0 emits after every batch, for tests)`, { operator });
     }
   }
 }
