@@ -1,9 +1,11 @@
 /**
  * The watermark of an operator with several input channels (Flink's
  * StatusWatermarkValve), as a pure function: the minimum over the inputs
- * that are not idle. A finished input holds nothing back (it counts as the
- * end of event time, +Infinity). When every unfinished input is idle the
- * operator is idle itself. The caller keeps the result
+ * that are not idle. A finished input counts with its last watermark: an
+ * input that ended sent the end of event time (+Infinity) first, one that
+ * was stopped for a savepoint did not, and must not fire windows that resume
+ * after the restore. When every unfinished input is idle the operator is
+ * idle itself. The caller keeps the result
  * monotonic: an output watermark never goes below what was already emitted
  * (nor below the watermark restored from a checkpoint).
  */
@@ -26,7 +28,7 @@ export function combineWatermarks(inputs: readonly InputWatermark[]): ValveOutpu
   let idle = 0;
   for (const i of inputs) {
     if (i.finished) {
-      if (min === undefined) min = Number.POSITIVE_INFINITY;
+      if (min === undefined || i.ts < min) min = i.ts;
       continue;
     }
     unfinished++;

@@ -68,7 +68,7 @@ export class SourceTask implements Task {
       }
       return;
     }
-    if (this.stopRequested) return this.finish();
+    if (this.stopRequested) return this.finish(false);
     const t0 = this.env.clock.now();
     const result = this.reader!.pull(this.maxPull);
     if (result instanceof Promise) {
@@ -90,7 +90,7 @@ export class SourceTask implements Task {
   private handle(records: unknown[], done: boolean, waitMs: number | undefined): void {
     this.out.emitAll(records);
     this.recordsIn += records.length;
-    if (done) return this.finish();
+    if (done) return this.finish(true);
     // A short pull means the source has nothing more right now: flush (low latency).
     const idle = records.length < this.maxPull;
     this.out.afterStep(idle);
@@ -105,7 +105,8 @@ export class SourceTask implements Task {
     }
   }
 
-  private finish(): void {
+  /** `ended`: the input itself ended (not a stop, after which the job resumes from its savepoint). */
+  private finish(ended: boolean): void {
     if (this.finished) return;
     // Barriers requested before the end still go out first (they precede the end).
     for (const id of this.barriers.splice(0)) {
@@ -116,7 +117,9 @@ export class SourceTask implements Task {
     this.cancelWait?.();
     this.out.cancelFlushTimer();
     // A bounded input ended: event time ends too, so every event-time window and timer fires (as Flink).
-    this.out.watermark(MAX_WATERMARK, false);
+    // A stop does not: windows stay open in the savepoint and fire after the job resumes from it
+    // (as Flink's stop-with-savepoint without --drain).
+    if (ended) this.out.watermark(MAX_WATERMARK, false);
     this.out.endAll();
     this.env.finished(this.actor.id, { src: this.reader!.position?.(Number.MAX_SAFE_INTEGER) });
     // The reader stays open until dispose: the final checkpoint's completion still reaches it

@@ -95,14 +95,15 @@ describe('TimerQueue', () => {
 
 describe('combineWatermarks (the valve)', () => {
   const w = (ts: number, idle = false, finished = false) => ({ ts, idle, finished });
-  it('is the minimum over inputs that are not idle; finished inputs hold nothing back', () => {
+  it('is the minimum over inputs that are not idle; a finished input counts with its last watermark', () => {
     expect(combineWatermarks([w(5), w(3)])).toEqual({ ts: 3, idle: false });
     expect(combineWatermarks([w(5), w(3, true)])).toEqual({ ts: 5, idle: false });
-    expect(combineWatermarks([w(5), w(-Infinity, false, true)])).toEqual({ ts: 5, idle: false });
-    expect(combineWatermarks([w(1, false, true), w(2, false, true)])).toEqual({ ts: Infinity, idle: false });
+    expect(combineWatermarks([w(5), w(Infinity, false, true)])).toEqual({ ts: 5, idle: false }); // ended: sent +Infinity
+    expect(combineWatermarks([w(5), w(2, false, true)])).toEqual({ ts: 2, idle: false }); // stopped for a savepoint
+    expect(combineWatermarks([w(Infinity, false, true), w(Infinity, false, true)])).toEqual({ ts: Infinity, idle: false });
   });
   it('is idle when every unfinished input is idle', () => {
     expect(combineWatermarks([w(5, true), w(3, true)])).toEqual({ ts: undefined, idle: true });
-    expect(combineWatermarks([w(5, true), w(3, false, true)])).toEqual({ ts: Infinity, idle: true });
+    expect(combineWatermarks([w(5, true), w(Infinity, false, true)])).toEqual({ ts: Infinity, idle: true });
   });
 });
