@@ -138,6 +138,8 @@ export interface SourceConnector<T = unknown> {
   readonly role: 'source';
   /** Connector type, shown in plans and status (e.g. 'generator', 'kafka'). */
   readonly type: string;
+  /** Event time the records carry (e.g. Kafka record timestamps): the DSL assigns it right after the source. */
+  readonly timestamps?: { of(record: T): number; options: { outOfOrderness?: number; idleTimeout?: number } };
   open(ctx: SourceContext): SourceReader<T> | Promise<SourceReader<T>>;
 }
 

@@ -321,6 +321,14 @@ export function topology(name: string, a: TopologyOptions | ((t: TopologyBuilder
         throw new TopologyError(`source '${sourceName}' needs a source connector such as generator(), file.source(path) or kafka.source(...). Got ${typeof connector}`, { operator: sourceName });
       }
       const node = builder.add('source', opts, [], { source: connector as SourceConnector }, sourceName);
+      const ts = connector.timestamps;
+      if (ts) {
+        // The connector's own event time (Kafka record timestamps): an assigner chained right after it.
+        const name = `${sourceName}.timestamps`;
+        const assigner = builder.add('timestamps', { name, parallelism: opts.parallelism }, [{ from: sourceName, partitioning: 'forward' }], { fn: ts.of, timestamps: ts.options });
+        validateTimestampOptions(ts.options, name);
+        return new Stream<T>(builder, assigner, 'auto', undefined, ts.of);
+      }
       return new Stream<T>(builder, node);
     },
   };

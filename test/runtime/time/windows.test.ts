@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collect, session, sliding, topology, tumbling, type Window, type WindowAssigner } from '../../../runtime/index.js';
+import { collect, session, sliding, topology, tumbling, type TopologyBuilder, type Window, type WindowAssigner } from '../../../runtime/index.js';
 import { checkEquivalent, checkExactlyOnce, faultSchedule, fromArray, runInline } from '../../../runtime/testing/index.js';
 
 type R = { k: string; t: number; v: number };
@@ -200,8 +200,8 @@ describe('processing-time windows', () => {
 });
 
 describe('bad input', () => {
-  const src = (t: Parameters<Parameters<typeof topology>[1]>[0]) => t.source('in', fromArray<R>([]));
-  const build = (f: (t: Parameters<Parameters<typeof topology>[1]>[0]) => void) => () => topology('bad', (t) => f(t));
+  const src = (t: TopologyBuilder) => t.source('in', fromArray<R>([]));
+  const build = (f: (t: TopologyBuilder) => void) => () => topology('bad', (t) => f(t));
 
   it('windows on a non-keyed stream', () => {
     expect(build((t) => src(t).assignTimestamps((r) => r.t).window(tumbling(10)).reduce((a) => a).sink('o', collect()))).toThrow(
@@ -219,7 +219,7 @@ describe('bad input', () => {
   });
 
   it('slide larger than size, non-positive size or gap, session aggregate without merge', () => {
-    const keyed = (t: Parameters<Parameters<typeof topology>[1]>[0]) => src(t).assignTimestamps((r) => r.t).keyBy((r) => r.k);
+    const keyed = (t: TopologyBuilder) => src(t).assignTimestamps((r) => r.t).keyBy((r) => r.k);
     expect(build((t) => keyed(t).window(sliding(10, 20)).reduce((a) => a, { name: 'slides' }).sink('o', collect()))).toThrow(
       /window 'slides' slides by 20 ms, more than its size 10 ms.*Fix: a slide <= size/,
     );
