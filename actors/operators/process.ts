@@ -7,7 +7,7 @@
  * once the clock does; one timer per key and timestamp; a timer already due
  * fires right after the current batch.
  */
-import type { Collector, OnError, Operator, OperatorContext } from '../contract.js';
+import type { Collector, OnError, Operator, OperatorContext, TimeContext } from '../contract.js';
 import type { Key } from '../key-groups.js';
 import type { KeyedStateAccess } from '../state/keyed-state.js';
 import type { TimeDomain, TimerService } from '../time/timer-service.js';
@@ -71,8 +71,7 @@ export function processOperator<I, O>(
   // runtime call that V8 sometimes leaves in the optimized loop (up to 8% of a keyed job).
   const staged: O[] = [];
   let nStaged = 0;
-  let current: I | undefined;
-  let timerTs: number | undefined;
+
   /** A timer registered at or before the current time: fire after the batch. */
   let pastTimer = false;
   const keyOf = (): Key => {
@@ -101,22 +100,8 @@ export function processOperator<I, O>(
     },
     now: () => ctx.time.processingTime(),
   };
-  const pctx = {
-    emit: (v: O) => void (staged[nStaged++] = v),
-    key: undefined as Key | undefined,
-    instance: 0,
-    parallelism: 1,
-    state: noState,
-    timers: timerAccess,
-    domain: 'event' as TimeDomain,
-    get watermark(): number {
-      return ctx.time.watermark;
-    },
-    get timestamp(): number | undefined {
-      if (timerTs !== undefined) return timerTs;
-      return timestampOf && current !== undefined ? timestampOf(current) : undefined;
-    },
-  };
+  // A class instance (getters on its prototype) keeps the per-record context a fast, fixed-shape object.
+  const pctx = new Ctx<I, O>((v: O) => void (staged[nStaged++] = v), timerAccess, timestampOf);
 
   function fire(domain: TimeDomain, upTo: number, out: Collector<O>): void {
     if (!timers) return;
@@ -125,7 +110,7 @@ export function processOperator<I, O>(
     for (let t = q.pop(upTo); t !== undefined; t = q.pop(upTo)) {
       nStaged = 0;
       pctx.key = t.key;
-      timerTs = t.ts;
+      pctx.timerTs = t.ts;
       ctx.keyedState?.setCurrentKey(t.key);
       try {
         onTimer?.(t.ts, pctx);
@@ -135,7 +120,7 @@ export function processOperator<I, O>(
       }
       for (let j = 0; j < nStaged; j++) out.emit(staged[j]);
     }
-    timerTs = undefined;
+    pctx.timerTs = undefined;
     staged.length = 0;
   }
 
@@ -148,6 +133,7 @@ export function processOperator<I, O>(
   return {
     open(c) {
       ctx = c;
+      pctx.time = c.time;
       timers = c.timers;
       pctx.instance = c.instance;
       pctx.parallelism = c.parallelism;
@@ -157,7 +143,7 @@ export function processOperator<I, O>(
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
         nStaged = 0;
-        current = r;
+        pctx.current = r;
         try {
           if (keySelector) {
             const key = keySelector(r);
@@ -172,7 +158,7 @@ export function processOperator<I, O>(
         }
         for (let j = 0; j < nStaged; j++) out.emit(staged[j]);
       }
-      current = undefined;
+      pctx.current = undefined;
       staged.length = 0; // once per batch: drop references to emitted records
       if (pastTimer) {
         pastTimer = false;
@@ -191,6 +177,29 @@ export function processOperator<I, O>(
     },
     nextProcessingTime: () => timers?.processing.peek(),
   };
+}
+
+class Ctx<I, O> implements TimerContext<O> {
+  key: Key | undefined = undefined;
+  instance = 0;
+  parallelism = 1;
+  state: KeyedStateAccess = noState;
+  domain: TimeDomain = 'event';
+  current: I | undefined = undefined;
+  timerTs: number | undefined = undefined;
+  time: TimeContext = { watermark: Number.NEGATIVE_INFINITY, processingTime: () => 0 };
+  constructor(
+    readonly emit: (v: O) => void,
+    readonly timers: TimerAccess,
+    private readonly timestampOf: ((value: I) => number) | undefined,
+  ) {}
+  get watermark(): number {
+    return this.time.watermark;
+  }
+  get timestamp(): number | undefined {
+    if (this.timerTs !== undefined) return this.timerTs;
+    return this.timestampOf && this.current !== undefined ? this.timestampOf(this.current) : undefined;
+  }
 }
 
 function checkTs(ts: number): void {
