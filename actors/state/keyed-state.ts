@@ -44,7 +44,11 @@ export interface ValueStateOptions<T> {
 
 /** Accessors handed to user functions (`ctx.state`). */
 export interface KeyedStateAccess {
-  /** `value(name)`, `value(name, defaultValue)`, or `value(name, { ttl, default })`. */
+  /**
+   * `value(name)`, `value(name, defaultValue)`, or `value(name, { ttl, default })`.
+   * An object with only `ttl`/`default` keys is read as options: a default value of
+   * that shape goes in `{ default: ... }`.
+   */
   value<T>(name: string, defaultValue?: T | ValueStateOptions<T>): ValueState<T>;
   map<K extends Key, V>(name: string): MapState<K, V>;
   list<T>(name: string): ListState<T>;

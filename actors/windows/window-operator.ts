@@ -43,7 +43,10 @@ export function windowOperator(spec: WindowSpec, onError: OnError, keySelector: 
   const create = (): unknown => (fn.kind === 'aggregate' ? fn.agg.create() : fn.kind === 'process' ? [] : undefined);
   const add = (acc: unknown, r: unknown, fresh: boolean): unknown => {
     if (fn.kind === 'aggregate') return fn.agg.add(acc, r);
-    if (fn.kind === 'process') return (acc as unknown[]).push(r), acc;
+    if (fn.kind === 'process') {
+      (acc as unknown[]).push(r);
+      return acc;
+    }
     return fresh ? r : fn.fn(acc, r);
   };
   const merge = (a: unknown, b: unknown): unknown => {
