@@ -10,6 +10,7 @@
  */
 
 import type { KeyedStateStore } from './state/keyed-state.js';
+import type { TimerService } from './time/timer-service.js';
 
 /** Where an operator instance sends its output records. */
 export interface Collector<O = unknown> {
@@ -40,11 +41,28 @@ export interface InstanceInfo {
   parallelism: number;
 }
 
+/**
+ * Time as an operator sees it. The runtime advances `watermark` (the minimum
+ * over the operator's inputs, never backwards, also across restores) before
+ * calling `Operator.onWatermark`.
+ */
+export interface TimeContext {
+  /** Current event time: no record with a timestamp <= watermark is expected any more (-Infinity before the first). */
+  watermark: number;
+  /** Processing time in ms since the epoch (the virtual clock in runInline). */
+  processingTime(): number;
+}
+
 export interface OperatorContext extends InstanceInfo {
   readonly clock: Clock;
   readonly log: Logger;
   /** This instance's keyed state, when its input is keyed (after keyBy). */
   readonly keyedState?: KeyedStateStore;
+  /** This instance's timers (keyed state too), when its input is keyed. */
+  readonly timers?: TimerService;
+  readonly time: TimeContext;
+  /** Operators that generate watermarks (`ownsWatermarks`) emit them here; the runtime keeps them monotonic. */
+  emitWatermark(ts: number, idle: boolean): void;
   /** Hand a poison record to the dead-letter path (onError: 'skip'). */
   deadLetter(record: unknown, error: Error): void;
   /**
@@ -60,6 +78,14 @@ export interface Operator<I = unknown, O = unknown> {
   open?(ctx: OperatorContext): void;
   /** Process a batch that arrived on input `input` (index among the operator's inputs). */
   processBatch(records: readonly I[], out: Collector<O>, input: number): void;
+  /** Event time advanced to `watermark` (ctx.time.watermark already holds it): fire event-time timers. */
+  onWatermark?(watermark: number, out: Collector<O>): void;
+  /** Processing time reached `nextProcessingTime()`: fire what is due at `now`. */
+  onProcessingTime?(now: number, out: Collector<O>): void;
+  /** When the operator next wants `onProcessingTime` (ms since the epoch), if ever; asked after every step. */
+  nextProcessingTime?(): number | undefined;
+  /** The operator makes its own watermarks (assignTimestamps) instead of forwarding its inputs'. */
+  readonly ownsWatermarks?: boolean;
   /** All inputs ended: emit what is still held. */
   endOfInput?(out: Collector<O>): void;
   /** Operator (non-keyed) state to checkpoint: msgpack-encodable data. */
@@ -118,6 +144,8 @@ export interface SourceConnector<T = unknown> {
   readonly role: 'source';
   /** Connector type, shown in plans and status (e.g. 'generator', 'kafka'). */
   readonly type: string;
+  /** Event time the records carry (e.g. Kafka record timestamps): the DSL assigns it right after the source. */
+  readonly timestamps?: { of(record: T): number; options: { outOfOrderness?: number; idleTimeout?: number } };
   open(ctx: SourceContext): SourceReader<T> | Promise<SourceReader<T>>;
 }
 

@@ -9,7 +9,7 @@
  *    .sink('out', stdout()));
  * ```
  */
-export { topology, Stream, KeyedStream, type Topology, type TopologyBuilder, type TopologyOptions, type OperatorOptions } from './dsl/topology.js';
+export { topology, Stream, KeyedStream, WindowedStream, WindowResultStream, type Topology, type TopologyBuilder, type TopologyOptions, type OperatorOptions } from './dsl/topology.js';
 export { run } from './run.js';
 export type { JobHandle, JobResult, DeadLetter, StopOptions } from './coordinator/job.js';
 export type { RunOptions } from './coordinator/options.js';
@@ -32,6 +32,8 @@ export type {
   Operator,
   Collector,
 } from '../actors/contract.js';
-export type { ProcessContext, ProcessFn } from '../actors/operators/process.js';
+export type { ProcessContext, ProcessFn, ProcessHandlers, TimerContext, TimerAccess } from '../actors/operators/process.js';
+export type { TimestampOptions } from '../actors/operators/timestamps.js';
+export { tumbling, sliding, session, type Window, type WindowAssigner, type Aggregator, type WindowProcessContext, type AssignerOptions } from '../actors/windows/window-spec.js';
 export type { Key } from '../actors/key-groups.js';
 export { WeirError, TopologyError, UserFunctionError, EncodeError, JobLoadError, ConfigError } from '../actors/errors.js';

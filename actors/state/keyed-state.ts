@@ -5,6 +5,7 @@
  * another parallelism. Lives on the heap; snapshots are plain data that the
  * runtime msgpack-encodes.
  */
+import type { Clock } from '../contract.js';
 import { hashKey, stateKey, type Key } from '../key-groups.js';
 
 export interface ValueState<T> {
@@ -29,14 +30,32 @@ export interface ListState<T> {
   clear(): void;
 }
 
+/**
+ * Options of a value state. `ttl`: the value expires this many ms of
+ * processing time after it was last written (as Flink's StateTtlConfig with
+ * OnCreateAndWrite and NeverReturnExpired): reads no longer see it, and
+ * expired entries are removed incrementally (a few per access, in expiry
+ * order) and left out of checkpoints, never by scanning all keys.
+ */
+export interface ValueStateOptions<T> {
+  ttl?: number;
+  default?: T;
+}
+
 /** Accessors handed to user functions (`ctx.state`). */
 export interface KeyedStateAccess {
-  value<T>(name: string, defaultValue?: T): ValueState<T>;
+  /**
+   * `value(name)`, `value(name, defaultValue)`, or `value(name, { ttl, default })`.
+   * An object with only `ttl`/`default` keys is read as options: a default value of
+   * that shape goes in `{ default: ... }`.
+   */
+  value<T>(name: string, defaultValue?: T | ValueStateOptions<T>): ValueState<T>;
   map<K extends Key, V>(name: string): MapState<K, V>;
   list<T>(name: string): ListState<T>;
 }
 
-type Kind = 'value' | 'map' | 'list';
+/** 'ttl': a value state with expiry; each slot holds [value, expiresAt]. */
+type Kind = 'value' | 'map' | 'list' | 'ttl';
 
 /** One entry of one state for one key: the key itself is kept to restore it. */
 interface Slot {
@@ -55,6 +74,9 @@ export type KeyedSnapshot = [number, [string, Kind, [Key, unknown][]][]][];
  */
 class StateTable {
   readonly groups: (Map<Key, Slot> | undefined)[];
+  /** TTL tables: [expiresAt, keyGroup, stateKey] in write order (expiry order, one ttl per table). */
+  readonly expiry: [number, number, Key][] = [];
+  expiryHead = 0;
   constructor(
     readonly name: string,
     readonly kind: Kind,
@@ -75,7 +97,7 @@ class StateTable {
 export class KeyedStateStore implements KeyedStateAccess {
   /** State name -> its table, in order of first use (the snapshot's order). */
   private readonly tables = new Map<string, StateTable>();
-  private readonly accessors = new Map<string, ValueAccessor<unknown> | MapAccessor<Key, unknown> | ListAccessor<unknown>>();
+  private readonly accessors = new Map<string, ValueAccessor<unknown> | TtlAccessor<unknown> | MapAccessor<Key, unknown> | ListAccessor<unknown>>();
   private current: Key | undefined;
   private currentKey: Key = '';
   private currentGroup = -1;
@@ -83,7 +105,11 @@ export class KeyedStateStore implements KeyedStateAccess {
   private cachedTable: StateTable | undefined;
   private cachedSlot: Slot | undefined;
 
-  constructor(private readonly maxParallelism: number) {}
+  constructor(
+    private readonly maxParallelism: number,
+    /** Processing time, for state TTL. */
+    readonly clock: Clock = { now: () => Date.now() },
+  ) {}
 
   /** Set by the operator shell before each record of a keyed stream. */
   setCurrentKey(key: Key): void {
@@ -128,7 +154,17 @@ export class KeyedStateStore implements KeyedStateAccess {
     if (this.cachedTable === table) this.cachedTable = undefined;
   }
 
-  value<T>(name: string, defaultValue?: T): ValueState<T> {
+  value<T>(name: string, defaultValue?: T | ValueStateOptions<T>): ValueState<T> {
+    if (isOptions(defaultValue)) {
+      const { ttl, default: dflt } = defaultValue;
+      if (ttl === undefined) return this.value<T>(name, dflt);
+      if (typeof ttl !== 'number' || !(ttl > 0)) throw new Error(`state '${name}' has ttl ${String(ttl)}. Fix: give a positive number of ms`);
+      const a = this.accessors.get(name);
+      if (a instanceof TtlAccessor && a.ttl === ttl && a.defaultValue === dflt) return a as TtlAccessor<T>;
+      const created = new TtlAccessor<T>(this, this.table(name, 'ttl'), ttl, dflt);
+      if (!a) this.accessors.set(name, created as never);
+      return created;
+    }
     const a = this.accessors.get(name);
     if (a instanceof ValueAccessor && a.defaultValue === defaultValue) return a as ValueAccessor<T>;
     const created = new ValueAccessor<T>(this, this.table(name, 'value'), defaultValue);
@@ -152,6 +188,30 @@ export class KeyedStateStore implements KeyedStateAccess {
     return created;
   }
 
+  /** Current key's group and state key (for TTL bookkeeping). */
+  get currentPosition(): [number, Key] {
+    return [this.currentGroup, this.currentKey];
+  }
+
+  /** Drop up to `max` expired entries of a TTL table, oldest first; live ones re-written since are skipped. */
+  expire(table: StateTable, now: number, max: number): void {
+    const q = table.expiry;
+    while (max-- > 0 && table.expiryHead < q.length && q[table.expiryHead][0] <= now) {
+      const [, kg, sk] = q[table.expiryHead];
+      q[table.expiryHead++] = undefined as never;
+      const m = table.groups[kg];
+      const slot = m?.get(sk);
+      if (slot && (slot.value as [unknown, number])[1] <= now) {
+        m!.delete(sk);
+        if (this.cachedTable === table && this.cachedSlot === slot) this.cachedTable = undefined;
+      }
+    }
+    if (table.expiryHead > 1024 && table.expiryHead * 2 > q.length) {
+      q.splice(0, table.expiryHead);
+      table.expiryHead = 0;
+    }
+  }
+
   /** Number of (state, key) entries (for metrics). */
   get size(): number {
     let n = 0;
@@ -163,13 +223,18 @@ export class KeyedStateStore implements KeyedStateAccess {
   snapshot(): KeyedSnapshot {
     const out: KeyedSnapshot = [];
     const tables = [...this.tables.values()];
+    const now = this.clock.now();
     for (let kg = 0; kg < this.maxParallelism; kg++) {
       let ss: [string, Kind, [Key, unknown][]][] | undefined;
       for (const t of tables) {
         const m = t.groups[kg];
         if (m === undefined || m.size === 0) continue;
         const entries: [Key, unknown][] = [];
-        for (const s of m.values()) entries.push([s.key, t.kind === 'map' ? [...(s.value as Map<unknown, unknown>)] : s.value]);
+        for (const s of m.values()) {
+          if (t.kind === 'ttl' && (s.value as [unknown, number])[1] <= now) continue; // expired: not checkpointed
+          entries.push([s.key, t.kind === 'map' ? [...(s.value as Map<unknown, unknown>)] : s.value]);
+        }
+        if (entries.length === 0) continue;
         (ss ??= []).push([t.name, t.kind, entries]);
       }
       if (ss) out.push([kg, ss]);
@@ -179,7 +244,11 @@ export class KeyedStateStore implements KeyedStateAccess {
 
   /** Load the key groups in [start, end) from any number of snapshots (rescaling merges several). */
   restore(snapshots: KeyedSnapshot[], range: [number, number]): void {
-    for (const t of this.tables.values()) t.groups.fill(undefined);
+    for (const t of this.tables.values()) {
+      t.groups.fill(undefined);
+      t.expiry.length = 0;
+      t.expiryHead = 0;
+    }
     this.cachedTable = undefined;
     for (const snap of snapshots) {
       for (const [kg, states] of snap) {
@@ -189,10 +258,14 @@ export class KeyedStateStore implements KeyedStateAccess {
           const t = this.table(name, kind);
           let m = t.groups[kg];
           if (m === undefined) t.groups[kg] = m = new Map();
-          for (const [key, value] of entries) m.set(stateKey(key), { key, value: kind === 'map' ? new Map(value as [unknown, unknown][]) : value });
+          for (const [key, value] of entries) {
+            m.set(stateKey(key), { key, value: kind === 'map' ? new Map(value as [unknown, unknown][]) : value });
+            if (kind === 'ttl') t.expiry.push([(value as [unknown, number])[1], kg, stateKey(key)]);
+          }
         }
       }
     }
+    for (const t of this.tables.values()) if (t.kind === 'ttl') t.expiry.sort((a, b) => a[0] - b[0]);
   }
 }
 
@@ -209,6 +282,40 @@ class ValueAccessor<T> implements ValueState<T> {
   }
   set(value: T): void {
     this.store.slot(this.table, true)!.value = value;
+  }
+  clear(): void {
+    this.store.remove(this.table);
+  }
+}
+
+function isOptions<T>(x: unknown): x is ValueStateOptions<T> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || !('ttl' in x)) return false;
+  return Object.keys(x).every((k) => k === 'ttl' || k === 'default');
+}
+
+/** A value state whose entries expire `ttl` ms (processing time) after their last write. */
+class TtlAccessor<T> implements ValueState<T> {
+  constructor(
+    private readonly store: KeyedStateStore,
+    private readonly table: StateTable,
+    readonly ttl: number,
+    readonly defaultValue: T | undefined,
+  ) {}
+  get(): T | undefined {
+    const now = this.store.clock.now();
+    this.store.expire(this.table, now, 2);
+    const s = this.store.slot(this.table, false);
+    if (!s) return this.defaultValue;
+    const [v, expiresAt] = s.value as [T, number];
+    return expiresAt <= now ? this.defaultValue : v;
+  }
+  set(value: T): void {
+    const now = this.store.clock.now();
+    this.store.expire(this.table, now, 2);
+    const expiresAt = now + this.ttl;
+    this.store.slot(this.table, true)!.value = [value, expiresAt];
+    const [kg, sk] = this.store.currentPosition;
+    this.table.expiry.push([expiresAt, kg, sk]);
   }
   clear(): void {
     this.store.remove(this.table);

@@ -39,6 +39,13 @@ export type ValueFormat = 'string' | 'json' | 'buffer';
 
 export interface KafkaSourceOptions extends KafkaConnection {
   topic: string;
+  /**
+   * Event time from each Kafka record's timestamp, with bounded-out-of-orderness
+   * watermarks (as stream.assignTimestamps((r) => r.timestamp, options) right
+   * after the source; one watermark per source instance over its partitions).
+   * Needs `envelope: true`: the timestamp travels in the record.
+   */
+  timestamps?: { outOfOrderness?: number; idleTimeout?: number };
   /** Consumer group (default `weir-<operator>`) the positions are committed to after each checkpoint, for monitoring and startFrom 'committed'. */
   groupId?: string;
   /** Where a job with no checkpoint starts: 'committed' offsets of the group falling back to earliest (default), 'earliest' or 'latest'. */
@@ -90,7 +97,11 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
   const format = options.format ?? 'string';
   if (!['string', 'json', 'buffer'].includes(format)) throw new ConfigError(`kafka.source format ${JSON.stringify(format)} is invalid. Fix: 'string', 'json' or 'buffer'`, { field: 'format' });
   const capacity = options.bufferRecords ?? 4096;
+  if (options.timestamps !== undefined && options.envelope !== true) {
+    throw new ConfigError('kafka.source timestamps come from the Kafka record, which the stream only carries with envelope: true. Fix: kafka.source({ ..., envelope: true, timestamps: { outOfOrderness } }) and read r.value', { field: 'timestamps' });
+  }
   return {
+    timestamps: options.timestamps && { of: (r: unknown) => (r as KafkaRecord).timestamp, options: options.timestamps },
     role: 'source',
     type: 'kafka',
     async open(ctx: SourceContext): Promise<SourceReader<V | KafkaRecord<V>>> {

@@ -1,15 +1,23 @@
 /**
- * Receiver end of one channel: a FIFO of batches and barriers ending in an
- * end event. A barrier at the head holds the channel for alignment.
- * Each consumed batch returns one credit to the sender. Owned by the
- * receiving task's worker thread.
+ * Receiver end of one channel: a FIFO of batches, barriers and watermarks
+ * ending in an end event. A barrier at the head holds the channel for
+ * alignment. A watermark takes effect when it reaches the head (after the
+ * records before it were taken): it then sets the channel's `watermark` and
+ * `idle` and raises `watermarkChanged` for the task. Each consumed batch
+ * returns one credit to the sender. Owned by the receiving task's worker thread.
  */
 import { Barrier } from './barrier.js';
+import { MIN_WATERMARK, Watermark } from './watermark.js';
 import { BufferLedger } from './credit.js';
 import type { ChannelReceiver, CreditLink } from './transport.js';
 
 export class InputChannel implements ChannelReceiver {
-  private readonly queue: (unknown[] | Barrier)[] = [];
+  private readonly queue: (unknown[] | Barrier | Watermark)[] = [];
+  /** The last watermark that reached the head, and whether the sender is idle. */
+  watermark = MIN_WATERMARK;
+  idle = false;
+  /** Set when watermark or idle changed; the task clears it after reading. */
+  watermarkChanged = false;
   private head = 0;
   private readonly ledger: BufferLedger;
   private endReceived = false;
@@ -38,6 +46,20 @@ export class InputChannel implements ChannelReceiver {
     this.onData();
   }
 
+  deliverWatermark(ts: number, idle: boolean): void {
+    if (this.endReceived) throw new Error(`bug: watermark after end on channel ${this.id}`);
+    if (this.head >= this.queue.length) {
+      this.apply(ts, idle);
+      this.onData();
+    } else this.queue.push(new Watermark(ts, idle));
+  }
+
+  private apply(ts: number, idle: boolean): void {
+    if (ts > this.watermark) this.watermark = ts;
+    this.idle = idle;
+    this.watermarkChanged = true;
+  }
+
   deliverEnd(): void {
     this.endReceived = true;
     this.onData();
@@ -52,14 +74,14 @@ export class InputChannel implements ChannelReceiver {
     let n = 0;
     for (let i = this.head; i < this.queue.length; i++) {
       const q = this.queue[i];
-      if (!(q instanceof Barrier)) n += q.length;
+      if (Array.isArray(q)) n += q.length;
     }
     return n;
   }
 
   /** A data batch is at the head (a barrier at the head blocks the channel). */
   hasData(): boolean {
-    return this.head < this.queue.length && !(this.queue[this.head] instanceof Barrier);
+    return this.head < this.queue.length && Array.isArray(this.queue[this.head]);
   }
 
   /** The id of the barrier at the head, if one is. */
@@ -88,6 +110,10 @@ export class InputChannel implements ChannelReceiver {
 
   private advance(): void {
     this.queue[this.head++] = undefined as never;
+    for (let q = this.queue[this.head]; q instanceof Watermark; q = this.queue[this.head]) {
+      this.apply(q.ts, q.idle);
+      this.queue[this.head++] = undefined as never;
+    }
     if (this.head > 64 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;

@@ -7,12 +7,13 @@
  */
 import { Barrier } from './barrier.js';
 import { CreditLedger } from './credit.js';
+import { Watermark } from './watermark.js';
 import type { ChannelLink, CreditReceiver } from './transport.js';
 
 export class OutputChannel implements CreditReceiver {
   private buffer: unknown[] = [];
   /** Batches waiting for credit, and barriers queued behind them (order is kept). */
-  private readonly sealed: (unknown[] | Barrier)[] = [];
+  private readonly sealed: (unknown[] | Barrier | Watermark)[] = [];
   private readonly ledger: CreditLedger;
   private ending = false;
   private ended = false;
@@ -91,6 +92,16 @@ export class OutputChannel implements CreditReceiver {
     this.drain();
   }
 
+  /** Watermark: flush, then send it after the last batch before it (no credit needed, as barriers). */
+  watermark(ts: number, idle: boolean): void {
+    if (this.buffer.length > 0) {
+      this.sealed.push(this.buffer);
+      this.buffer = [];
+    }
+    this.sealed.push(new Watermark(ts, idle));
+    this.drain();
+  }
+
   /** End of input: flush, then send the end event after the last batch. */
   end(): void {
     this.ending = true;
@@ -115,6 +126,11 @@ export class OutputChannel implements CreditReceiver {
       if (head instanceof Barrier) {
         this.sealed.shift();
         this.link.sendBarrier(head.id);
+        continue;
+      }
+      if (head instanceof Watermark) {
+        this.sealed.shift();
+        this.link.sendWatermark(head.ts, head.idle);
         continue;
       }
       if (!this.ledger.canSend()) break;

@@ -153,6 +153,12 @@ export class OutputGate implements Collector {
     this.oldestUnflushed = -1;
   }
 
+  /** Forward a watermark (or idleness) on every channel, after the records before it. */
+  watermark(ts: number, idle: boolean): void {
+    for (const c of this.all) c.watermark(ts, idle);
+    this.oldestUnflushed = -1;
+  }
+
   endAll(): void {
     for (const c of this.all) c.end();
     this.oldestUnflushed = -1;

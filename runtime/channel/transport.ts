@@ -8,6 +8,8 @@
 export interface ChannelLink {
   sendBatch(records: unknown[]): void;
   sendBarrier(id: number): void;
+  /** Watermark `ts` (see watermark.ts); `idle`: the sender has no data for now. */
+  sendWatermark(ts: number, idle: boolean): void;
   sendEnd(): void;
 }
 
@@ -19,6 +21,7 @@ export interface CreditLink {
 export interface ChannelReceiver {
   deliverBatch(records: unknown[]): void;
   deliverBarrier(id: number): void;
+  deliverWatermark(ts: number, idle: boolean): void;
   deliverEnd(): void;
 }
 
@@ -32,6 +35,7 @@ export function localLink(receiver: () => ChannelReceiver): ChannelLink {
   return {
     sendBatch: (records) => receiver().deliverBatch(records),
     sendBarrier: (id) => receiver().deliverBarrier(id),
+    sendWatermark: (ts, idle) => receiver().deliverWatermark(ts, idle),
     sendEnd: () => receiver().deliverEnd(),
   };
 }

@@ -6,7 +6,7 @@
 import type { OnError, SinkConnector, SourceConnector } from '../../actors/contract.js';
 import type { Key } from '../../actors/key-groups.js';
 
-export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'process' | 'reduce' | 'union' | 'sink';
+export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'process' | 'reduce' | 'timestamps' | 'window' | 'select' | 'union' | 'sink';
 
 /**
  * How records travel along an edge to the downstream instances:
@@ -37,6 +37,16 @@ export interface LogicalNode {
   sink?: SinkConnector;
   /** Set when the node's input is keyed: the key of each record it sees. */
   keySelector?: (value: any) => Key;
+  /** The event timestamp of each record it sees, when its input has timestamps (assignTimestamps upstream). */
+  timestampFn?: (value: any) => number;
+  /** assignTimestamps options ('timestamps' nodes). */
+  timestamps?: import('../../actors/operators/timestamps.js').TimestampOptions;
+  /** The window, its lateness and function ('window' nodes). */
+  window?: import('../../actors/windows/window-spec.js').WindowSpec;
+  /** process({ onRecord, onTimer }). */
+  handlers?: import('../../actors/operators/process.js').ProcessHandlers<any, any>;
+  /** 'select' nodes: which output of a window (0 results, 1 late records) they pass on. */
+  tag?: number;
 }
 
 export interface LogicalGraph {

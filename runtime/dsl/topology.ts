@@ -14,7 +14,10 @@ import type { OnError, SinkConnector, SourceConnector } from '../../actors/contr
 import { isSinkConnector, isSourceConnector } from '../../actors/contract.js';
 import { TopologyError } from '../../actors/errors.js';
 import { DEFAULT_MAX_PARALLELISM, type Key } from '../../actors/key-groups.js';
-import type { ProcessFn } from '../../actors/operators/process.js';
+import type { ProcessFn, ProcessHandlers } from '../../actors/operators/process.js';
+import type { TimestampOptions } from '../../actors/operators/timestamps.js';
+import type { Aggregator, Window, WindowAssigner, WindowFunction, WindowProcessContext, WindowSpec } from '../../actors/windows/window-spec.js';
+import { validateTimestampOptions, validateWindow } from './validate-time.js';
 import type { LogicalEdge, LogicalGraph, LogicalNode, NodeKind, Partitioning } from './graph.js';
 import { validateGraph, validateName, validateParallelism } from './validate.js';
 import { fingerprint } from './fingerprint.js';
@@ -81,15 +84,40 @@ export class Stream<T> {
     protected readonly node: LogicalNode,
     protected readonly partitioning: Partitioning = 'auto',
     protected readonly keySelector?: (value: T) => Key,
+    /** Event time of this stream's records (assignTimestamps upstream, through operators that keep records as they are). */
+    protected readonly timestampFn?: (value: T) => number,
   ) {}
 
   protected edge(): LogicalEdge {
     return { from: this.node.id, partitioning: this.partitioning, keySelector: this.keySelector };
   }
 
-  protected next<O>(kind: NodeKind, opts: OperatorOptions, extra: Partial<LogicalNode>): Stream<O> {
-    const node = this.b.add(kind, opts, [this.edge()], { ...extra, keySelector: this.keySelector });
-    return new Stream<O>(this.b, node);
+  protected next<O>(kind: NodeKind, opts: OperatorOptions, extra: Partial<LogicalNode>, keepTimestamps = false): Stream<O> {
+    const node = this.b.add(kind, opts, [this.edge()], { ...extra, keySelector: this.keySelector, timestampFn: this.timestampFn });
+    return new Stream<O>(this.b, node, 'auto', undefined, keepTimestamps ? (this.timestampFn as never) : undefined);
+  }
+
+  /**
+   * Event time: `fn(record)` is the record's timestamp (ms), and watermarks
+   * trail the newest timestamp by `outOfOrderness` ms (bounded
+   * out-of-orderness, as Flink's WatermarkStrategy). Downstream, event-time
+   * windows and timers use them; the timestamp stays with the records through
+   * filter, keyBy, rebalance, broadcast and union (operators that change
+   * records need assignTimestamps again). An instance without records for
+   * `idleTimeout` ms stops holding back event time.
+   */
+  assignTimestamps(fn: (value: T) => number, opts: TimestampOptions & OperatorOptions = {}): Stream<T> {
+    requireFn(fn, 'assignTimestamps');
+    const { outOfOrderness, idleTimeout, interval, ...op } = opts;
+    const timestamps: TimestampOptions = { outOfOrderness, idleTimeout, interval };
+    const node = this.b.add('timestamps', op, [this.edge()], { fn, keySelector: this.keySelector, timestamps });
+    validateTimestampOptions(timestamps, node.id);
+    return new Stream<T>(this.b, node, 'auto', undefined, fn);
+  }
+
+  /** Windows need a keyed stream: this explains the fix. */
+  window(_assigner: WindowAssigner): WindowedStream<T> {
+    throw new TopologyError(`window() after '${this.node.id}' needs a keyed stream: windows hold state per key. Fix: keyBy(...) before window(...)`, { operator: this.node.id });
   }
 
   map<O>(fn: (value: T) => O, opts: OperatorOptions = {}): Stream<O> {
@@ -99,7 +127,7 @@ export class Stream<T> {
 
   filter(fn: (value: T) => boolean, opts: OperatorOptions = {}): Stream<T> {
     requireFn(fn, 'filter');
-    return this.next('filter', opts, { fn });
+    return this.next('filter', opts, { fn }, true);
   }
 
   flatMap<O>(fn: (value: T) => Iterable<O>, opts: OperatorOptions = {}): Stream<O> {
@@ -107,7 +135,16 @@ export class Stream<T> {
     return this.next('flatMap', opts, { fn });
   }
 
-  process<O>(fn: ProcessFn<T, O>, opts: OperatorOptions = {}): Stream<O> {
+  /**
+   * The general operator: `fn(record, ctx)`, or `{ onRecord, onTimer }` with
+   * timers on a keyed stream (`ctx.timers.eventTime(ts)`, `processingTime(ts)`).
+   */
+  process<O>(fn: ProcessFn<T, O> | ProcessHandlers<T, O>, opts: OperatorOptions = {}): Stream<O> {
+    if (typeof fn === 'object' && fn !== null) {
+      requireFn(fn.onRecord, 'process');
+      if (fn.onTimer !== undefined) requireFn(fn.onTimer, 'process');
+      return this.next('process', opts, { fn: fn.onRecord, handlers: fn });
+    }
     requireFn(fn, 'process');
     return this.next('process', opts, { fn });
   }
@@ -115,17 +152,17 @@ export class Stream<T> {
   /** Partition by key: records with equal keys reach the same instance of the next operator. */
   keyBy(selector: (value: T) => Key): KeyedStream<T> {
     requireFn(selector, 'keyBy');
-    return new KeyedStream<T>(this.b, this.node, 'hash', selector);
+    return new KeyedStream<T>(this.b, this.node, 'hash', selector, this.timestampFn);
   }
 
   /** Round-robin records over all instances of the next operator. */
   rebalance(): Stream<T> {
-    return new Stream<T>(this.b, this.node, 'rebalance');
+    return new Stream<T>(this.b, this.node, 'rebalance', undefined, this.timestampFn);
   }
 
   /** Send every record to every instance of the next operator. */
   broadcast(): Stream<T> {
-    return new Stream<T>(this.b, this.node, 'broadcast');
+    return new Stream<T>(this.b, this.node, 'broadcast', undefined, this.timestampFn);
   }
 
   /** Merge this stream with others of the same type into one; options may come last: `a.union(b, c, { name: 'all' })`. */
@@ -142,8 +179,11 @@ export class Stream<T> {
       }
       inputs.push(o.edge());
     }
-    const node = this.b.add('union', opts, inputs, {});
-    return new Stream<T>(this.b, node);
+    // Records keep their timestamps only if every input has the same timestamp function.
+    const fns = new Set([this, ...others].map((o) => o.timestampFn));
+    const ts = fns.size === 1 ? this.timestampFn : undefined;
+    const node = this.b.add('union', opts, inputs, { timestampFn: ts });
+    return new Stream<T>(this.b, node, 'auto', undefined, ts);
   }
 
   /** End the stream in a sink. */
@@ -166,6 +206,97 @@ export class KeyedStream<T> extends Stream<T> {
   reduce(fn: (accumulator: T, value: T) => T, opts: OperatorOptions = {}): Stream<T> {
     requireFn(fn, 'reduce');
     return this.next('reduce', opts, { fn });
+  }
+
+  /**
+   * Group each key's records into windows: `tumbling(size)`, `sliding(size,
+   * slide)` or `session(gap)`, on event time (the default when timestamps are
+   * assigned) or processing time (`tumbling(size, { time: 'processing' })`);
+   * then `.reduce`, `.aggregate` or `.process` what each window holds.
+   */
+  override window(assigner: WindowAssigner): WindowedStream<T> {
+    return new WindowedStream<T>(this.b, this.edge(), this.keySelector!, this.timestampFn, assigner);
+  }
+}
+
+/** A keyed stream with a window assigner: choose lateness, the late side output and the window function. */
+export class WindowedStream<T> {
+  private lateness = 0;
+  private lateName: string | undefined;
+  /** @internal */
+  constructor(
+    private readonly b: Builder,
+    private readonly input: LogicalEdge,
+    private readonly keySelector: (value: T) => Key,
+    private readonly timestampFn: ((value: T) => number) | undefined,
+    private readonly assigner: WindowAssigner,
+  ) {}
+
+  /** Keep windows this many ms (event time) after they fired: late records update and re-fire them. */
+  allowedLateness(ms: number): this {
+    this.lateness = ms;
+    return this;
+  }
+
+  /** Records too late for any window go to a side output named `name`: read it with `.sideOutput(name)`. */
+  lateRecords(name: string): this {
+    validateName(name, 'side output');
+    this.lateName = name;
+    return this;
+  }
+
+  /** Fold each window's records with `fn`; emits one result per window. */
+  reduce(fn: (a: T, b: T) => T, opts: OperatorOptions = {}): WindowResultStream<T, T> {
+    requireFn(fn, 'reduce');
+    return this.build({ kind: 'reduce', fn: fn as never }, opts);
+  }
+
+  /** An accumulator per window (create, add, merge for sessions, result); emits result(acc, key, window). */
+  aggregate<A, R>(agg: Aggregator<T, A, R>, opts: OperatorOptions = {}): WindowResultStream<R, T> {
+    if (typeof agg !== 'object' || agg === null) throw new TopologyError('aggregate() needs { create, add, result } (and merge for session windows)');
+    return this.build({ kind: 'aggregate', agg: agg as never }, opts);
+  }
+
+  /** `fn(key, window, records, ctx)` with every record of the window; emit with ctx.emit. */
+  process<O>(fn: (key: Key, window: Window, records: T[], ctx: WindowProcessContext<O>) => void, opts: OperatorOptions = {}): WindowResultStream<O, T> {
+    requireFn(fn, 'process');
+    return this.build({ kind: 'process', fn: fn as never }, opts);
+  }
+
+  private build<O>(fn: WindowFunction, opts: OperatorOptions): WindowResultStream<O, T> {
+    const time = this.assigner?.time ?? 'event';
+    const spec: WindowSpec = { assigner: this.assigner, time, allowedLateness: this.lateness, lateOutput: this.lateName !== undefined, fn };
+    const node = this.b.add('window', opts, [this.input], { keySelector: this.keySelector, timestampFn: this.timestampFn, window: spec });
+    validateWindow(spec, node.id, this.timestampFn !== undefined, this.assigner?.time !== undefined);
+    if (this.lateName === undefined) return new WindowResultStream<O, T>(this.b, node, node.id, new Map());
+    const results = this.b.add('select', { name: `${node.id}.results`, parallelism: opts.parallelism }, [{ from: node.id, partitioning: 'forward' }], { tag: 0 });
+    const late = this.b.add('select', { name: this.lateName, parallelism: opts.parallelism }, [{ from: node.id, partitioning: 'forward' }], { tag: 1, timestampFn: this.timestampFn });
+    return new WindowResultStream<O, T>(this.b, results, node.id, new Map([[this.lateName, new Stream<T>(this.b, late, 'auto', undefined, this.timestampFn)]]));
+  }
+}
+
+/** The results of a window function, with its late side output if one was named. */
+export class WindowResultStream<O, T> extends Stream<O> {
+  /** @internal */
+  constructor(
+    b: Builder,
+    node: LogicalNode,
+    private readonly windowId: string,
+    private readonly sides: Map<string, Stream<T>>,
+  ) {
+    super(b, node);
+  }
+
+  /** The side output `name` (late records, named with lateRecords(name)). Consume it, e.g. with .sink(...). */
+  sideOutput(name: string): Stream<T> {
+    const s = this.sides.get(name);
+    if (!s) {
+      throw new TopologyError(
+        `window '${this.windowId}' has no side output '${name}'${this.sides.size ? ` (it has ${[...this.sides.keys()].map((k) => `'${k}'`).join(', ')})` : ''}. Fix: name it with .lateRecords('${name}') before .reduce/.aggregate/.process`,
+        { operator: this.node.id },
+      );
+    }
+    return s;
   }
 }
 
@@ -190,6 +321,14 @@ export function topology(name: string, a: TopologyOptions | ((t: TopologyBuilder
         throw new TopologyError(`source '${sourceName}' needs a source connector such as generator(), file.source(path) or kafka.source(...). Got ${typeof connector}`, { operator: sourceName });
       }
       const node = builder.add('source', opts, [], { source: connector as SourceConnector }, sourceName);
+      const ts = connector.timestamps;
+      if (ts) {
+        // The connector's own event time (Kafka record timestamps): an assigner chained right after it.
+        const name = `${sourceName}.timestamps`;
+        const assigner = builder.add('timestamps', { name, parallelism: opts.parallelism }, [{ from: sourceName, partitioning: 'forward' }], { fn: ts.of, timestamps: ts.options });
+        validateTimestampOptions(ts.options, name);
+        return new Stream<T>(builder, assigner, 'auto', undefined, ts.of);
+      }
       return new Stream<T>(builder, node);
     },
   };

@@ -10,6 +10,8 @@ import type { Logger } from '../../actors/contract.js';
 import { preview, WeirError } from '../../actors/errors.js';
 import { recordSignature } from '../../supervision/supervisor.js';
 import { KeyedStateStore } from '../../actors/state/keyed-state.js';
+import { TimerService } from '../../actors/time/timer-service.js';
+import { MIN_WATERMARK } from '../channel/watermark.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { decodeSnapshot, encodeSnapshot } from '../channel/codec.js';
 import { InputChannel } from '../channel/input-channel.js';
@@ -17,7 +19,7 @@ import { OutputChannel } from '../channel/output-channel.js';
 import { OutputGate, type OutputEdge } from '../channel/output-gate.js';
 import { localCreditLink, localLink, type ChannelLink, type CreditLink } from '../channel/transport.js';
 import type { ActorPlan, ChannelPlan, ExecutionPlan } from '../plan/plan.js';
-import type { ActorSnapshot, TaskEnv, TaskMetrics, Timers } from './env.js';
+import { wallClock, type ActorSnapshot, type TaskEnv, type TaskMetrics, type Timers } from './env.js';
 import { createOperator } from './operator-factory.js';
 import type { RestoreSet } from './protocol.js';
 import { Scheduler } from './scheduler.js';
@@ -76,6 +78,8 @@ export interface ActorHostOptions {
   events: HostEvents;
   log: Logger;
   clock: TaskEnv['clock'];
+  /** Processing time of timers and windows (default: Date.now; the virtual clock in runInline). */
+  processingClock?: TaskEnv['clock'];
   timers: Timers;
   defer: (fn: () => void) => void;
   epochs: number[];
@@ -194,15 +198,20 @@ export class ActorHost {
         const ctx = { ...info, clock: o.clock, log: o.log, job: o.job, restored: pick('sink'), restoredCheckpoint: restoredFrom, publish: (d: unknown) => env.publish(a.id, d) };
         task = new SinkTask(a, node.sink!, inputs, ctx, env, restoredFrom ?? 0);
       } else {
+        const pclock = o.processingClock ?? wallClock;
+        let op: OperatorTask | undefined;
         const ctx = {
           ...info,
           clock: o.clock,
           log: o.log,
-          keyedState: node.keySelector ? new KeyedStateStore(plan.maxParallelism) : undefined,
+          keyedState: node.keySelector ? new KeyedStateStore(plan.maxParallelism, pclock) : undefined,
+          timers: node.keySelector ? new TimerService(plan.maxParallelism) : undefined,
+          time: { watermark: MIN_WATERMARK, processingTime: () => pclock.now() },
+          emitWatermark: (ts: number, idle: boolean) => op!.emitWatermark(ts, idle),
           deadLetter: (r: unknown, e: Error) => env.deadLetter(a.id, r, e),
           isPoisoned: (r: unknown) => this.poisoned.size > 0 && this.poisoned.has(recordSignature(a.operator, preview(r))),
         };
-        task = new OperatorTask(a, createOperator(node), inputs, gate, ctx, env, snaps, plan.maxParallelism);
+        task = op = new OperatorTask(a, createOperator(node), inputs, gate, ctx, env, snaps, plan.maxParallelism);
       }
       this.tasks.set(a.id, task);
       this.waiting.add(task);
@@ -268,6 +277,9 @@ export class ActorHost {
   }
   deliverBarrier(channelId: number, id: number): void {
     this.inputs.get(channelId)?.deliverBarrier(id);
+  }
+  deliverWatermark(channelId: number, ts: number, idle: boolean): void {
+    this.inputs.get(channelId)?.deliverWatermark(ts, idle);
   }
   deliverEnd(channelId: number): void {
     this.inputs.get(channelId)?.deliverEnd();

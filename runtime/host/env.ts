@@ -40,9 +40,16 @@ export interface ActorSnapshot {
   src?: unknown;
   /** Sink state (SinkWriter.snapshot: pending transactions). */
   sink?: unknown;
+  /** Timers (keyed state, by key group). */
+  timers?: import('../../actors/time/timer-service.js').TimerServiceSnapshot;
+  /** [input watermark, output watermark]: event time never goes backwards across a restore. */
+  wm?: [number, number];
 }
 
 export const realClock: Clock = { now: () => performance.now() };
+
+/** Processing time for timers and windows: wall-clock ms since the epoch, comparable across restarts. */
+export const wallClock: Clock = { now: () => Date.now() };
 
 export const realTimers: Timers = {
   set(ms, fn) {

@@ -6,6 +6,9 @@ import { forwardOperator } from '../../actors/operators/forward.js';
 import { mapOperator } from '../../actors/operators/map.js';
 import { processOperator } from '../../actors/operators/process.js';
 import { reduceOperator } from '../../actors/operators/reduce.js';
+import { selectOperator } from '../../actors/operators/select.js';
+import { timestampsOperator } from '../../actors/operators/timestamps.js';
+import { windowOperator } from '../../actors/windows/window-operator.js';
 import type { LogicalNode } from '../dsl/graph.js';
 
 export function createOperator(node: LogicalNode): Operator {
@@ -17,7 +20,13 @@ export function createOperator(node: LogicalNode): Operator {
     case 'flatMap':
       return flatMapOperator(node.fn!, node.onError);
     case 'process':
-      return processOperator(node.fn!, node.onError, node.keySelector);
+      return processOperator(node.handlers ?? node.fn!, node.onError, node.keySelector, node.timestampFn);
+    case 'timestamps':
+      return timestampsOperator(node.fn!, node.timestamps ?? {}, node.onError);
+    case 'window':
+      return windowOperator(node.window!, node.onError, node.keySelector!, node.timestampFn);
+    case 'select':
+      return selectOperator(node.tag!) as Operator;
     case 'reduce':
       return reduceOperator(node.fn!, node.onError, node.keySelector!);
     case 'union':

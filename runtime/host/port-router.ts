@@ -62,6 +62,9 @@ export class PortRouter implements RemoteLinks {
       case 'r':
         host.deliverBarrier(m.c, m.id);
         return;
+      case 'w':
+        host.deliverWatermark(m.c, m.w, m.i);
+        return;
       case 'e':
         host.deliverEnd(m.c);
         return;
@@ -82,6 +85,7 @@ export class PortRouter implements RemoteLinks {
         this.port(peer)?.postMessage({ t: 'b', c: ch.id, e: epoch, d } satisfies PeerMessage, [d.buffer as ArrayBuffer]);
       },
       sendBarrier: (id) => this.port(peer)?.postMessage({ t: 'r', c: ch.id, e: epoch, id } satisfies PeerMessage),
+      sendWatermark: (w, i) => this.port(peer)?.postMessage({ t: 'w', c: ch.id, e: epoch, w, i } satisfies PeerMessage),
       sendEnd: () => this.port(peer)?.postMessage({ t: 'e', c: ch.id, e: epoch } satisfies PeerMessage),
     };
   }

@@ -85,6 +85,8 @@ export type PeerMessage =
   | { t: 'b'; c: number; e: number; d: Uint8Array }
   /** Checkpoint barrier. */
   | { t: 'r'; c: number; e: number; id: number }
+  /** Watermark `w` on channel c; `i`: the sender is idle. */
+  | { t: 'w'; c: number; e: number; w: number; i: boolean }
   /** End of input on channel c. */
   | { t: 'e'; c: number; e: number }
   /** n credits back to the sender of channel c. */

@@ -177,6 +177,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
         events,
         log: silent,
         clock: vt,
+        processingClock: vt,
         timers: vt.timers(w),
         defer: vt.defer(w, o.tickMs ?? 1),
         epochs: new Array<number>(plan.regions).fill(0),

@@ -58,6 +58,7 @@ export class SimNetwork {
             this.send(worker, to, (h) => h.deliverBatch(ch.id, decodeBatch(bytes)), ch.id, epoch);
           },
           sendBarrier: (id) => this.send(worker, to, (h) => h.deliverBarrier(ch.id, id), ch.id, epoch),
+          sendWatermark: (ts, idle) => this.send(worker, to, (h) => h.deliverWatermark(ch.id, ts, idle), ch.id, epoch),
           sendEnd: () => this.send(worker, to, (h) => h.deliverEnd(ch.id), ch.id, epoch),
         };
       },

@@ -68,6 +68,9 @@ export class SinkTask implements Task {
     this.chain = run.then(
       () => {
         this.busy = false;
+        // Disposed meanwhile (its region was reset): its channels are gone or rebuilt, so a late
+        // release would hand credit to the new sender, and it must report nothing.
+        if (this.closed) return;
         then();
         this.env.wake();
       },

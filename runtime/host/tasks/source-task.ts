@@ -7,6 +7,7 @@
  */
 import type { SourceConnector, SourceContext, SourceReader } from '../../../actors/contract.js';
 import type { OutputGate } from '../../channel/output-gate.js';
+import { MAX_WATERMARK } from '../../channel/watermark.js';
 import type { ActorPlan } from '../../plan/plan.js';
 import type { TaskEnv, TaskMetrics } from '../env.js';
 import type { Task } from './task.js';
@@ -67,7 +68,7 @@ export class SourceTask implements Task {
       }
       return;
     }
-    if (this.stopRequested) return this.finish();
+    if (this.stopRequested) return this.finish(false);
     const t0 = this.env.clock.now();
     const result = this.reader!.pull(this.maxPull);
     if (result instanceof Promise) {
@@ -89,7 +90,7 @@ export class SourceTask implements Task {
   private handle(records: unknown[], done: boolean, waitMs: number | undefined): void {
     this.out.emitAll(records);
     this.recordsIn += records.length;
-    if (done) return this.finish();
+    if (done) return this.finish(true);
     // A short pull means the source has nothing more right now: flush (low latency).
     const idle = records.length < this.maxPull;
     this.out.afterStep(idle);
@@ -104,7 +105,8 @@ export class SourceTask implements Task {
     }
   }
 
-  private finish(): void {
+  /** `ended`: the input itself ended (not a stop, after which the job resumes from its savepoint). */
+  private finish(ended: boolean): void {
     if (this.finished) return;
     // Barriers requested before the end still go out first (they precede the end).
     for (const id of this.barriers.splice(0)) {
@@ -114,6 +116,10 @@ export class SourceTask implements Task {
     this.finished = true;
     this.cancelWait?.();
     this.out.cancelFlushTimer();
+    // A bounded input ended: event time ends too, so every event-time window and timer fires (as Flink).
+    // A stop does not: windows stay open in the savepoint and fire after the job resumes from it
+    // (as Flink's stop-with-savepoint without --drain).
+    if (ended) this.out.watermark(MAX_WATERMARK, false);
     this.out.endAll();
     this.env.finished(this.actor.id, { src: this.reader!.position?.(Number.MAX_SAFE_INTEGER) });
     // The reader stays open until dispose: the final checkpoint's completion still reaches it

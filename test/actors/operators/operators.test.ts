@@ -16,6 +16,8 @@ function harness() {
     clock: { now: () => 0 },
     log: { debug() {}, info() {}, warn() {}, error() {} },
     deadLetter: (record, error) => dead.push({ record, error }),
+    time: { watermark: -Infinity, processingTime: () => 0 },
+    emitWatermark: () => {},
   };
   return { ctx, dead, out, collector: { emit: (v: unknown) => out.push(v) } };
 }

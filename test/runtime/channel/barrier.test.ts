@@ -45,6 +45,7 @@ describe('localLink / localCreditLink', () => {
     const link = localLink(() => ({
       deliverBatch: (r) => calls.push(['batch', r]),
       deliverBarrier: (id) => calls.push(['barrier', id]),
+      deliverWatermark: (ts) => calls.push(['watermark', ts]),
       deliverEnd: () => calls.push(['end']),
     }));
     const batch = [1, 2];
@@ -59,10 +60,10 @@ describe('localLink / localCreditLink', () => {
   });
 
   it('resolve the other end lazily (so both ends can refer to each other)', () => {
-    let target: { deliverBatch(r: unknown[]): void; deliverBarrier(id: number): void; deliverEnd(): void } | undefined;
+    let target: { deliverBatch(r: unknown[]): void; deliverBarrier(id: number): void; deliverWatermark(ts: number): void; deliverEnd(): void } | undefined;
     const link = localLink(() => target!);
     const got: number[] = [];
-    target = { deliverBatch: () => {}, deliverBarrier: (id) => got.push(id), deliverEnd: () => {} };
+    target = { deliverBatch: () => {}, deliverBarrier: (id) => got.push(id), deliverWatermark: () => {}, deliverEnd: () => {} };
     link.sendBarrier(1);
     expect(got).toEqual([1]);
   });
@@ -185,6 +186,7 @@ describe('barriers in an output channel', () => {
     const link: ChannelLink = {
       sendBatch: (r) => sent.push(`b${JSON.stringify(r)}`),
       sendBarrier: (id) => sent.push(`B${id}`),
+      sendWatermark: (ts) => sent.push(`W${ts}`),
       sendEnd: () => sent.push('E'),
     };
     const out = new OutputChannel(0, link, 1, 2, () => {}, () => 0);

@@ -1,0 +1,135 @@
+/**
+ * Timers of one operator instance in one time domain (event or processing),
+ * as Flink's InternalTimerService: at most one timer per (key, timestamp),
+ * fired in timestamp order. Timers are keyed state: a snapshot lists them by
+ * key group, so they are restored after failover and split by key-group
+ * range after rescaling. Pure data structure, no clock: the caller says up
+ * to which time timers are due.
+ *
+ * A binary heap orders timers; deletion is lazy (the heap may hold entries
+ * that were deleted or fired: `live` is the truth), so register, delete and
+ * pop are O(log n) and never scan.
+ *
+ * @example
+ * const q = new TimerQueue(128);
+ * q.register('sensor-1', 60_000);
+ * q.register('sensor-1', 60_000); // one timer per key and timestamp
+ * q.pop(59_999); // undefined: nothing due
+ * q.pop(60_000); // { key: 'sensor-1', ts: 60000 }
+ */
+import { keyGroupOf, stateKey, type Key } from '../key-groups.js';
+
+export interface Timer {
+  key: Key;
+  ts: number;
+}
+
+/** Snapshot form: [keyGroup, [timestamp, key][]][], key groups ascending. */
+export type TimerSnapshot = [number, [number, Key][]][];
+
+interface Entry extends Timer {
+  id: string;
+  kg: number;
+}
+
+export class TimerQueue {
+  private readonly heap: Entry[] = [];
+  /** id -> live entry. */
+  private readonly live = new Map<string, Entry>();
+
+  constructor(private readonly maxParallelism: number) {}
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Register a timer; a second one for the same key and timestamp is a no-op. */
+  register(key: Key, ts: number): void {
+    const id = timerId(key, ts);
+    if (this.live.has(id)) return;
+    const e: Entry = { key, ts, id, kg: keyGroupOf(key, this.maxParallelism) };
+    this.live.set(id, e);
+    this.push(e);
+  }
+
+  delete(key: Key, ts: number): void {
+    this.live.delete(timerId(key, ts));
+  }
+
+  has(key: Key, ts: number): boolean {
+    return this.live.has(timerId(key, ts));
+  }
+
+  /** Timestamp of the earliest live timer. */
+  peek(): number | undefined {
+    this.dropDead();
+    return this.heap[0]?.ts;
+  }
+
+  /** Remove and return the earliest timer with ts <= upTo. */
+  pop(upTo: number): Timer | undefined {
+    this.dropDead();
+    const top = this.heap[0];
+    if (top === undefined || top.ts > upTo) return undefined;
+    this.popTop();
+    this.live.delete(top.id);
+    return { key: top.key, ts: top.ts };
+  }
+
+  snapshot(): TimerSnapshot {
+    const byGroup = new Map<number, [number, Key][]>();
+    for (const e of this.live.values()) {
+      let l = byGroup.get(e.kg);
+      if (!l) byGroup.set(e.kg, (l = []));
+      l.push([e.ts, e.key]);
+    }
+    return [...byGroup.entries()].sort((a, b) => a[0] - b[0]).map(([kg, l]) => [kg, l.sort((a, b) => a[0] - b[0])]);
+  }
+
+  /** Load the timers of key groups [start, end) from any number of snapshots (rescaling merges several). */
+  restore(snapshots: readonly TimerSnapshot[], range: [number, number]): void {
+    this.heap.length = 0;
+    this.live.clear();
+    for (const snap of snapshots) for (const [kg, timers] of snap) if (kg >= range[0] && kg < range[1]) for (const [ts, key] of timers) this.register(key, ts);
+  }
+
+  private dropDead(): void {
+    const h = this.heap;
+    while (h.length > 0 && this.live.get(h[0].id) !== h[0]) this.popTop();
+  }
+
+  private push(e: Entry): void {
+    const h = this.heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p].ts <= e.ts) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = e;
+  }
+
+  private popTop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && h[r].ts < h[l].ts ? r : l;
+      if (h[c].ts >= last.ts) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = last;
+  }
+}
+
+function timerId(key: Key, ts: number): string {
+  const k = stateKey(key);
+  return `${typeof k === 'string' ? 's' : typeof k === 'number' ? 'n' : typeof k === 'boolean' ? 'b' : 'g'}${String(k)}@${ts}`;
+}
