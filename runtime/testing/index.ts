@@ -12,3 +12,4 @@ export { faultSchedule, validateFaults, type Fault, type FaultScheduleOptions } 
 export { checkExactlyOnce, checkAtLeastOnce, checkEquivalent, multisetDiff, type Inputs, type PropertyOptions } from './properties.js';
 export { fromArray, txSink, type TxSinkStore } from './sim-connectors.js';
 export { runThreads, type ThreadRunOptions, type ThreadRunResult } from './run-threads.js';
+export { threadInjector } from './thread-injector.js';

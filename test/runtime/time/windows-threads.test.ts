@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { file, run } from 'weir';
-import { checkExactlyOnce, multisetDiff, type Fault } from 'weir/testing';
+import { checkExactlyOnce, multisetDiff, threadInjector, type Fault } from 'weir/testing';
 import job from '../../fixtures/window-eo.js';
 
 type Reading = { k: string; t: number; v: number };
@@ -72,8 +72,8 @@ describe('windows on real threads', () => {
       const out = path.join(dir, 'out');
       process.env.WEIR_WIN_OUT = out; // the fixture writes to an exactly-once file sink (workers inherit the environment)
       const common = { state: `file:${path.join(dir, 'state')}`, jobId: `win-rescale-${from}-${to}`, workers: 2, checkpointInterval: 100, metricsIntervalMs: 50, logLevel: 'silent' as const };
-      const harness = { inputs: { in: input }, inputRatePerSec: 1500 };
-      const first = run(MODULE, { ...common, parallelism: from, harness });
+      const injector = threadInjector([], { inputs: { in: input }, inputRatePerSec: 1500 });
+      const first = run(MODULE, { ...common, parallelism: from, injector });
       // Stop once a part of the input went through (the windows of the rest are still open).
       for (let i = 0; i < 600; i++) {
         const m = first.metrics()?.operators.find((o) => o.operator === 'in');
@@ -83,7 +83,7 @@ describe('windows on real threads', () => {
       const r1 = await first.stop({ savepoint: true });
       expect(r1.checkpoint?.kind).toBe('savepoint');
       const part1 = (await file.readCommitted(out)).map((l) => JSON.parse(l) as Out);
-      const r2 = await run(MODULE, { ...common, parallelism: to, harness, fromSavepoint: r1.checkpoint!.id }).done;
+      const r2 = await run(MODULE, { ...common, parallelism: to, injector, fromSavepoint: r1.checkpoint!.id }).done;
       expect(r2.resumedFrom).toBe(r1.checkpoint!.id);
       const all = (await file.readCommitted(out)).map((l) => JSON.parse(l) as Out);
       const want = reference(input);
