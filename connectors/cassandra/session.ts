@@ -114,6 +114,7 @@ export async function checkSchema(client: Client, keyspace: string, s: Statement
 interface PreparedMeta {
   columns: { name: string; type: { code: number; info?: unknown } }[];
   partitionKeys?: number[] | null;
+  table?: string;
 }
 
 /**
@@ -135,8 +136,10 @@ export async function prepare(d: Driver, client: Client, keyspace: string, state
     if (isRetriable(err)) throw err;
     throw new ConfigError(`${who}: Cassandra rejected the statement ${JSON.stringify(statement)}: ${(err as Error).message}. Fix: the statement, so that it runs in cqlsh against keyspace '${keyspace}'`, { field: 'statement' });
   }
-  const columns = meta.columns.map((c) => ({ name: c.name, type: c.type, typeName: (d.types as unknown as { getDataTypeNameByCode(t: unknown): string }).getDataTypeNameByCode(c.type) }));
-  const tableName = (meta.columns[0] as { tablename?: string } | undefined)?.tablename;
+  const typeName = (t: unknown) => (d.types as unknown as { getDataTypeNameByCode(t: unknown): string }).getDataTypeNameByCode(t).replace(/\bvarchar\b/g, 'text');
+  const columns = meta.columns.map((c) => ({ name: c.name, type: c.type, typeName: typeName(c.type) }));
+  // The table: in the global table spec (meta.table) or on each column (tablename).
+  const tableName = meta.table ?? (meta.columns[0] as { tablename?: string } | undefined)?.tablename;
   const table = tableName ? await client.metadata.getTable(keyspace, tableName) : undefined;
   const indexOf = (name: string) => columns.findIndex((c) => c.name === name);
   const keyIndexes = (names: string[]) => {

@@ -107,7 +107,9 @@ export function cassandraSink<T = unknown>(options: CassandraSinkOptions<T>): Si
   }
   const keyspace = info.keyspace ?? (o.keyspace.startsWith('"') ? o.keyspace.slice(1, -1) : o.keyspace.toLowerCase());
   const concurrency = positiveInt(o.concurrency, 'concurrency', 64);
-  const maxBatchRows = positiveInt(o.maxBatchRows, 'maxBatchRows', 20);
+  // Grouping keeps only the last row per primary key: right for upserts only. A statement let through
+  // by idempotent/atLeastOnce (a counter, an append) sends every row alone.
+  const maxBatchRows = info.unsafe ? 1 : positiveInt(o.maxBatchRows, 'maxBatchRows', 20);
   const retryTimeoutMs = positiveInt(o.retryTimeoutMs, 'retryTimeoutMs', 300_000);
   const consistencyName = o.consistency ?? 'localQuorum';
 
