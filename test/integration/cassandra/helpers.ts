@@ -76,7 +76,7 @@ export async function recordsIn(name: string, contactPoint = CONTACT_POINT): Pro
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 60_000, everyMs = 100): Promise<void> {
   const until = performance.now() + timeoutMs;
-  while (!(await cond().catch(() => false))) {
+  while (!(await Promise.resolve().then(cond).catch(() => false))) {
     if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(everyMs);
   }
