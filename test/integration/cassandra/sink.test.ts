@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cassandra, generator, run, topology, type SinkConnector } from 'weir';
-import { cleanup, CONTACT_POINT, TOTALS_JOB, createTotalsTable, cql, DC, dropTable, KEYSPACE, readTotals, referenceTotals, unique } from './helpers.js';
+import { cleanup, CONTACT_POINT, TOTALS_JOB, readEvents, referenceEvents, createTotalsTable, cql, DC, dropTable, KEYSPACE, readTotals, referenceTotals, unique } from './helpers.js';
 
 type Total = { device: string; total: number; n: number };
 
@@ -49,6 +49,7 @@ describe('cassandra.sink (real Cassandra)', () => {
     const r = await run(TOTALS_JOB, { workers: 2, parallelism: 2, checkpointInterval: 100, logLevel: 'silent' }).done;
     expect(r.checkpoints.completed).toBeGreaterThan(0);
     expect(await readTotals(table)).toEqual(referenceTotals(5000, 101));
+    expect(await readEvents(table)).toEqual(referenceEvents(5000, 101));
   });
 
   it('groups rows of one partition into unlogged batches and keeps the last row per key', async () => {
