@@ -25,3 +25,16 @@ export declare function startCassandra(): Promise<StartResult>;
 export declare function stopCassandra(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<{ stopped: boolean; pid: number | null }>;
 export declare function cassandraRunning(): Promise<boolean>;
 export declare function probeCassandra(opts?: { host?: string; port?: number; timeoutMs?: number }): Promise<{ version: string }>;
+
+export interface PrivateNode {
+  pid: number;
+  /** "127.0.0.1:<port>" */
+  contactPoint: string;
+  port: number;
+  dir: string;
+  ms: number;
+}
+/** A second node with its own directory and ports (default CQL 19042, storage 17000); starting again with the same dir keeps its data. */
+export declare function startPrivateCassandra(opts: { dir: string; port?: number; storagePort?: number; timeoutMs?: number }): Promise<PrivateNode>;
+/** SIGTERM (default, drains) or SIGKILL (a crash) a private node; resolves when it is gone. */
+export declare function stopPrivateCassandra(pid: number | undefined, opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
