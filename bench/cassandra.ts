@@ -15,11 +15,12 @@
  * figure is the median of the per-pair ratios weir / peer; every table is
  * checked to hold N rows afterwards.
  *
- * Latency. At a fixed rate for a few seconds, each record's creation time and
+ * Latency. At a fixed rate (below the node's capacity) for a few seconds, each record's creation time and
  * Cassandra's own time of the write (toUnixTimestamp(now()) in the INSERT,
  * same machine clock) are stored; p50/p99 of the difference after a warm-up,
  * for weir (checkpoints every 1 s) and for the plain driver sending each row
- * as it is created (same concurrency bound).
+ * when it is due (same concurrency bound; its creation time is the time it
+ * was due, so waiting for a free slot counts, as it does in weir).
  */
 import { Client, concurrent } from 'cassandra-driver';
 import { run } from '../runtime/index.js';
@@ -29,7 +30,7 @@ export const CASSANDRA_CONTACT_POINT = process.env.WEIR_BENCH_CASSANDRA ?? '127.
 export const CASSANDRA_CONCURRENCY = 64;
 export const CASSANDRA_CHECKPOINT_MS = 1000;
 const KEYSPACE = 'weir_bench';
-const JOB = new URL('cassandra-write.js', JOBS).pathname;
+const JOB = new URL('cassandra-write.ts', JOBS);
 
 export interface CassandraResult {
   records: number;
@@ -113,7 +114,8 @@ async function peerPaced(table: string, rate: number, seconds: number): Promise<
     if (wait > 1) await sleep(wait);
     while (inFlight >= CASSANDRA_CONCURRENCY) await new Promise<void>((r) => waiters.push(r));
     inFlight++;
-    void c.execute(q, [i, `d${i % 1000}`, i, Date.now()], { prepare: true, consistency: 1, isIdempotent: true }).finally(() => {
+    // created = when the row was due, not when a slot freed: a backlog counts as latency, as in weir
+    void c.execute(q, [i, `d${i % 1000}`, i, Math.round(due)], { prepare: true, consistency: 1, isIdempotent: true }).finally(() => {
       inFlight--;
       waiters.shift()?.();
     });

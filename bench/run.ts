@@ -167,7 +167,7 @@ await step('cassandra', `generator -> cassandra.sink, ${cassandraRecords.toLocal
     log(`  skipped: ${unreachable}`);
     return;
   }
-  const r = (results.cassandra = await benchCassandra(cassandraRecords, values.quick ? 2 : Math.min(reps, 3), 2000, values.quick ? 6 : 10, log));
+  const r = (results.cassandra = await benchCassandra(cassandraRecords, values.quick ? 2 : Math.min(reps, 3), 500, values.quick ? 8 : 15, log));
   targets.push(target('cassandra', 'throughput ratio weir / cassandra-driver executeConcurrent', r.ratio, '>=', 0.9, 'x'));
 });
 
