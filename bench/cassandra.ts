@@ -30,6 +30,12 @@ export const CASSANDRA_CONTACT_POINT = process.env.WEIR_BENCH_CASSANDRA ?? '127.
 export const CASSANDRA_CONCURRENCY = 64;
 export const CASSANDRA_CHECKPOINT_MS = 1000;
 const KEYSPACE = 'weir_bench';
+/**
+ * Latency samples start this long after the first record: the job's sources start while its sink
+ * still connects and prepares (1-2 s on a loaded machine), and the backlog of that start drains
+ * only at (capacity - rate).
+ */
+const LATENCY_WARMUP_MS = 4000;
 const JOB = new URL('cassandra-write.ts', JOBS);
 
 export interface CassandraResult {
@@ -170,8 +176,8 @@ export async function benchCassandra(n: number, reps: number, latencyRate: numbe
     tables.push(lw, lp);
     const w = await weirSide(lw, latencyRate * latencySeconds, { rate: latencyRate, latency: true });
     await peerPaced(lp, latencyRate, latencySeconds);
-    const weirLat = await latencies(admin, lw, 1000);
-    const peerLat = await latencies(admin, lp, 1000);
+    const weirLat = await latencies(admin, lw, LATENCY_WARMUP_MS);
+    const peerLat = await latencies(admin, lp, LATENCY_WARMUP_MS);
     log(`  latency at ${latencyRate} rec/s: weir p50 ${weirLat.p50Ms} ms p99 ${weirLat.p99Ms} ms max ${weirLat.maxMs} ms (${w.checkpoints} checkpoints); driver p50 ${peerLat.p50Ms} ms p99 ${peerLat.p99Ms} ms max ${peerLat.maxMs} ms`);
     return {
       records: n,

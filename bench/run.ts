@@ -158,7 +158,7 @@ await step('kafka', `Kafka -> map -> Kafka, ${kafkaRecords.toLocaleString('en')}
 });
 
 // ---- cassandra (bench/cassandra.ts): needs a Cassandra (npm run cassandra:start); skipped when none answers ----
-const cassandraRecords = values.quick ? 50_000 : 200_000;
+const cassandraRecords = values.quick ? 30_000 : 200_000;
 await step('cassandra', `generator -> cassandra.sink, ${cassandraRecords.toLocaleString('en')} rows, vs cassandra-driver executeConcurrent (same concurrency), + write latency with checkpoints every ${CASSANDRA_CHECKPOINT_MS} ms`, async () => {
   const unreachable = await cassandraUnreachable();
   if (unreachable) {
@@ -167,7 +167,7 @@ await step('cassandra', `generator -> cassandra.sink, ${cassandraRecords.toLocal
     log(`  skipped: ${unreachable}`);
     return;
   }
-  const r = (results.cassandra = await benchCassandra(cassandraRecords, values.quick ? 2 : Math.min(reps, 3), 500, values.quick ? 8 : 15, log));
+  const r = (results.cassandra = await benchCassandra(cassandraRecords, values.quick ? 3 : Math.min(reps, 5), 250, values.quick ? 12 : 20, log));
   targets.push(target('cassandra', 'throughput ratio weir / cassandra-driver executeConcurrent', r.ratio, '>=', 0.9, 'x'));
 });
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cassandra, generator, run, topology, type SinkConnector } from 'weir';
-import { cleanup, CONTACT_POINT, TOTALS_JOB, readEvents, referenceEvents, createTotalsTable, cql, DC, dropTable, KEYSPACE, readTotals, referenceTotals, unique } from './helpers.js';
+import { cleanup, CONTACT_POINT, ROOT, TOTALS_JOB, readEvents, referenceEvents, createTotalsTable, cql, DC, dropTable, KEYSPACE, readTotals, referenceTotals, unique } from './helpers.js';
 
 type Total = { device: string; total: number; n: number };
 
@@ -134,6 +134,18 @@ describe('cassandra.sink (real Cassandra)', () => {
     expect(r.checkpoints.completed).toBeGreaterThan(0);
     const row = (await c.execute(`SELECT hits FROM ${KEYSPACE}.${table} WHERE device = 'all'`)).rows[0];
     expect(Number(row.hits)).toBe(50);
+  });
+
+  it('jobs without Cassandra never load cassandra-driver (it is imported on first open)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = `
+      import { createRequire } from 'node:module';
+      const { run, topology, generator, collect } = await import(${JSON.stringify(`${ROOT}dist/bundle/weir.js`)});
+      const r = await run(topology('plain', (t) => t.source('in', generator({ count: 3 })).sink('out', collect())), { workers: 0, logLevel: 'silent' }).done;
+      const loaded = Object.keys(createRequire(${JSON.stringify(`${ROOT}package.json`)}).cache).filter((k) => k.includes('cassandra-driver'));
+      console.log(JSON.stringify({ out: r.outputs.out.length, loaded: loaded.length }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim());
+    expect(out).toEqual({ out: 3, loaded: 0 });
   });
 
   it('refuses unsafe statements at build time, naming the fix', () => {
