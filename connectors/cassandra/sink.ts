@@ -31,7 +31,7 @@ import type { SinkConnector, SinkContext, SinkWriter } from '../../actors/contra
 import { ConfigError, WeirError } from '../../actors/errors.js';
 import { bindRow, diagnose, type Encoder, type Where } from './bind.js';
 import { backoffMs, isRetriable, WRITE_BACKOFF } from './retry.js';
-import { checkSchema, connect, loadDriver, prepare } from './session.js';
+import { checkSchema, connect, loadDriver, prepare, type Prepared } from './session.js';
 import { explainUnsafe, parseStatement } from './statement.js';
 import { MonotonicMicros } from './timestamps.js';
 import { InflightWindow } from './window.js';
@@ -173,7 +173,7 @@ class CassandraWriter<T> implements SinkWriter<T> {
   constructor(
     private readonly client: Client,
     private readonly encoder: Encoder,
-    private readonly prepared: import('./session.js').Prepared,
+    private readonly prepared: Prepared,
     private readonly params: (r: T) => unknown[],
     private readonly c: WriterConfig,
   ) {
