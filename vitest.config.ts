@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Integration tests use a real Kafka broker: started here when absent, reused when running.
-    globalSetup: ['test/services/kafka-global-setup.mjs'],
+    // Integration tests use a real Kafka broker and a real Cassandra: started here when absent, reused when running.
+    globalSetup: ['test/services/kafka-global-setup.mjs', 'test/services/cassandra-global-setup.mjs'],
   },
 });

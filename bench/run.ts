@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation   run a subset (kafka: skipped when no broker answers)
+ *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation,cassandra   run a subset (kafka, cassandra: skipped when the service does not answer)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -29,8 +29,10 @@ import { median, ROOT, round } from './lib/util.js';
 import { benchSimulation, type SimulationResult } from './simulation.js';
 // kafka (bench/kafka.ts)
 import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult, type KafkaSkipped } from './kafka.js';
+// cassandra (bench/cassandra.ts)
+import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type CassandraResult } from './cassandra.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -79,6 +81,7 @@ const results: {
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
   simulation?: SimulationResult;
+  cassandra?: CassandraResult | { skipped: string };
 } = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
@@ -152,6 +155,20 @@ await step('kafka', `Kafka -> map -> Kafka, ${kafkaRecords.toLocaleString('en')}
   const r = (results.kafka = await benchKafka(kafkaRecords, values.quick ? 1 : Math.min(reps, 2), values.quick ? 5000 : 10_000, log));
   for (const t of kafkaTargets(r)) targets.push(target('kafka', t.metric, t.value, t.op, t.target, t.unit));
   if (r.errors.length > 0) throw new Error(r.errors.join('\n'));
+});
+
+// ---- cassandra (bench/cassandra.ts): needs a Cassandra (npm run cassandra:start); skipped when none answers ----
+const cassandraRecords = values.quick ? 30_000 : 200_000;
+await step('cassandra', `generator -> cassandra.sink, ${cassandraRecords.toLocaleString('en')} rows, vs cassandra-driver executeConcurrent (same concurrency), + write latency with checkpoints every ${CASSANDRA_CHECKPOINT_MS} ms`, async () => {
+  const unreachable = await cassandraUnreachable();
+  if (unreachable) {
+    results.cassandra = { skipped: unreachable };
+    if (values.only) throw new Error(unreachable);
+    log(`  skipped: ${unreachable}`);
+    return;
+  }
+  const r = (results.cassandra = await benchCassandra(cassandraRecords, values.quick ? 3 : Math.min(reps, 5), 250, values.quick ? 12 : 20, log));
+  targets.push(target('cassandra', 'throughput ratio weir / cassandra-driver executeConcurrent', r.ratio, '>=', 0.9, 'x'));
 });
 
 /** Which weir was measured: commit, and whether its sources differed from it (read-only git queries). */
@@ -282,6 +299,13 @@ if (results.simulation) {
   const r = results.simulation;
   rows.push(['7. simulation (weir/testing)', `${r.cleanRunsPerSec} runs/s fault-free`, '(no peer)', `${r.faultyRunsPerSec} runs/s with a failover; ${r.eventsPerRun} events/run`, '', r.correct ? 'ok' : 'WRONG']);
 }
+if (results.cassandra && 'ratio' in results.cassandra) {
+  const r = results.cassandra;
+  const rate = (xs: number[]) => `${(median(xs) / 1000).toFixed(1)} k rec/s`;
+  rows.push(['8. Cassandra sink', `${rate(r.weir.recordsPerSec)} (ckpt 1 s)`, `${rate(r.peer.recordsPerSec)} (executeConcurrent ${r.concurrency})`, spread([...r.pairedRatios].sort((a, b) => a - b)), '>= 0.9x', passOf('cassandra')]);
+  const l = r.latency;
+  rows.push([`   write latency @${l.rate}/s`, `p50 ${l.weir.p50Ms} / p99 ${l.weir.p99Ms} ms (ckpt 1 s)`, `p50 ${l.peer.p50Ms} / p99 ${l.peer.p99Ms} ms (driver)`, `created -> written`, '', '']);
+} else if (results.cassandra) rows.push(['8. Cassandra sink', 'skipped', results.cassandra.skipped, '', '', '']);
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 
 /** "median (min..max)" of sorted per-pair ratios. */

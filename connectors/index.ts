@@ -3,3 +3,4 @@ export { stdout } from './stdout.js';
 export { collect } from './collect.js';
 export { file } from './file/index.js';
 export { kafka, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from './kafka/index.js';
+export { cassandra, type CassandraSinkOptions, type Consistency } from './cassandra/index.js';
