@@ -17,7 +17,7 @@ import { WeirError } from '../../actors/errors.js';
 import { decide } from '../../supervision/restart-strategy.js';
 import type { StateBackend } from '../checkpoint/storage/backend.js';
 import { createBackend } from '../checkpoint/storage/create-backend.js';
-import { latestValid, loadCheckpoint } from '../checkpoint/storage/restore.js';
+import { latestValid, loadCheckpoint, type RestoredCheckpoint } from '../checkpoint/storage/restore.js';
 import type { CheckpointData } from '../checkpoint/restore-plan.js';
 import { restoreSet } from '../checkpoint/restore-plan.js';
 import { isTopology, type Topology } from '../dsl/topology.js';
@@ -33,6 +33,7 @@ import { faultyBackend } from '../testing/faulty-backend.js';
 import { applyHarness, isCommitRecord } from '../testing/harness.js';
 import { Checkpointer, notRunning, type CheckpointStats, type CompletedCheckpoint } from './checkpointer.js';
 import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
+import { finishFinal, priorRun, recordFinished } from './job-result.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
 import { aggregate, type JobMetrics, type Sample } from './metrics.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
@@ -174,6 +175,10 @@ class Job {
       const t0 = performance.now();
       this.backend = faultyBackend(this.backend, { now: () => performance.now() - t0 }, this.o.faults);
     }
+    // A finished job refuses a rerun; one whose end was not recorded is finished now (job-result.ts).
+    const graph = applyHarness(topology.graph, this.o.harness);
+    const unrecorded = await priorRun(this.backend, this.jobId, graph, this.o, this.log);
+    if (unrecorded) return this.endUnrecorded(unrecorded, graph);
     const restored = await this.restoreTarget();
     const existing = await this.backend.list(this.jobId);
     const nextId = Math.max(0, ...existing.map((m) => m.id)) + 1;
@@ -242,7 +247,7 @@ class Job {
       this.log.info({ checkpoint: r.meta.id }, `restoring job '${this.jobId}' from ${r.meta.kind} ${r.meta.id}`);
       return toData(r);
     }
-    const latest = await latestValid(b, this.jobId, {
+    const latest = this.o.fresh ? undefined : await latestValid(b, this.jobId, {
       onCorrupt: (meta, blob, reason) => this.log.warn({ checkpoint: meta.id, blob, reason }, `checkpoint ${meta.id} is damaged (${blob}: ${reason}); falling back to an older one`),
     });
     if (!latest || latest.meta.kind === 'final') return undefined; // a finished run: start afresh
@@ -399,6 +404,7 @@ class Job {
     } finally {
       cp.stop();
     }
+    if (kind === 'final') await recordFinished(this.backend!, { job: this.jobId, checkpoint: id, fingerprint: this.plan.fingerprint }, this.log);
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.engine!.shutdown();
     this.compiled?.cleanup();
@@ -417,6 +423,21 @@ class Job {
       resumedFrom: this.resumedFrom,
       checkpoints: cp.stats,
     });
+  }
+
+  /** The last run committed its final checkpoint but died before recording its end: finish its sinks' commits, record it, process nothing. */
+  private async endUnrecorded(final: RestoredCheckpoint, graph: Topology['graph']): Promise<void> {
+    this.state = 'ending';
+    this.log.warn({ checkpoint: final.meta.id }, `job '${this.jobId}' had finished (final checkpoint ${final.meta.id}) but its end was not recorded: completing its sinks' commits; nothing is processed again`);
+    await this.engine?.kill();
+    await finishFinal(final, this.plan, graph, { job: this.jobId, log: this.log, publish: (actor, data) => this.onMessage(0, { t: 'publish', actor, data }) });
+    await recordFinished(this.backend!, { job: this.jobId, checkpoint: final.meta.id, fingerprint: this.plan.fingerprint }, this.log);
+    this.compiled?.cleanup();
+    if (this.ownBackend) await this.backend?.close().catch(() => {});
+    this.sample();
+    this.state = 'ended';
+    const checkpoints = { completed: 0, failed: 0, lastId: final.meta.id, lastDurationMs: 0, lastSizeBytes: 0 };
+    this.resolve({ job: this.jobId, outputs: this.outputs, deadLetters: [], metrics: this.latestMetrics!, stopped: false, checkpoint: { id: final.meta.id, kind: 'final' }, restarts: 0, resumedFrom: final.meta.id, checkpoints });
   }
 
   private fail(e: unknown): void {

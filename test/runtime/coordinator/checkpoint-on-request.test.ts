@@ -75,6 +75,9 @@ describe('handle.checkpoint()', () => {
       commit: (meta) => inner.commit(meta),
       list: (job) => inner.list(job),
       gc: (job, keep) => inner.gc(job, keep),
+      putResult: (r) => inner.putResult(r),
+      getResult: (job) => inner.getResult(job),
+      deleteResult: (job) => inner.deleteResult(job),
       clear: (job) => inner.clear(job),
       close: () => inner.close(),
     };
