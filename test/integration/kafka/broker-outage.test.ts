@@ -42,7 +42,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupKafka, createTopic, fixture, forgetBroker, multisetDiff, produce, reader, sleep, tmp, unique, weir, type CliRun, type Reader, expectedLines } from './helpers.js';
+import { cleanupKafka, createTopic, fixture, forgetBroker, multisetDiff, produce, reader, sleep, tmp, unique, waitFor, weir, type CliRun, type Reader, expectedLines } from './helpers.js';
 import { startPrivateKafka, stopPrivateKafka, type PrivateBroker } from '../../services/kafka.mjs';
 
 const JOB = fixture('kafka-keyed-count.ts');
@@ -197,7 +197,14 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
     await brokerDown();
     const downAt = performance.now();
     const downIso = new Date().toISOString();
-    await sleep(1000);
+    // Down until the job has visibly retried with growing delays (a client's fourth retry logged),
+    // however long a loaded machine takes to get there.
+    await waitFor(
+      () => logLines(job.stderr()).some((l) => l.level === 40 && l.msg?.includes(`connect ECONNREFUSED ${BROKERS}`) && ((l as { retryCount?: number }).retryCount ?? 0) >= 3),
+      () => `a fourth connection retry while the broker is down; ${info()}`,
+      30_000,
+      50,
+    );
     await brokerUp();
     const upIso = new Date().toISOString();
     const outageMs = performance.now() - downAt;
