@@ -113,11 +113,11 @@ describe('Redis outage during a job (private redis-server)', () => {
     try {
       // A checkpoint in flight at the pause may still land on either side of it: once one was
       // declined, none can commit until Redis is back.
-      await waitFor(() => stats().failed >= 1, 'a checkpoint declined during the outage', 30_000);
+      await waitFor(() => stats().failed >= 1, 'a checkpoint declined during the outage', 60_000);
       const committedEarly = (await committed(out)).length;
       flow.start();
       if (withFault) writeFileSync(armed, '');
-      await waitFor(() => stats().failed >= 2 && flow.total > 500 && (!withFault || existsSync(marker)), 'another declined checkpoint, records flowing (and the fault)', 30_000);
+      await waitFor(() => stats().failed >= 2 && flow.total > 500 && (!withFault || existsSync(marker)), 'another declined checkpoint, records flowing (and the fault)', 60_000);
       flow.stop();
       committedDuring = [committedEarly, (await committed(out)).length];
     } finally {
@@ -125,7 +125,7 @@ describe('Redis outage during a job (private redis-server)', () => {
     }
     const resumedAt = Date.now();
     const completedAtResume = stats().completed;
-    await waitFor(() => stats().completed > completedAtResume, 'a checkpoint completed after the outage', 30_000);
+    await waitFor(() => stats().completed > completedAtResume, 'a checkpoint completed after the outage', 60_000);
     const result = await handle.stop();
     // The job kept processing while Redis was down...
     expect(flow.total, 'records reaching the sink during the outage').toBeGreaterThan(500);
@@ -158,6 +158,6 @@ describe('Redis outage during a job (private redis-server)', () => {
     expect(lines).toEqual(want);
   }
 
-  it('the job keeps processing, checkpoints fail then complete again, output is exact', { timeout: 60_000 }, () => outage(false));
-  it('a user-function failure during the outage restarts from the pre-outage checkpoint, output is exact', { timeout: 60_000 }, () => outage(true));
+  it('the job keeps processing, checkpoints fail then complete again, output is exact', { timeout: 240_000 }, () => outage(false));
+  it('a user-function failure during the outage restarts from the pre-outage checkpoint, output is exact', { timeout: 240_000 }, () => outage(true));
 });
