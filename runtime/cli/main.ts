@@ -47,6 +47,7 @@ program
   .option('--state <backend>', "state backend: memory, file:DIR or redis://host:port/db", 'file:.weir/state')
   .option('--checkpoint-interval <duration>', 'time between checkpoints (ms, or 500ms, 1s, 2m), the first at start; 0 = only at end of input and stop (default 1000)', durationArg('--checkpoint-interval', 0))
   .option('--job-id <id>', "names the job's checkpoints; a rerun with the same id resumes an unfinished run (default: the topology's name)")
+  .option('--fresh', 'run the job again from scratch: a job whose sources ended refuses to run twice with the same job id without this (its earlier committed output stays)')
   .option('--from-savepoint <id>', 'restore from this savepoint or checkpoint id of the job', intArg('--from-savepoint', 1))
   .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent', 'warn')
   .option('--no-status', 'no live status line, even on a terminal')
@@ -66,6 +67,7 @@ program
       checkpointInterval: opts.checkpointInterval,
       jobId: opts.jobId,
       fromSavepoint: opts.fromSavepoint,
+      fresh: opts.fresh === true,
       logLevel: opts.logLevel,
       stdout: status ? ({ write: status.write } as unknown as NodeJS.WritableStream) : process.stdout,
       onMetrics: status ? (m) => status.update(m) : undefined,

@@ -16,6 +16,7 @@ import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
 import type { StateBackend } from '../checkpoint/storage/backend.js';
 import { createBackend } from '../checkpoint/storage/create-backend.js';
+import type { RestoredCheckpoint } from '../checkpoint/storage/restore.js';
 import { restoreSet } from '../checkpoint/restore-plan.js';
 import type { Topology } from '../dsl/topology.js';
 import { realTimers } from '../host/env.js';
@@ -27,6 +28,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import { plan as planTopology } from '../plan/planner.js';
 import { Checkpointer, notRunning, type CompletedCheckpoint } from './checkpointer.js';
 import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
+import { finishFinal, priorRun, recordFinished } from './job-result.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
 import { Failover } from './failover.js';
 import type { InjectorControls } from './fault-injector.js';
@@ -107,7 +109,10 @@ class Job {
       const t0 = performance.now();
       this.backend = injector.backend(this.backend, () => performance.now() - t0);
     }
-    const restored = await restoreTarget(this.backend, this.jobId, this.o.fromSavepoint, this.log);
+    // A finished job refuses a rerun; one whose end was not recorded is finished now (job-result.ts).
+    const unrecorded = await priorRun(this.backend, this.jobId, graph, this.o, this.log);
+    if (unrecorded) return this.endUnrecorded(unrecorded, graph);
+    const restored = await restoreTarget(this.backend, this.jobId, this.o.fromSavepoint, this.log, this.o.fresh);
     this.resumedFrom = restored?.id;
     const existing = await this.backend.list(this.jobId);
     const nextId = Math.max(0, ...existing.map((m) => m.id)) + 1;
@@ -223,6 +228,7 @@ class Job {
     } finally {
       cp.stop();
     }
+    if (kind === 'final') await recordFinished(this.backend!, { job: this.jobId, checkpoint: id, fingerprint: this.plan.fingerprint }, this.log);
     this.sampler!.stop();
     await this.engine!.shutdown();
     this.compiled?.cleanup();
@@ -242,6 +248,22 @@ class Job {
       resumedFrom: this.resumedFrom,
       checkpoints: cp.stats,
     });
+  }
+
+  /** The last run committed its final checkpoint but died before recording its end: finish its sinks' commits, record it, process nothing. */
+  private async endUnrecorded(final: RestoredCheckpoint, graph: Topology['graph']): Promise<void> {
+    this.state = 'ending';
+    this.log.warn({ checkpoint: final.meta.id }, `job '${this.jobId}' had finished (final checkpoint ${final.meta.id}) but its end was not recorded: completing its sinks' commits; nothing is processed again`);
+    await this.engine?.kill();
+    await finishFinal(final, this.plan, graph, { job: this.jobId, log: this.log, publish: (actor, data) => this.out.publish(actor, data) });
+    await recordFinished(this.backend!, { job: this.jobId, checkpoint: final.meta.id, fingerprint: this.plan.fingerprint }, this.log);
+    this.compiled?.cleanup();
+    if (this.ownBackend) await this.backend?.close().catch(() => {});
+    const checkpoints = { completed: 0, failed: 0, lastId: final.meta.id, lastDurationMs: 0, lastSizeBytes: 0 };
+    this.sampler = new MetricsSampler(this.plan, () => ({ checkpoints, restarts: 0 }), this.o.onMetrics);
+    const metrics = this.sampler.sample();
+    this.state = 'ended';
+    this.resolve({ job: this.jobId, outputs: this.out.outputs, deadLetters: [], metrics, stopped: false, checkpoint: { id: final.meta.id, kind: 'final' }, restarts: 0, resumedFrom: final.meta.id, checkpoints });
   }
 
   private fail(e: unknown): void {

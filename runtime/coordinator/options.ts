@@ -42,6 +42,13 @@ export interface RunOptions {
   tolerableCheckpointFailures?: number;
   /** Completed checkpoints kept in the backend (savepoints are always kept). Default 3. */
   keepCheckpoints?: number;
+  /**
+   * Run from scratch: a job whose last run finished (its sources ended) refuses
+   * to run again with the same job id unless this is set. Forgets that it
+   * finished and resumes none of its checkpoints (savepoints stay, for
+   * fromSavepoint). Output already committed stays where it is. Default false.
+   */
+  fresh?: boolean;
   /** Restore from this checkpoint or savepoint id of the job instead of the latest. */
   fromSavepoint?: number;
   /** How failed regions restart: OTP intensity (maxRestarts within withinMs) plus exponential backoff. */
@@ -74,6 +81,7 @@ export const DEFAULTS = {
   checkpointTimeout: 60_000,
   tolerableCheckpointFailures: -1,
   keepCheckpoints: 3,
+  fresh: false,
   heartbeatIntervalMs: 1000,
   heartbeatTimeoutMs: 10_000,
   restart: DEFAULT_RESTART_STRATEGY,
@@ -95,6 +103,7 @@ export function resolveOptions(o: RunOptions = {}): ResolvedOptions {
   int(r.keepCheckpoints, 'keepCheckpoints', 1, 1000);
   int(r.heartbeatIntervalMs, 'heartbeatIntervalMs', 0, 3_600_000);
   int(r.heartbeatTimeoutMs, 'heartbeatTimeoutMs', 1, 3_600_000);
+  if (typeof r.fresh !== 'boolean') throw new ConfigError(`fresh is ${String(r.fresh)}. Fix: give true (run from scratch) or false`, { field: 'fresh' });
   if (r.fromSavepoint !== undefined) int(r.fromSavepoint, 'fromSavepoint', 1, Number.MAX_SAFE_INTEGER, 'a checkpoint id');
   if (r.workerMemoryMb !== undefined) int(r.workerMemoryMb, 'workerMemoryMb', 16, 1 << 20);
   if (r.jobId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(r.jobId)) {

@@ -8,7 +8,8 @@ import type { StateBackend } from '../checkpoint/storage/backend.js';
 import { latestValid, loadCheckpoint } from '../checkpoint/storage/restore.js';
 import type { CheckpointData } from '../checkpoint/restore-plan.js';
 
-export async function restoreTarget(b: StateBackend, jobId: string, fromSavepoint: number | undefined, log: Logger): Promise<CheckpointData | undefined> {
+/** `fresh`: ignore the checkpoints of earlier runs (`--fresh`); an explicit savepoint still counts. */
+export async function restoreTarget(b: StateBackend, jobId: string, fromSavepoint: number | undefined, log: Logger, fresh = false): Promise<CheckpointData | undefined> {
   const toData = (r: { meta: { id: number; parallelism: Record<string, number> }; blobs: Map<string, Uint8Array> }): CheckpointData => ({
     id: r.meta.id,
     parallelism: r.meta.parallelism,
@@ -19,7 +20,7 @@ export async function restoreTarget(b: StateBackend, jobId: string, fromSavepoin
     log.info({ checkpoint: r.meta.id }, `restoring job '${jobId}' from ${r.meta.kind} ${r.meta.id}`);
     return toData(r);
   }
-  const latest = await latestValid(b, jobId, {
+  const latest = fresh ? undefined : await latestValid(b, jobId, {
     onCorrupt: (meta, blob, reason) => log.warn({ checkpoint: meta.id, blob, reason }, `checkpoint ${meta.id} is damaged (${blob}: ${reason}); falling back to an older one`),
   });
   if (!latest || latest.meta.kind === 'final') return undefined; // a finished run: start afresh

@@ -33,6 +33,9 @@ export function faultyBackend(inner: StateBackend, vt: Clock, faults: readonly F
     },
     list: (job) => inner.list(job),
     gc: (job, keep) => inner.gc(job, keep),
+    putResult: (r) => inner.putResult(r),
+    getResult: (job) => inner.getResult(job),
+    deleteResult: (job) => inner.deleteResult(job),
     clear: (job) => inner.clear(job),
     close: () => inner.close(),
   };

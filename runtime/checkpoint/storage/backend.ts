@@ -7,6 +7,11 @@
  * metadata record. Blobs are written first; `commit` then writes the
  * metadata in ONE atomic step, and only a committed checkpoint exists for
  * `list`. A crash between the two leaves unreferenced blobs that `gc` removes.
+ *
+ * Beside the checkpoints, a backend keeps one job result record per job
+ * (job-result.ts): written when a run ended because its sources ended, after
+ * its final checkpoint's output was committed, so a rerun refuses instead of
+ * processing the input again.
  */
 export interface BlobInfo {
   /** Size in bytes. */
@@ -29,6 +34,19 @@ export interface CheckpointMeta {
   parallelism: Record<string, number>;
   /** Blob name -> info; blob names are `<operator>/<instance>`. */
   blobs: Record<string, BlobInfo>;
+}
+
+/** How a job's last run ended (see job-result.ts). */
+export interface JobResultRecord {
+  job: string;
+  /** 'finished': the sources ended, the final checkpoint committed and the sinks committed its output. */
+  status: 'finished';
+  /** Wall-clock ms when the result was recorded. */
+  finishedAt: number;
+  /** Id of the final checkpoint. */
+  checkpoint: number;
+  /** Topology fingerprint of the finished run. */
+  fingerprint: string;
 }
 
 /**
@@ -62,7 +80,13 @@ export interface StateBackend {
    * with ids below the newest committed one.
    */
   gc(job: string, keep: number): Promise<void>;
-  /** Delete everything stored for a job. */
+  /** Record how the job's last run ended (one atomic write; replaces an earlier record). */
+  putResult(result: JobResultRecord): Promise<void>;
+  /** The job's result record; undefined when none was written (or it was deleted or is damaged). */
+  getResult(job: string): Promise<JobResultRecord | undefined>;
+  /** Forget the job's result record (a rerun from scratch); no error when there is none. */
+  deleteResult(job: string): Promise<void>;
+  /** Delete everything stored for a job, its result record included. */
   clear(job: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
  *
  *   <dir>/<job>/chk-<id>/<blob file>     one per blob (see `blobFileName`)
  *   <dir>/<job>/chk-<id>/_metadata       JSON CheckpointMeta; present = committed
+ *   <dir>/<job>/_result                  JSON JobResultRecord (job-result.ts)
  *
  * Durability protocol (every write is temp file + fsync + rename):
  * - putBlob writes `.tmp-<random>`, fsyncs it and renames it to the blob file;
@@ -12,6 +13,8 @@
  *   commits: a crash before it leaves a directory without `_metadata`, which
  *   `list` ignores and `gc` removes once a newer checkpoint is committed.
  * - gc deletes `_metadata` first, then the directory.
+ * - putResult writes `_result` the same way and fsyncs the job directory;
+ *   deleteResult unlinks it and fsyncs the job directory.
  * Blob file names never start with '.' or '_', so they cannot collide with
  * `_metadata` or temp files.
  */
@@ -19,13 +22,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, WeirError } from '../../../actors/errors.js';
-import type { CheckpointMeta, StateBackend } from './backend.js';
+import type { CheckpointMeta, JobResultRecord, StateBackend } from './backend.js';
 import { decodeMeta, encodeMeta, validateMeta } from './checkpoint-meta.js';
 import { StateBackendClosedError, StateBackendError, StateBackendUnavailableError } from './errors.js';
 import { planGc } from './gc-plan.js';
+import { decodeResult, encodeResult, validateResult } from './job-result.js';
 import { validateBlobName, validateCheckpointId, validateJob, validateKeep } from './names.js';
 
 const METADATA = '_metadata';
+const RESULT = '_result';
 const CHECKPOINT_DIR = /^chk-(0|[1-9][0-9]*)$/;
 /** fs error codes worth retrying: the disk or the process is out of a resource for now. */
 const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR']);
@@ -127,6 +132,34 @@ class FileBackend implements StateBackend {
         await rm(dir, { recursive: true, force: true });
       }
       for (const id of plan.dropUncommitted) await rm(this.checkpointDir(job, id), { recursive: true, force: true });
+    });
+  }
+
+  async putResult(result: JobResultRecord): Promise<void> {
+    this.check('putResult', result?.job);
+    validateResult(result);
+    const jobDir = this.jobDir(result.job);
+    await this.io('putResult', jobDir, async () => {
+      await mkdir(jobDir, { recursive: true });
+      await writeDurably(jobDir, RESULT, Buffer.from(encodeResult(result), 'utf8'));
+      await fsyncDir(jobDir);
+      await fsyncDir(this.root);
+    });
+  }
+
+  async getResult(job: string): Promise<JobResultRecord | undefined> {
+    this.check('getResult', job);
+    const file = path.join(this.jobDir(job), RESULT);
+    const buf = await this.io('getResult', file, () => readIfExists(file));
+    return buf === undefined ? undefined : decodeResult(buf.toString('utf8'));
+  }
+
+  async deleteResult(job: string): Promise<void> {
+    this.check('deleteResult', job);
+    const jobDir = this.jobDir(job);
+    await this.io('deleteResult', jobDir, async () => {
+      await unlink(path.join(jobDir, RESULT)).catch(ignoreMissing);
+      await fsyncDir(jobDir).catch(ignoreMissing);
     });
   }
 

@@ -4,10 +4,11 @@
  * caller can never alias (and so mutate) what is stored. Nothing survives the
  * process.
  */
-import type { CheckpointMeta, StateBackend } from './backend.js';
+import type { CheckpointMeta, JobResultRecord, StateBackend } from './backend.js';
 import { copyMeta, validateMeta } from './checkpoint-meta.js';
 import { StateBackendClosedError } from './errors.js';
 import { planGc } from './gc-plan.js';
+import { decodeResult, encodeResult, validateResult } from './job-result.js';
 import { validateBlobName, validateCheckpointId, validateJob, validateKeep } from './names.js';
 
 interface JobState {
@@ -15,6 +16,8 @@ interface JobState {
   blobs: Map<number, Map<string, Uint8Array>>;
   /** committed checkpoints */
   metas: Map<number, CheckpointMeta>;
+  /** the job result record, encoded */
+  result?: string;
 }
 
 /** A new, empty in-memory state backend. */
@@ -69,6 +72,24 @@ class MemoryBackend implements StateBackend {
       state.blobs.delete(id);
     }
     for (const id of plan.dropUncommitted) state.blobs.delete(id);
+  }
+
+  async putResult(result: JobResultRecord): Promise<void> {
+    this.check('putResult', result?.job);
+    validateResult(result);
+    this.jobState(result.job).result = encodeResult(result);
+  }
+
+  async getResult(job: string): Promise<JobResultRecord | undefined> {
+    this.check('getResult', job);
+    const text = this.jobs.get(job)?.result;
+    return text === undefined ? undefined : decodeResult(text);
+  }
+
+  async deleteResult(job: string): Promise<void> {
+    this.check('deleteResult', job);
+    const state = this.jobs.get(job);
+    if (state) delete state.result;
   }
 
   async clear(job: string): Promise<void> {

@@ -9,6 +9,7 @@
  *   weir:{<job>}:written            zset     ids that hold blobs (score = id)
  *   weir:{<job>}:meta:<id>          string   JSON CheckpointMeta
  *   weir:{<job>}:checkpoints        zset     committed ids (score = id)
+ *   weir:{<job>}:result             string   JSON JobResultRecord (job-result.ts)
  *
  * putBlob is one MULTI/EXEC (blob + its index entries); commit is one
  * MULTI/EXEC (meta + index entry), so a checkpoint is either fully listed or
@@ -31,10 +32,11 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import { ConfigError, WeirError } from '../../../actors/errors.js';
-import type { CheckpointMeta, StateBackend } from './backend.js';
+import type { CheckpointMeta, JobResultRecord, StateBackend } from './backend.js';
 import { decodeMeta, encodeMeta, validateMeta } from './checkpoint-meta.js';
 import { StateBackendClosedError, StateBackendError, StateBackendUnavailableError } from './errors.js';
 import { planGc } from './gc-plan.js';
+import { decodeResult, encodeResult, validateResult } from './job-result.js';
 import { validateBlobName, validateCheckpointId, validateJob, validateKeep } from './names.js';
 
 export interface RedisBackendOptions {
@@ -208,6 +210,23 @@ class RedisBackend implements RedisStateBackend {
     });
   }
 
+  async putResult(result: JobResultRecord): Promise<void> {
+    this.check('putResult', result?.job);
+    validateResult(result);
+    await this.run('putResult', (c) => c.set(keys(result.job).result, encodeResult(result)));
+  }
+
+  async getResult(job: string): Promise<JobResultRecord | undefined> {
+    this.check('getResult', job);
+    const text = await this.run('getResult', (c) => c.get(keys(job).result));
+    return text === null ? undefined : decodeResult(text);
+  }
+
+  async deleteResult(job: string): Promise<void> {
+    this.check('deleteResult', job);
+    await this.run('deleteResult', (c) => c.unlink(keys(job).result));
+  }
+
   async clear(job: string): Promise<void> {
     this.check('clear', job);
     const k = keys(job);
@@ -215,7 +234,7 @@ class RedisBackend implements RedisStateBackend {
       const ids = new Set([...(await c.zrange(k.written, 0, -1)), ...(await c.zrange(k.checkpoints, 0, -1))].map(Number));
       await this.deleteBlobs(c, job, [...ids]);
       const metaKeys = [...ids].map(k.meta);
-      execResults(await c.multi().unlink(k.checkpoints, k.written, ...metaKeys).exec());
+      execResults(await c.multi().unlink(k.checkpoints, k.written, k.result, ...metaKeys).exec());
     });
   }
 
@@ -349,6 +368,7 @@ function keys(job: string) {
     meta: (id: number) => `${p}meta:${id}`,
     written: `${p}written`,
     checkpoints: `${p}checkpoints`,
+    result: `${p}result`,
   };
 }
 

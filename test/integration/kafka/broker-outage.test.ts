@@ -42,7 +42,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupKafka, createTopic, fixture, forgetBroker, multisetDiff, produce, reader, sleep, tmp, unique, weir, type CliRun, type Reader, expectedLines } from './helpers.js';
+import { cleanupKafka, createTopic, fixture, forgetBroker, multisetDiff, produce, reader, sleep, tmp, unique, waitFor, weir, type CliRun, type Reader, expectedLines } from './helpers.js';
 import { startPrivateKafka, stopPrivateKafka, type PrivateBroker } from '../../services/kafka.mjs';
 
 const JOB = fixture('kafka-keyed-count.ts');
@@ -65,7 +65,8 @@ const t0 = performance.now();
 const say = (msg: string) => VERBOSE && console.log(`[broker-outage ${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);
 
 async function brokerUp(): Promise<void> {
-  broker = await startPrivateKafka({ port, dir: dir!, timeoutMs: 60_000 });
+  // A JVM broker starts in ~10 s idle; on a loaded CI machine it took over a minute.
+  broker = await startPrivateKafka({ port, dir: dir!, timeoutMs: 150_000 });
   port = broker.port;
   BROKERS = broker.brokers;
   say(`private broker up on ${broker.brokers} (pid ${broker.pid}) in ${broker.ms} ms`);
@@ -181,7 +182,7 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'weir-private-kafka-'));
     await brokerUp();
-  }, 90_000);
+  }, 240_000);
 
   afterAll(async () => {
     // Its topics go with its data dir; nothing to delete on it.
@@ -197,7 +198,14 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
     await brokerDown();
     const downAt = performance.now();
     const downIso = new Date().toISOString();
-    await sleep(1000);
+    // Down until the job has visibly retried with growing delays (a client's fourth retry logged),
+    // however long a loaded machine takes to get there.
+    await waitFor(
+      () => logLines(job.stderr()).some((l) => l.level === 40 && l.msg?.includes(`connect ECONNREFUSED ${BROKERS}`) && ((l as { retryCount?: number }).retryCount ?? 0) >= 3),
+      () => `a fourth connection retry while the broker is down; ${info()}`,
+      30_000,
+      50,
+    );
     await brokerUp();
     const upIso = new Date().toISOString();
     const outageMs = performance.now() - downAt;
@@ -240,7 +248,7 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
     expect(refused.length, retryInfo()).toBeLessThan(clients.size * 2 * (outageMs / 200));
     const restarts = lines.filter((l) => l.msg?.startsWith('restarting region')).length;
     console.log(`broker outage: down ${Math.round(outageMs)} ms, all output committed ${Math.round(recoveredMs)} ms after the kill; ${refused.length} connection-refused warnings, ${restarts} region restart(s)`);
-  }, 90_000);
+  }, 240_000);
 
   it('down past connectTimeoutMs: the job fails naming the broker, keeps its checkpoint, and a rerun resumes and completes exactly', async () => {
     const s = await setup('timeout', SHORT_CONNECT_TIMEOUT_MS);
@@ -284,5 +292,5 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
     expect(resumed, info2()).toBe(`resuming job '${s.jobId}' from checkpoint ${last}`);
     await expectExactOutput(out, info2);
     console.log(`connect timeout: the job failed ${Math.round(failMs)} ms after the broker went down (connectTimeoutMs ${SHORT_CONNECT_TIMEOUT_MS}): ${error}; rerun resumed from checkpoint ${last}`);
-  }, 90_000);
+  }, 240_000);
 });

@@ -10,7 +10,7 @@
  * after the checkpoint the job fell back to.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { COUNT, KEYS, corruptNewestAndRerun } from './corrupt-scenario.js';
+import { KEYS, corruptNewestAndRerun } from './corrupt-scenario.js';
 import { cleanupDirs, expectedLines } from './helpers.js';
 
 describe('corrupt newest checkpoint', () => {
@@ -26,7 +26,7 @@ describe('corrupt newest checkpoint', () => {
     expect(o.warnings).toContain(`resuming job '${o.jobId}' from checkpoint ${o.previous}`);
 
     // No loss, and no count that is not a correct running count (the damaged state was not used).
-    const want = expectedLines(COUNT, KEYS);
+    const want = expectedLines(o.total, KEYS);
     expect([...new Set(o.lines)].sort()).toEqual(want);
   });
 });

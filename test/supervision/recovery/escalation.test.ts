@@ -8,13 +8,16 @@
  * see deterministic-failure.test.ts). A rerun of the same job id without the fault resumes from exactly
  * that checkpoint and the committed output is the fault-free output.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from 'weir';
 import { createBackend } from '../../../runtime/checkpoint/storage/create-backend.js';
 import { loadCheckpoint } from '../../../runtime/checkpoint/storage/restore.js';
-import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture, prefixProblems, tmp } from './helpers.js';
+import { decodeSnapshot } from '../../../runtime/channel/codec.js';
+import { cleanupDirs, committed, committedCheckpointIds, configure, diffSummary, expectedLines, fixture, prefixProblems, tmp, waitFor } from './helpers.js';
 
+/** Records the rerun emits beyond the kept checkpoint's positions. */
 const COUNT = 3000;
 const KEYS = 7;
 const JOB = fixture('keyed-count-eo.ts');
@@ -41,12 +44,17 @@ describe('restart strategy escalation', () => {
       metricsIntervalMs: 0,
       logLevel: 'silent',
     };
-    // Instance 0 of 'inject' sees ~1500 records at ~1000/s: the first failure comes after ~0.6 s of checkpoints.
-    configure({ count: COUNT, keys: KEYS, rate: 2000, dir: out, faults: [{ kind: 'throw', at: 600 }] });
-    const err = await run(JOB, { ...options, restart: { maxRestarts: 2, withinMs: 60_000, backoff: { initialMs: 10, maxMs: 50 }, repeatedFailure: 'restart' } }).done.then(
+    // Input that outlasts the test; the fault is armed once checkpoints and output are committed (a
+    // condition, not a time), then fires on every record of instance 0 of 'inject', every attempt.
+    const armed = path.join(dir, 'armed');
+    configure({ count: 100_000_000, keys: KEYS, rate: 2000, dir: out, faults: [{ kind: 'throw', at: 1, armed }] });
+    const done = run(JOB, { ...options, restart: { maxRestarts: 2, withinMs: 60_000, backoff: { initialMs: 10, maxMs: 50 }, repeatedFailure: 'restart' } }).done.then(
       () => undefined,
       (e: unknown) => e as Error & { code?: string; cause?: Error & { code?: string } },
     );
+    await waitFor(async () => committedCheckpointIds(stateDir, jobId).length >= 2 && (await committed(out)).length > 0, 'two checkpoints and committed output', 45_000);
+    writeFileSync(armed, '');
+    const err = await done;
     expect(err, 'the job must fail').toBeDefined();
     expect(err!.code).toBe('RESTARTS_EXHAUSTED');
     expect(err!.message).toContain('failed 3 times');
@@ -59,6 +67,7 @@ describe('restart strategy escalation', () => {
 
     // The backend still holds it, newest, complete and verifiable.
     const backend = createBackend(`file:${stateDir}`);
+    let resumeAt = 0;
     try {
       const metas = await backend.list(jobId);
       expect(metas.length).toBeGreaterThan(0);
@@ -67,22 +76,25 @@ describe('restart strategy escalation', () => {
       const restored = await loadCheckpoint(backend, jobId, keptId);
       expect([...restored.blobs.keys()].sort()).toEqual(Object.keys(metas[0].blobs).sort());
       expect(restored.blobs.has('count/0') && restored.blobs.has('in/0')).toBe(true);
+      // The generator instances' positions (next index): the rerun emits from there.
+      resumeAt = Math.max(...['in/0', 'in/1'].map((b) => (decodeSnapshot(restored.blobs.get(b)!) as { src: { next: number } }).src.next));
     } finally {
       await backend.close();
     }
 
     // What the failed job committed is consistent (nothing after the failures leaked).
     const partial = await committed(out);
-    expect(partial.length).toBeLessThan(COUNT);
+    expect(partial.length).toBeGreaterThan(0);
     expect(prefixProblems(partial)).toEqual([]);
 
-    // Fixed and rerun: resumes from the kept checkpoint, exactly once overall.
-    configure({ count: COUNT, keys: KEYS, rate: 4000, dir: out, faults: [] });
+    // Fixed and rerun (bounded now): resumes from the kept checkpoint, exactly once overall.
+    const total = resumeAt + COUNT;
+    configure({ count: total, keys: KEYS, dir: out, faults: [] });
     const r = await run(JOB, options).done;
     expect(r.resumedFrom).toBe(keptId);
     expect(r.restarts).toBe(0);
     const lines = await committed(out);
-    const want = expectedLines(COUNT, KEYS);
+    const want = expectedLines(total, KEYS);
     expect(diffSummary(lines, want)).toEqual({ missing: 0, extra: 0, duplicated: 0, examples: [] });
     expect(lines).toEqual(want);
   });

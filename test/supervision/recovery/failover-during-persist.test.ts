@@ -61,6 +61,9 @@ function gatedBackend() {
     },
     list: (job) => inner.list(job),
     gc: (job, keep) => inner.gc(job, keep),
+    putResult: (r) => inner.putResult(r),
+    getResult: (job) => inner.getResult(job),
+    deleteResult: (job) => inner.deleteResult(job),
     clear: (job) => inner.clear(job),
     close: () => inner.close(),
   };
@@ -124,15 +127,19 @@ describe('failover while a checkpoint is being written (BUG)', () => {
       await waitFor(() => gate.held.length > 0, 'a held commit');
       const k = gate.held[0].id;
 
-      // 2. A failure while K is being written: the region restarts from K-1.
+      // 2. A failure while K is being written. The marker is written as the fault fires, in the
+      //    worker; the failure then crosses one postMessage to the coordinator (well under 10 ms
+      //    unloaded): 500 ms is a margin of 50x for it to be handled while K is still held.
       writeFileSync(armed[0], '');
       await waitFor(() => existsSync(markers[0]), 'the first fault');
       await sleep(500);
+      expect(gate.held.map((h) => h.id), 'K is still being written when the failure is handled').toContain(k);
 
       // 3. K's commit goes through; every later one is held, so K stays the last completed checkpoint.
-      //    (A fixed runtime may rightly never commit K: then this wait just ends.)
+      //    The failover waits for K's write to settle (Checkpointer.settled), so K must commit and the
+      //    region restart from it; a K that never commits means the failover dropped the write.
       gate.releaseUpTo(k, k + 1);
-      await waitFor(async () => (await gate.backend.list(jobId)).some((m) => m.id === k), `checkpoint ${k} committed`, 3000).catch(() => {});
+      await waitFor(async () => (await gate.backend.list(jobId)).some((m) => m.id === k), `checkpoint ${k} committed`, 20_000);
 
       // 4. A second failure restores from K.
       writeFileSync(armed[1], '');

@@ -12,7 +12,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { file } from 'weir';
+import { decodeSnapshot } from '../../../runtime/channel/codec.js';
+import { blobFileName } from '../../../runtime/checkpoint/storage/file-backend.js';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -112,6 +115,16 @@ export function committedCheckpointIds(stateDir: string, job: string): number[] 
     .filter((m): m is RegExpExecArray => m !== null && existsSync(path.join(jobDir, m[0], '_metadata')))
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
+}
+
+/**
+ * The highest position (next index) of the generator source 'in' in checkpoint `id` of a
+ * file-state job: a rerun whose input ends n records past it has n records left at least.
+ */
+export function generatorPosition(stateDir: string, job: string, id: number): number {
+  const dir = path.join(stateDir, job, `chk-${id}`);
+  const blobs = readdirSync(dir).filter((f) => f.startsWith(blobFileName('in/0').slice(0, -1)));
+  return Math.max(...blobs.map((f) => (decodeSnapshot(readFileSync(path.join(dir, f))) as { src: { next: number } }).src.next));
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

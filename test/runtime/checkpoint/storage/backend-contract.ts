@@ -222,6 +222,38 @@ export function describeBackendContract(name: string, target: ContractTarget): v
       });
     });
 
+    it('keeps one job result record per job: replaced by put, kept by gc, removed by deleteResult and clear', async () => {
+      const j = job('result');
+      const other = job('result-other');
+      const rec = (checkpoint: number) => ({ job: j, status: 'finished' as const, finishedAt: 1_700_000_000_000 + checkpoint, checkpoint, fingerprint: 'fp-1' });
+      expect(await backend.getResult(j)).toBeUndefined();
+      await backend.deleteResult(j); // none: no error
+
+      await checkpoint(backend, j, 1, { 'counter/0': bytesOf('one') });
+      await checkpoint(backend, j, 2, { 'counter/0': bytesOf('two') }, 'final');
+      await backend.putResult(rec(2));
+      expect(await backend.getResult(j)).toEqual(rec(2));
+      expect(await backend.getResult(other), 'records are per job').toBeUndefined();
+      await backend.gc(j, 1);
+      expect(await backend.getResult(j), 'gc keeps it').toEqual(rec(2));
+      expect((await backend.list(j)).map((m) => m.id)).toEqual([2]);
+
+      await backend.putResult(rec(5));
+      expect(await backend.getResult(j), 'a put replaces it').toEqual(rec(5));
+      await backend.deleteResult(j);
+      expect(await backend.getResult(j)).toBeUndefined();
+      expect((await backend.list(j)).map((m) => m.id), 'deleteResult keeps the checkpoints').toEqual([2]);
+
+      await backend.putResult(rec(2));
+      await backend.clear(j);
+      expect(await backend.getResult(j), 'clear removes it').toBeUndefined();
+
+      await expect(backend.putResult({ ...rec(1), status: 'running' as 'finished' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('status') });
+      await expect(backend.putResult({ ...rec(1), checkpoint: -1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      await expect(backend.getResult('a/b')).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      expect(await backend.getResult(j)).toBeUndefined();
+    });
+
     it('rejects bad job names, ids and metas with CONFIG_INVALID', async () => {
       for (const bad of ['', 'a/b', '{x}', '..', 'x'.repeat(101), 'sp ace', 'a*']) {
         await expect(backend.list(bad), bad).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('invalid job name') });
