@@ -3,3 +3,5 @@ export { stdout } from './stdout.js';
 export { collect } from './collect.js';
 export { file } from './file/index.js';
 export { kafka, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from './kafka/index.js';
+export { mqtt, type MqttSourceOptions, type MqttSinkOptions, type MqttMessage } from './mqtt/index.js';
+export { redis, type StreamSourceOptions, type StreamSinkOptions, type StreamEntry } from './redis-streams/index.js';

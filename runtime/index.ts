@@ -17,6 +17,7 @@ export type { CompletedCheckpoint } from './coordinator/checkpointer.js';
 export type { JobMetrics, OperatorMetrics, InstanceMetrics } from './coordinator/metrics.js';
 export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';
 export { generator, stdout, collect, file, kafka, type GeneratorOptions, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from '../connectors/index.js';
+export { mqtt, redis, type MqttSourceOptions, type MqttSinkOptions, type MqttMessage, type StreamSourceOptions, type StreamSinkOptions, type StreamEntry } from '../connectors/index.js';
 export type {
   SourceConnector,
   SinkConnector,
