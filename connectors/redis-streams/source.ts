@@ -10,9 +10,10 @@
  * - With a group: XREADGROUP as consumer `weir-<job>-<operator>-<instance>`,
  *   so instances share the stream. Entries are XACKed once the checkpoint
  *   covering them completed, so XPENDING / XINFO GROUPS show the job's real
- *   lag. After a restore (or a lost reply) the consumer first re-reads its own
- *   pending entries after the position (XREADGROUP from that id), then new
- *   ones ('>'). A fresh group is created at `start` ('$' or 'earliest' or an id).
+ *   lag. After a restore it acknowledges its pending entries up to the
+ *   position (the restored state holds them), then (as after a lost reply)
+ *   re-reads its own pending entries after the position (XREADGROUP from
+ *   that id), then new ones ('>'). A fresh group is created at `start` ('$' or 'earliest' or an id).
  * - Entries decode as 'json' (default: JSON in field `field`, default 'data')
  *   or 'fields' (an object of the entry's fields). One that does not decode
  *   follows the source's onError ('skip' dead-letters it with the stream and
@@ -105,6 +106,16 @@ export function streamSource<V = unknown>(options: StreamSourceOptions): SourceC
           await acker.xgroup('CREATE', stream, group, at, 'MKSTREAM');
         } catch (e) {
           if (!/BUSYGROUP/.test(String((e as Error).message))) throw e;
+        }
+        // Pending entries up to the restored position are in the restored state (their checkpoint
+        // completed; the XACK was lost with the previous run): acknowledge them now.
+        if (last !== undefined) {
+          for (;;) {
+            const pel = (await acker.xpending(stream, group, '-', last, 1000, consumer)) as [string, ...unknown[]][];
+            if (pel.length === 0) break;
+            await acker.xack(stream, group, ...pel.map((p) => p[0]));
+            if (pel.length < 1000) break;
+          }
         }
       } else if (last === undefined) {
         if (start === 'earliest') last = '0-0';
