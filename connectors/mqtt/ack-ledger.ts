@@ -16,11 +16,12 @@
  * Invariants:
  * - `pending` holds every message emitted downstream and not yet acked, in
  *   arrival order, tagged with the first checkpoint that covers it;
- * - `acked` holds the last `memory` acked identities. The broker has at most
- *   receiveMaximum messages unacknowledged, and acks travel in order on one
- *   connection, so a message whose PUBACK was lost is among the last
- *   receiveMaximum acked: `memory` >= receiveMaximum keeps every identity a
- *   redelivery can carry (the source uses 2 x receiveMaximum);
+ * - `acked` holds the last acked identities. Acks travel in order on one
+ *   connection, so a message whose PUBACK was lost is among the last N acked,
+ *   N = the most messages the broker had unacknowledged at once. That is
+ *   receiveMaximum by the protocol, but Mosquitto 2.0.11 was measured to send
+ *   past it once a batch of acks arrives (bench/mqtt.ts), so the ledger keeps
+ *   max(`memory`, 2 x the most messages it ever held unacked at once);
  * - the checkpoint holds `pending` and `acked`: after a restore everything in
  *   both is in the state (the checkpoint completed), so both count as acked,
  *   and a redelivery of one of them is acked again at once and dropped.
@@ -70,6 +71,8 @@ export class AckLedger {
   private acked: MessageKey[] = [];
   private ackedHead = 0;
   private ackedKeys = new Set<MessageKey>();
+  /** Most messages held unacked (queued + pending) at once: a lower bound of the broker's real window. */
+  private highWater = 0;
 
   constructor(private readonly memory: number) {
     if (!(memory > 0)) throw new Error(`bug: AckLedger memory must be positive, got ${memory}`);
@@ -85,6 +88,7 @@ export class AckLedger {
     if (this.pendingKeys.has(key) || this.queued.has(key)) return 'held';
     if (this.ackedKeys.has(key)) return 'ack-again';
     this.queued.add(key);
+    this.highWater = Math.max(this.highWater, this.queued.size + this.pending.length);
     return 'new';
   }
 
@@ -148,7 +152,8 @@ export class AckLedger {
     if (this.ackedKeys.has(key)) return;
     this.acked.push(key);
     this.ackedKeys.add(key);
-    while (this.acked.length - this.ackedHead > this.memory) this.ackedKeys.delete(this.acked[this.ackedHead++]);
+    const keep = Math.max(this.memory, 2 * this.highWater);
+    while (this.acked.length - this.ackedHead > keep) this.ackedKeys.delete(this.acked[this.ackedHead++]);
     if (this.ackedHead > 4096 && this.ackedHead * 2 > this.acked.length) {
       this.acked = this.acked.slice(this.ackedHead);
       this.ackedHead = 0;

@@ -16,7 +16,7 @@
  *   max_inflight_messages (MQTT 3.1.1, Mosquitto default 20) unacknowledged
  *   messages, and acks come once per checkpoint, so one instance reads at most
  *   that many messages per checkpoint interval. The default receiveMaximum is
- *   10,000 (README: "MQTT and Redis Streams").
+ *   10,000 (README: "MQTT and Redis Streams"; bench/mqtt.ts measures it).
  * - Parallelism > 1: each instance subscribes through a shared subscription
  *   `$share/<shareGroup>/<topic>`, so the broker spreads messages over them.
  * - Payloads decode as 'json' (default), 'string' or 'buffer'; one that does

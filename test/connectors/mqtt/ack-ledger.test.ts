@@ -124,18 +124,28 @@ describe('AckLedger', () => {
   it('forgets acked identities beyond its memory, and a lost session voids pending acks', () => {
     const l = new AckLedger(2);
     const k = (pid: number) => messageKey(pid, 't', Buffer.from('p'));
+    // One unacked message at a time: it remembers max(memory 2, 2 x 1) acked identities.
     for (const pid of [1, 2, 3]) {
       expect(l.arrive(k(pid))).toBe('new');
       l.emitted(k(pid));
+      l.checkpoint(pid);
+      expect(l.complete(pid)).toEqual([pid]);
     }
-    l.checkpoint(1);
-    expect(l.complete(1)).toEqual([1, 2, 3]);
     expect(l.arrive(k(1))).toBe('new'); // beyond memory: forgotten
     expect(l.arrive(k(3))).toBe('ack-again');
     l.emitted(k(1));
     expect(l.sessionLost()).toBe(1);
-    l.checkpoint(2);
-    expect(l.complete(2)).toEqual([]); // no PUBACK for a packet id of the lost session
+    l.checkpoint(4);
+    expect(l.complete(4)).toEqual([]); // no PUBACK for a packet id of the lost session
+  });
+
+  it('remembers twice the most messages it held unacked at once, when that exceeds its memory', () => {
+    const l = new AckLedger(2);
+    const k = (pid: number) => messageKey(pid, 't', Buffer.from('p'));
+    for (let pid = 1; pid <= 5; pid++) (l.arrive(k(pid)), l.emitted(k(pid)));
+    l.checkpoint(1);
+    expect(l.complete(1)).toEqual([1, 2, 3, 4, 5]);
+    for (let pid = 1; pid <= 5; pid++) expect(l.arrive(k(pid))).toBe('ack-again');
   });
 
   it('keys differ by topic, payload and packet id', () => {
