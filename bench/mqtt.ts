@@ -21,12 +21,13 @@
  * - MQTT 5, Receive Maximum 100;
  * - MQTT 3.1.1, Mosquitto's max_inflight_messages 20 (its default).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { connect } from 'mqtt';
 import { mqtt } from '../runtime/index.js';
 import { startMosquitto } from '../test/services/mosquitto.js';
 import { endChild, memoryOf, ROOT, round, sleep, wallNow } from './lib/util.js';
+import { nodeRedInstalled, NODE_RED_DIR, startNodeRed } from './peers/node-red/flow.js';
 
 export interface MqttCase {
   name: string;
@@ -35,6 +36,8 @@ export interface MqttCase {
   readings: number;
   seconds: number;
   readingsPerSec: number;
+  /** Spawn -> first output. */
+  startupMs: number;
   /** Checkpoints completed while the readings went through. */
   checkpoints: number;
   /** RSS of the weir process (main thread and workers) at the end. */
@@ -46,7 +49,17 @@ export interface MqttResult {
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-async function oneCase(name: string, protocol: 4 | 5, receiveMaximum: number, readings: number, log: (s: string) => void): Promise<MqttCase> {
+type Starter = (port: number, url: string, prefix: string) => ChildProcess;
+
+const weirSide =
+  (protocol: 4 | 5, receiveMaximum: number): Starter =>
+  (_port, url, prefix) => {
+    // `weir run` as a gateway runs it: its own process (and its own environment for the job's parameters).
+    const env = { ...process.env, WEIR_BENCH_MQTT_URL: url, WEIR_BENCH_MQTT_PREFIX: prefix, WEIR_BENCH_MQTT_CLIENT: `${prefix}-src`, WEIR_BENCH_MQTT_PROTOCOL: String(protocol), WEIR_BENCH_MQTT_RECEIVE_MAX: String(receiveMaximum) };
+    return spawn(process.execPath, [path.join(ROOT, 'dist/bundle/cli.js'), 'run', path.join(ROOT, 'bench/jobs/mqtt-threshold.ts'), '--workers', '2', '--checkpoint-interval', '1s', '--state', 'memory', '--no-status', '--log-level', 'info', '--job-id', prefix], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+
+async function oneCase(name: string, protocol: 4 | 5, receiveMaximum: number, readings: number, log: (s: string) => void, start: Starter = weirSide(protocol, receiveMaximum)): Promise<MqttCase> {
   const broker = await startMosquitto();
   const prefix = `bench-${Date.now().toString(36)}`;
   const sub = connect(broker.url, { clientId: `${prefix}-count`, protocolVersion: 5 });
@@ -58,9 +71,8 @@ async function oneCase(name: string, protocol: 4 | 5, receiveMaximum: number, re
   });
   await new Promise<void>((r) => sub.once('connect', () => r()));
   await sub.subscribeAsync(`${prefix}/out/#`, { qos: 1 });
-  // `weir run` as a gateway runs it: its own process (and its own environment for the job's parameters).
-  const env = { ...process.env, WEIR_BENCH_MQTT_URL: broker.url, WEIR_BENCH_MQTT_PREFIX: prefix, WEIR_BENCH_MQTT_CLIENT: `${prefix}-src`, WEIR_BENCH_MQTT_PROTOCOL: String(protocol), WEIR_BENCH_MQTT_RECEIVE_MAX: String(receiveMaximum) };
-  const job = spawn(process.execPath, [path.join(ROOT, 'dist/bundle/cli.js'), 'run', path.join(ROOT, 'bench/jobs/mqtt-threshold.ts'), '--workers', '2', '--checkpoint-interval', '1s', '--state', 'memory', '--no-status', '--log-level', 'info', '--job-id', prefix], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const spawnedAt = wallNow();
+  const job = start(broker.port, broker.url, prefix);
   let stderr = '';
   job.stderr!.on('data', (d) => (stderr += d));
   const checkpoints = () => (stderr.match(/checkpoint \d+ committed/g) ?? []).length;
@@ -69,12 +81,17 @@ async function oneCase(name: string, protocol: 4 | 5, receiveMaximum: number, re
   let rssMB = 0;
   try {
     // Warm-up: the job is subscribed once a reading makes it through.
+    const warm = connect(broker.url, { clientId: `${prefix}-warm` });
+    await new Promise<void>((r) => warm.once('connect', () => r()));
     for (let i = 0; outputs === 0; i++) {
       if (failed) throw failed;
-      if (i % 20 === 0) await mqtt.publishSensors({ url: broker.url, devices: 1, rate: 1000, count: 1, topicPrefix: `${prefix}/sensors`, seed: 99 }, silent);
-      if (i > 600) throw new Error(`mqtt bench ${name}: no output within 60 s`);
-      await sleep(100);
+      // QoS 0 pings until one comes through: start-up = spawn -> first output (to within 50 ms).
+      warm.publish(`${prefix}/sensors/dev-0/temperature`, JSON.stringify({ device: 'dev-0', temperature: 20, ts: Date.now() }), { qos: 0 });
+      if (i > 1200) throw new Error(`mqtt bench ${name}: no output within 60 s`);
+      await sleep(50);
     }
+    const startupMs = round(lastAt - spawnedAt);
+    warm.end(true);
     await sleep(1500);
     const base = outputs;
     const cp0 = checkpoints();
@@ -88,8 +105,8 @@ async function oneCase(name: string, protocol: 4 | 5, receiveMaximum: number, re
     }
     rssMB = memoryOf(job.pid!).rssMB;
     const seconds = (lastAt - t0) / 1000;
-    const c: MqttCase = { name, protocol, receiveMaximum, readings, seconds: round(seconds, 2), readingsPerSec: round(readings / seconds), rssMB: round(rssMB), checkpoints: checkpoints() - cp0 };
-    log(`  ${name}: ${readings} readings in ${c.seconds} s = ${c.readingsPerSec}/s, ${c.checkpoints} checkpoints (weir RSS after: ${c.rssMB} MB)`);
+    const c: MqttCase = { name, protocol, receiveMaximum, readings, seconds: round(seconds, 2), readingsPerSec: round(readings / seconds), rssMB: round(rssMB), checkpoints: checkpoints() - cp0, startupMs };
+    log(`  ${name}: ${readings} readings in ${c.seconds} s = ${c.readingsPerSec}/s, ${c.checkpoints} checkpoints (RSS after: ${c.rssMB} MB, start-up ${c.startupMs} ms)`);
     return c;
   } finally {
     if (job.exitCode === null) await endChild(job.pid!, 10_000);
@@ -101,11 +118,21 @@ async function oneCase(name: string, protocol: 4 | 5, receiveMaximum: number, re
 export async function benchMqtt(readings: number, log: (s: string) => void): Promise<MqttResult> {
   const cases: MqttCase[] = [];
   cases.push(await oneCase('MQTT 5, Receive Maximum 10000', 5, 10_000, readings, log));
+  if (nodeRedInstalled()) {
+    cases.push(await oneCase('Node-RED 4.1 (same flow)', 4, 0, readings, log, (port, _url, prefix) => startNodeRed(port, prefix)));
+    const [w, n] = cases;
+    log(`  weir / Node-RED: ${(w.readingsPerSec / n.readingsPerSec).toFixed(2)}x readings/s (target >= 2x)`);
+  } else {
+    log(`  Node-RED peer skipped: not installed (cd ${NODE_RED_DIR} && npm install)`);
+  }
   cases.push(await oneCase('MQTT 5, Receive Maximum 100', 5, 100, Math.min(readings, 1000), log));
   cases.push(await oneCase('MQTT 3.1.1, max_inflight_messages 20', 4, 20, Math.min(readings, 200), log));
   return { cases };
 }
 
 export function mqttRows(r: MqttResult): string[][] {
-  return r.cases.map((c, i) => [i === 0 ? '8. MQTT -> weir -> MQTT' : '', `${c.readingsPerSec.toLocaleString('en')} readings/s`, c.name, `${c.readings} readings, ${c.seconds} s, ${c.checkpoints} checkpoints, RSS ${c.rssMB} MB`, '', '']);
+  const nr = r.cases.find((c) => c.name.startsWith('Node-RED'));
+  const rows = r.cases.map((c, i) => [i === 0 ? '8. MQTT -> threshold -> MQTT' : '', `${c.readingsPerSec.toLocaleString('en')} readings/s`, c.name, `${c.readings} readings, ${c.seconds} s, RSS ${c.rssMB} MB, start ${c.startupMs} ms`, '', '']);
+  if (nr) rows.push(['   weir / Node-RED', '', '', `${(r.cases[0].readingsPerSec / nr.readingsPerSec).toFixed(2)}x`, '>= 2x', r.cases[0].readingsPerSec >= 2 * nr.readingsPerSec ? 'PASS' : 'FAIL']);
+  return rows;
 }
