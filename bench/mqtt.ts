@@ -118,9 +118,11 @@ async function oneCase(name: string, protocol: 4 | 5, receiveMaximum: number, re
 export async function benchMqtt(readings: number, log: (s: string) => void): Promise<MqttResult> {
   const cases: MqttCase[] = [];
   cases.push(await oneCase('MQTT 5, Receive Maximum 10000', 5, 10_000, readings, log));
+  // The harness's floor: one publisher, one broker, one counter, and a bare mqtt.js relay in between.
+  cases.push(await oneCase('bare mqtt.js relay (no checkpoints)', 5, 0, readings, log, (_port, url, prefix) => spawn(process.execPath, [path.join(ROOT, 'bench/peers/mqtt-relay.mjs'), url, prefix], { stdio: ['ignore', 'ignore', 'pipe'] })));
   if (nodeRedInstalled()) {
     cases.push(await oneCase('Node-RED 4.1 (same flow)', 4, 0, readings, log, (port, _url, prefix) => startNodeRed(port, prefix)));
-    const [w, n] = cases;
+    const [w, , n] = cases;
     log(`  weir / Node-RED: ${(w.readingsPerSec / n.readingsPerSec).toFixed(2)}x readings/s (target >= 2x)`);
   } else {
     log(`  Node-RED peer skipped: not installed (cd ${NODE_RED_DIR} && npm install)`);
