@@ -127,7 +127,6 @@ export function streamSource<V = unknown>(options: StreamSourceOptions): SourceC
       // Group: re-read own pending entries after `last` first ('0' on a fresh start: what an earlier run left unacked).
       let history: string | undefined = group ? (last ?? '0') : undefined;
       const unacked: { id: string; cp: number }[] = [];
-      let failure: unknown;
       let finalCp = false;
 
       const decode = (id: string, fields: string[]): V | StreamEntry<V> | typeof SKIP => {
@@ -180,7 +179,6 @@ export function streamSource<V = unknown>(options: StreamSourceOptions): SourceC
       let outage = false;
       return {
         async pull(max): Promise<PullResult<V | StreamEntry<V>>> {
-          if (failure) throw failure;
           let entries: RawEntry[];
           try {
             entries = await read(max);

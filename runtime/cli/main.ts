@@ -117,12 +117,13 @@ program
   .option('--rate <n>', 'readings per second over all devices', intArg('--rate', 1), 10)
   .option('--count <n>', 'stop after this many readings (default: until Ctrl-C)', intArg('--count', 1))
   .option('--seed <n>', 'seed of the readings', intArg('--seed', 0), 1)
+  .option('--topic-prefix <prefix>', "first topic level instead of 'sensors'", 'sensors')
   .option('--log-level <level>', 'log level on stderr', 'warn')
   .action(async (opts) => {
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     process.once('SIGTERM', () => stop.abort());
-    const n = await mqtt.publishSensors({ url: opts.mqtt, devices: opts.devices, rate: opts.rate, count: opts.count, seed: opts.seed, signal: stop.signal }, createLogger(opts.logLevel));
+    const n = await mqtt.publishSensors({ url: opts.mqtt, devices: opts.devices, rate: opts.rate, count: opts.count, seed: opts.seed, topicPrefix: opts.topicPrefix, signal: stop.signal }, createLogger(opts.logLevel));
     process.stderr.write(`weir: published ${n} reading(s) from ${opts.devices} device(s)\n`);
   });
 
