@@ -41,16 +41,22 @@ describe('redis streams', () => {
       const env = { WEIR_STREAM_COPY: JSON.stringify({ url: 'redis://127.0.0.1:6379', input, output, group }) };
       const args = ['run', JOB, '--job-id', unique('copy-job'), '--state', `file:${tmp('weir-copy-')}`, '--checkpoint-interval', '100ms', '--workers', '2', '--log-level', 'info', '--no-status'];
       let w = weir(args, env);
+      const first = w;
+      // Entries keep arriving while the job runs (from its first checkpoint on), so the kill falls mid-stream.
+      await waitFor(() => /checkpoint \d+ committed/.test(first.stderr()), () => `the first checkpoint; ${first.stderr().slice(-2000)}`, 60_000);
       const adding = (async () => {
-        for (let i = 2000; i < total; i += 500) {
-          await fill(input, i, i + 500);
-          await sleep(150);
+        for (let i = 2000; i < total; i += 250) {
+          await fill(input, i, i + 250);
+          await sleep(250);
         }
       })();
       await waitFor(async () => Number(await redisClient().xlen(output)) >= 1500, () => `1500 output entries; ${w.stderr().slice(-2000)}`, 120_000);
       await kill9(w);
       const atKill = Number(await redisClient().xlen(output));
       w = weir(args, env);
+      const rerun = w;
+      // Up (it drains on SIGTERM from here on) once it committed a checkpoint.
+      await waitFor(() => /checkpoint \d+ committed/.test(rerun.stderr()), () => `the rerun's first checkpoint; ${rerun.stderr().slice(-2000)}`, 60_000);
       await adding;
       let have = 0;
       await waitFor(async () => (have = Number(await redisClient().xlen(output))) >= total, () => `${total} output entries, have ${have}; ${w.stderr().slice(-2000)}`, 120_000);
