@@ -32,7 +32,10 @@ import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult
 // cassandra (bench/cassandra.ts)
 import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type CassandraResult } from './cassandra.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra'] as const;
+// mqtt (bench/mqtt.ts)
+import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
+
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -80,6 +83,7 @@ const results: {
   checkpoint?: CheckpointResult & { alternating: AlternatingResult };
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
+  mqtt?: MqttResult;
   simulation?: SimulationResult;
   cassandra?: CassandraResult | { skipped: string };
 } = {};
@@ -140,6 +144,11 @@ await step('recovery', `paced keyed job (${RECOVERY_RATE.toLocaleString('en')} r
 await step('simulation', 'weir/testing: simulated runs per second, 5-operator keyed topology, 1,000 records, 2 simulated workers', async () => {
   const r = (results.simulation = await benchSimulation(values.quick ? 20 : 60));
   if (!r.correct) throw new Error('a simulated run did not commit exactly the expected output');
+});
+
+// ---- mqtt (bench/mqtt.ts): a private mosquitto (/usr/sbin/mosquitto) per case ----
+await step('mqtt', 'MQTT -> per-device threshold -> MQTT through Mosquitto, QoS 1, checkpoints every 1 s, by in-flight window', async () => {
+  results.mqtt = await benchMqtt(values.quick ? 5000 : 20_000, log);
 });
 
 // ---- kafka (bench/kafka.ts): needs a broker; the full suite skips it when none answers ----
@@ -295,6 +304,7 @@ if (results.recovery) {
   ]);
 }
 if (results.kafka) rows.push(...kafkaRows(results.kafka, (metric) => { const t = targets.find((x) => x.benchmark === 'kafka' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; }));
+if (results.mqtt) rows.push(...mqttRows(results.mqtt));
 if (results.simulation) {
   const r = results.simulation;
   rows.push(['7. simulation (weir/testing)', `${r.cleanRunsPerSec} runs/s fault-free`, '(no peer)', `${r.faultyRunsPerSec} runs/s with a failover; ${r.eventsPerRun} events/run`, '', r.correct ? 'ok' : 'WRONG']);

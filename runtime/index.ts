@@ -21,6 +21,7 @@ export type { JobMetrics, OperatorMetrics, InstanceMetrics } from './coordinator
 export type { ExecutionPlan, ActorPlan, ChannelPlan } from './plan/plan.js';
 export { generator, stdout, collect, file, kafka, type GeneratorOptions, type KafkaSourceOptions, type KafkaSinkOptions, type KafkaRecord } from '../connectors/index.js';
 export { cassandra, type CassandraSinkOptions, type Consistency } from '../connectors/index.js';
+export { mqtt, redis, type MqttSourceOptions, type MqttSinkOptions, type MqttMessage, type StreamSourceOptions, type StreamSinkOptions, type StreamEntry } from '../connectors/index.js';
 export type {
   SourceConnector,
   SinkConnector,

@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { WeirError } from '../../actors/errors.js';
 import { run } from '../coordinator/job.js';
 import { DEFAULTS } from '../coordinator/options.js';
-import { kafka } from '../index.js'; // the public API, as a user's program (runtime/ imports no connector module itself)
+import { kafka, mqtt } from '../index.js'; // the public API, as a user's program (runtime/ imports no connector module itself)
 import { createLogger } from '../log.js';
 import { parseDuration } from './duration.js';
 import { StatusLine } from './status-line.js';
@@ -109,6 +109,24 @@ program
       createLogger(opts.logLevel),
     );
     process.stderr.write(`weir: sent ${n} message(s) to ${opts.topic}\n`);
+  });
+
+program
+  .command('publish')
+  .description('play temperature sensors: JSON readings {device, temperature, ts} to sensors/<device>/temperature (QoS 1)')
+  .requiredOption('--mqtt <url>', 'MQTT broker URL, e.g. mqtt://127.0.0.1:1883')
+  .option('--devices <n>', 'number of devices (dev-0 .. dev-N-1)', intArg('--devices', 1), 10)
+  .option('--rate <n>', 'readings per second over all devices', intArg('--rate', 1), 10)
+  .option('--count <n>', 'stop after this many readings (default: until Ctrl-C)', intArg('--count', 1))
+  .option('--seed <n>', 'seed of the readings', intArg('--seed', 0), 1)
+  .option('--topic-prefix <prefix>', "first topic level instead of 'sensors'", 'sensors')
+  .option('--log-level <level>', 'log level on stderr', 'warn')
+  .action(async (opts) => {
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    const n = await mqtt.publishSensors({ url: opts.mqtt, devices: opts.devices, rate: opts.rate, count: opts.count, seed: opts.seed, topicPrefix: opts.topicPrefix, signal: stop.signal }, createLogger(opts.logLevel));
+    process.stderr.write(`weir: published ${n} reading(s) from ${opts.devices} device(s)\n`);
   });
 
 function report(e: unknown): void {

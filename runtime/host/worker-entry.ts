@@ -104,7 +104,12 @@ port.on('message', (m: ToWorker) => {
       host?.triggerCheckpoint(m.id);
       return;
     case 'complete':
-      host!.checkpointComplete(m.id).then(
+      // A replacement worker still initializing has no task that was part of checkpoint m.id.
+      if (!host) {
+        send({ t: 'committed', id: m.id });
+        return;
+      }
+      host.checkpointComplete(m.id).then(
         () => send({ t: 'committed', id: m.id }),
         (e) => fail(undefined, e),
       );
