@@ -23,6 +23,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import type { Clock } from '../../actors/contract.js';
 import { backgroundTimers, realClock, type Timers } from '../host/env.js';
 import type { Engine } from './engines.js';
+import type { CheckpointEvent } from '../metrics/events.js';
 
 export interface CheckpointerOptions {
   backend: StateBackend;
@@ -39,6 +40,8 @@ export interface CheckpointerOptions {
   /** The checkpoint the job started from, if any. */
   restoredFrom: CheckpointData | undefined;
   onFatal(error: WeirError): void;
+  /** Told of every checkpoint that commits, is declined or aborted (the dashboard's history). */
+  onEvent?(e: CheckpointEvent): void;
   /** Injected time (deterministic simulation runs the checkpointer on a virtual clock). */
   clock?: Clock;
   timers?: Timers;
@@ -185,6 +188,7 @@ export class Checkpointer {
 
   private declined(id: number, e: unknown): void {
     this.stats.failed++;
+    this.event(id, 'checkpoint', 'failed', e);
     this.consecutiveFailures++;
     this.o.log.warn({ checkpoint: id, err: e }, `checkpoint ${id} declined; the job goes on`);
     const t = this.o.tolerable;
@@ -219,6 +223,7 @@ export class Checkpointer {
       this.stats.lastId = id;
       this.stats.lastSizeBytes = size;
       this.o.log.info({ checkpoint: id, kind, bytes: size }, `checkpoint ${id} committed`);
+      this.event(id, kind, 'completed', undefined, size);
       this.gc = backend.gc(job, this.o.keep).catch((e) => this.o.log.warn({ err: e }, 'checkpoint gc failed'));
     });
     this.writing = run.catch(() => {});
@@ -272,6 +277,7 @@ export class Checkpointer {
     if (p) {
       this.cancelTimeout?.();
       this.o.log.info({ checkpoint: p.id }, `checkpoint ${p.id} aborted by a failover`);
+      this.event(p.id, 'checkpoint', 'aborted', 'a failover restarted a region while it was in flight');
       this.settle(p.id, new WeirError('CHECKPOINT_ABORTED', `checkpoint ${p.id} was aborted: a failover restarted a region while it was in flight. Fix: request another with checkpoint()`));
     }
   }
@@ -280,6 +286,16 @@ export class Checkpointer {
     this.paused = false;
     if (this.requested.length) this.trigger();
     else this.schedule();
+  }
+
+  private event(id: number, kind: CheckpointEvent['kind'], status: CheckpointEvent['status'], error?: unknown, sizeBytes?: number): void {
+    if (!this.o.onEvent) return;
+    const startedAt = this.current?.id === id ? this.current.startedAt : undefined;
+    const e: CheckpointEvent = { id, kind, status, at: Date.now() };
+    if (startedAt !== undefined) e.durationMs = this.clock.now() - startedAt;
+    if (sizeBytes !== undefined) e.sizeBytes = sizeBytes;
+    if (error !== undefined) e.error = error instanceof Error ? error.message : String(error);
+    this.o.onEvent(e);
   }
 
   /** Requests that can no longer be answered (the job ends). */

@@ -18,6 +18,7 @@ import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
 import { applyHarness } from '../testing/harness.js';
+import { threadStatsSampler } from '../host/thread-stats.js';
 
 export interface EngineEvents {
   /** Messages for the job (replies the engine waits for are consumed by it). */
@@ -253,6 +254,7 @@ export class WorkerEngine implements Engine {
 export class InlineEngine implements Engine {
   private host: ActorHost | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly threadStats = threadStatsSampler();
 
   constructor(
     private readonly plan: ExecutionPlan,
@@ -299,7 +301,7 @@ export class InlineEngine implements Engine {
   }
 
   private metrics(): FromWorker {
-    return { t: 'metrics', tasks: this.host!.metrics(), heapUsed: process.memoryUsage().heapUsed };
+    return { t: 'metrics', tasks: this.host!.metrics(), ...this.threadStats() };
   }
 
   stop(): void {
@@ -323,6 +325,7 @@ export class InlineEngine implements Engine {
   async shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.host) this.events.message(0, this.metrics());
+    this.threadStats.close();
     await this.host?.dispose();
   }
 

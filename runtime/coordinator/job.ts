@@ -21,7 +21,6 @@ import { latestValid, loadCheckpoint } from '../checkpoint/storage/restore.js';
 import type { CheckpointData } from '../checkpoint/restore-plan.js';
 import { restoreSet } from '../checkpoint/restore-plan.js';
 import { isTopology, type Topology } from '../dsl/topology.js';
-import type { TaskMetrics } from '../host/env.js';
 import type { FromWorker } from '../host/protocol.js';
 import { deserializeError } from '../host/serialize-error.js';
 import { compileJob, type CompiledJob } from '../load/compile-job.js';
@@ -34,7 +33,10 @@ import { applyHarness, isCommitRecord } from '../testing/harness.js';
 import { Checkpointer, notRunning, type CheckpointStats, type CompletedCheckpoint } from './checkpointer.js';
 import { DeadLetterFile, defaultDeadLetterPath } from './dead-letters.js';
 import { InlineEngine, WorkerEngine, type Engine } from './engines.js';
-import { aggregate, type JobMetrics, type Sample } from './metrics.js';
+import type { JobMetrics } from './metrics.js';
+import { JobTelemetry } from '../metrics/telemetry.js';
+import type { FailureEvent } from '../metrics/events.js';
+import { serveJob, type HttpEndpoint } from '../http/serve-job.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
 
 export interface DeadLetter {
@@ -111,10 +113,9 @@ class Job {
   private compiled: CompiledJob | undefined;
   private readonly outputs: Record<string, unknown[]> = {};
   private readonly deadLetters: DeadLetter[] = [];
-  private readonly samples = new Map<number, TaskMetrics>();
-  private readonly heap = new Map<number, number>();
-  private previous: Sample | undefined;
-  private startedAt = performance.now();
+  /** The one metrics model: handle.metrics(), the status line, /metrics and the dashboard read it. */
+  readonly telemetry = new JobTelemetry('');
+  private http: HttpEndpoint | undefined;
   private state: 'starting' | 'running' | 'ending' | 'ended' = 'starting';
   private stopRequested = false;
   private savepointRequested = false;
@@ -143,6 +144,7 @@ class Job {
 
   private async start(job: string | URL | Topology, options: RunOptions): Promise<void> {
     this.o = resolveOptions(options);
+    if (this.o.http) this.http = await serveJob(this.o, this.telemetry, { checkpoint: () => this.checkpoint(), stop: (o) => this.stop(o) });
     // Threads boot while the job compiles and plans.
     const workers = this.o.workers > 0 ? new WorkerEngine(this.o) : undefined;
     this.engine = workers;
@@ -166,6 +168,7 @@ class Job {
     if (dlq) this.deadLetterFile = new DeadLetterFile(dlq);
     this.plan = planTopology(applyHarness(topology.graph, this.o.harness), { workers: workers ? this.o.workers : 1, defaultParallelism: this.o.parallelism, fingerprint: topology.fingerprint });
     this.epochs = new Array(this.plan.regions).fill(0);
+    this.telemetry.info.job = this.jobId;
 
     // State: resume when the last run of this job id did not finish.
     this.ownBackend = typeof this.o.state === 'string';
@@ -204,11 +207,14 @@ class Job {
       nextId,
       restoredFrom: restored,
       onFatal: (e) => this.fail(e),
+      onEvent: (e) => this.telemetry.checkpoint(e),
     });
-    this.startedAt = performance.now();
+    this.telemetry.planned(this.plan, this.jobId, restored?.id);
+    this.telemetry.started();
     await engine.start(this.epochs, restoreSet(restored, this.plan.actors), restored?.id);
     if (this.state !== 'starting') return;
     this.state = 'running';
+    this.telemetry.state = 'running';
     this.markStarted();
     this.checkpointer.start();
     if (this.o.metricsIntervalMs > 0) {
@@ -261,8 +267,7 @@ class Job {
       case 'metrics':
         // Workers report on their own clocks; the job aggregates once per interval
         // (metricsTimer), so a rate is never taken over one worker's report gap.
-        for (const t of m.tasks) this.samples.set(t.actor, t);
-        this.heap.set(worker, m.heapUsed);
+        this.telemetry.report(worker, m.tasks, m);
         return;
       case 'publish': {
         const name = this.plan.actors[m.actor].operator;
@@ -369,6 +374,7 @@ class Job {
       try {
         await this.engine!.recover(regions, this.epochs, restore, [...f.crashed], from?.id);
         this.restarts += regions.length;
+        this.telemetry.restarted(failureEvent(f, regions, this.plan));
       } catch (e) {
         // A worker crashed while recovering: that crash is queued as a failure
         // of its own and the next recovery takes these regions along.
@@ -381,16 +387,15 @@ class Job {
   }
 
   private sample(): void {
-    const now: Sample = { at: performance.now(), tasks: new Map(this.samples), heap: new Map(this.heap) };
     const counters = this.checkpointer && { checkpoints: this.checkpointer.stats, restarts: this.restarts };
-    this.latestMetrics = aggregate(this.plan, now, this.previous, this.startedAt, counters);
-    this.previous = now;
-    this.o.onMetrics?.(this.latestMetrics);
+    this.latestMetrics = this.telemetry.sample(counters);
+    if (this.latestMetrics) this.o.onMetrics?.(this.latestMetrics);
   }
 
   private async finish(): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'ending';
+    this.telemetry.state = 'ending';
     const kind = this.savepointRequested ? 'savepoint' : this.stopRequested ? 'checkpoint' : 'final';
     const cp = this.checkpointer!;
     let id: number;
@@ -406,6 +411,8 @@ class Job {
     if (this.ownBackend) await this.backend?.close().catch(() => {});
     this.sample();
     this.state = 'ended';
+    this.telemetry.ended();
+    await this.http?.close();
     this.resolve({
       job: this.jobId,
       outputs: this.outputs,
@@ -431,6 +438,11 @@ class Job {
       .catch(() => {})
       .then(() => (this.ownBackend ? this.backend?.close() : undefined))
       .catch(() => {})
+      .then(() => {
+        this.telemetry.ended(error.message);
+        return this.http?.close();
+      })
+      .catch(() => {})
       .finally(() => {
         this.compiled?.cleanup();
         this.reject(error);
@@ -454,4 +466,13 @@ class Job {
     }
     return this.done;
   }
+}
+
+/** What the telemetry keeps of a failure that restarted regions. */
+function failureEvent(f: Failure, regions: number[], plan: ExecutionPlan): FailureEvent {
+  const c = f.error.context;
+  const actor = typeof c.actor === 'number' ? plan.actors[c.actor] : undefined;
+  const operator = typeof c.operator === 'string' ? c.operator : actor?.operator;
+  const instance = typeof c.instance === 'number' ? c.instance : actor?.instance;
+  return { at: Date.now(), regions, code: f.error.code, message: f.error.message, operator, instance, crashedWorkers: [...f.crashed] };
 }

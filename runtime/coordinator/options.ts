@@ -7,6 +7,7 @@ import { DEFAULT_CHANNEL_OPTIONS } from '../host/actor-host.js';
 import type { HarnessSpec } from '../testing/harness.js';
 import type { Fault } from '../testing/faults.js';
 import type { JobMetrics } from './metrics.js';
+import { resolveHttpOptions, type HttpOptions, type ResolvedHttpOptions } from '../http/options.js';
 
 export interface RunOptions {
   /** Worker threads; default one per core. 0 runs every actor inline on the calling thread. */
@@ -55,14 +56,19 @@ export interface RunOptions {
   workerMemoryMb?: number;
   /** JSON-lines file for records skipped by onError: 'skip' (default: `<dir>/<job>/dead-letters.jsonl` with file state; none otherwise); false: none. */
   deadLetters?: string | false;
+  /**
+   * Serve Prometheus metrics, the JSON API and the dashboard (see the README's Observability).
+   * Binds 127.0.0.1 by default; another address needs a token (http.token or WEIR_HTTP_TOKEN).
+   */
+  http?: HttpOptions;
   /** Used by weir/testing's runThreads: array inputs, capture sinks, injected faults. */
   harness?: HarnessSpec;
   /** Used by weir/testing's runThreads: faults injected on real threads (times in ms after start). */
   faults?: readonly Fault[];
 }
 
-type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters' | 'harness' | 'faults';
-export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart'>> & { restart: RestartStrategy };
+type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters' | 'harness' | 'faults' | 'http';
+export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart' | 'http'>> & { restart: RestartStrategy; http?: ResolvedHttpOptions };
 
 export const DEFAULTS = {
   workers: availableParallelism(),
@@ -103,6 +109,7 @@ export function resolveOptions(o: RunOptions = {}): ResolvedOptions {
   if (r.jobId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(r.jobId)) {
     throw new ConfigError(`jobId ${JSON.stringify(r.jobId)} is invalid. Fix: use 1-100 characters from A-Z a-z 0-9 _ . -`, { field: 'jobId' });
   }
+  if (o.http !== undefined) r.http = resolveHttpOptions(o.http);
   if (!LEVELS.includes(r.logLevel)) throw new ConfigError(`logLevel '${r.logLevel}' is not a log level. Fix: use one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
   return r;
 }

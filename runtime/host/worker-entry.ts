@@ -16,6 +16,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './serialize-error.js';
 import { applyHarness } from '../testing/harness.js';
 import { WeirError } from '../../actors/errors.js';
+import { threadStatsSampler } from './thread-stats.js';
 
 const port = parentPort!;
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
@@ -28,7 +29,8 @@ function fail(actor: number | undefined, e: unknown, epoch?: number): void {
   send({ t: 'failed', actor, epoch, error: serializeError(e) });
 }
 
-const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), heapUsed: process.memoryUsage().heapUsed });
+const threadStats = threadStatsSampler();
+const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), ...threadStats() });
 
 async function init(init: WorkerInit): Promise<void> {
   const log = lazyLogger(init.logLevel, { job: init.job, worker: init.worker });
