@@ -94,7 +94,8 @@ function drawGraph(p: PlanJson): void {
   svg.setAttribute('width', String(width * scale));
   svg.setAttribute('height', String(height * scale));
   const defs = s('defs');
-  const marker = s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  // userSpaceOnUse: the arrowhead keeps its size while the edge's width follows its rate.
+  const marker = s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
   marker.append(s('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#95a3b5' }));
   defs.append(marker);
   svg.append(defs);
@@ -120,12 +121,12 @@ function drawGraph(p: PlanJson): void {
     title.textContent = `${op.id} (${op.kind}), parallelism ${op.parallelism}, on worker(s) ${op.workers.join(', ')}`;
     const box = s('rect', { class: 'box', width: W, height: H, rx: 8, fill: fill({ busy: 0, backpressure: 0 }) });
     const name = s('text', { class: 'name', x: 10, y: 18 });
-    name.textContent = op.id.length > 24 ? `${op.id.slice(0, 23)}…` : op.id;
+    name.textContent = op.id.length > 17 ? `${op.id.slice(0, 16)}…` : op.id;
     const sub = s('text', { class: 'sub', x: 10, y: 34 });
     sub.textContent = `${op.kind} · p=${op.parallelism} · ${op.workers.map((w) => `w${w}`).join(' ')}`;
     const rate = s('text', { class: 'rate', x: 10, y: 53 });
     rate.textContent = '—';
-    const state = s('text', { class: 'state', x: W - 10, y: 53, 'text-anchor': 'end' });
+    const state = s('text', { class: 'state', x: W - 8, y: 16, 'text-anchor': 'end' });
     state.textContent = 'ok';
     grp.append(title, box, name, sub, rate, state);
     svg.append(grp);
@@ -156,7 +157,8 @@ function sparkOpts(width: number, height: number, color: string): uPlot.Options 
     cursor: { show: false },
     legend: { show: false },
     select: { show: false, left: 0, top: 0, width: 0, height: 0 },
-    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    // A little room below zero, so a stalled operator's line stays visible on the axis.
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [-Math.max(1, max) * 0.06, Math.max(1, max * 1.1)] } },
     axes: [{ show: false }, { show: false }],
     series: [{}, { stroke: color, fill: `${color}22`, width: 1.5, points: { show: false } }],
   };
@@ -250,9 +252,14 @@ function updateCheckpoints(list: CheckpointEvent[], job: JobJson): void {
   cpData.ids = done.map((c) => c.id);
   cpData.ms = done.map((c) => c.durationMs!);
   const el = $('#cp-chart');
-  if (!cpChart && el.clientWidth > 0) {
+  el.hidden = done.length === 0;
+  if (!cpChart && done.length > 0 && el.clientWidth > 0) {
     const opts = sparkOpts(el.clientWidth, 90, '#7c5cd6');
-    opts.axes = [{ show: true, size: 22, stroke: '#6b7685', grid: { show: false }, ticks: { show: false } }, { show: true, size: 46, stroke: '#6b7685', values: (_u, v) => v.map((x) => `${x} ms`), grid: { stroke: '#eef1f5' } }];
+    opts.scales = { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.25)] } };
+    opts.axes = [
+      { show: true, size: 22, stroke: '#6b7685', grid: { show: false }, ticks: { show: false }, values: (_u, v) => v.map((x) => (Number.isInteger(x) ? `#${x}` : '')) },
+      { show: true, size: 56, stroke: '#6b7685', values: (_u, v) => v.map((x) => fmtMs(x)), grid: { stroke: '#eef1f5' } },
+    ];
     opts.series[1] = { stroke: '#7c5cd6', fill: '#7c5cd622', width: 1.5, points: { show: true, size: 4 } };
     cpChart = new uPlot(opts, [cpData.ids, cpData.ms], el);
   } else cpChart?.setData([cpData.ids, cpData.ms]);
