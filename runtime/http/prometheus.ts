@@ -12,6 +12,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
 import type { JobTelemetry } from '../metrics/telemetry.js';
+import type { CheckpointEvent } from '../metrics/events.js';
 
 export interface PrometheusExport {
   registry: Registry;
@@ -114,11 +115,14 @@ export function prometheusRegistry(t: JobTelemetry): PrometheusExport {
     registers,
   });
   const size = new Histogram({ name: 'weir_checkpoint_size_bytes', help: 'Bytes of all snapshots of a checkpoint.', labelNames: ['job'], buckets: exponentialBuckets(256, 4, 12), registers });
-  const unsubscribe = t.onCheckpoint((e) => {
+  const observe = (e: CheckpointEvent) => {
     if (e.status !== 'completed') return;
     if (e.durationMs !== undefined) duration.observe({ job: job() }, e.durationMs / 1000);
     if (e.sizeBytes !== undefined) size.observe({ job: job() }, e.sizeBytes);
-  });
+  };
+  // Those already in the log (an endpoint started late), then each as it settles.
+  t.checkpoints.forEach(observe);
+  const unsubscribe = t.onCheckpoint(observe);
 
   // Restarts and failures.
   counter('weir_region_restarts_total', 'Restarts of a failover region.', ['region'], (set) => t.restartsByRegion.forEach((n, region) => set({ region }, n)));
