@@ -20,7 +20,9 @@ export function redactValue(v: unknown, depth = 6): unknown {
   if (typeof v === 'string') return redactText(v);
   if (v === null || typeof v !== 'object' || depth <= 0) return v;
   if (v instanceof Error) {
-    const e: Record<string, unknown> = { type: v.name, message: redactText(v.message) };
+    // Same class (loggers print its name), redacted copies of its fields.
+    const e = Object.create(Object.getPrototypeOf(v) as object) as Record<string, unknown>;
+    e.message = redactText(v.message);
     if (v.stack) e.stack = redactText(v.stack);
     for (const [k, x] of Object.entries(v)) e[k] = SECRET_KEYS.test(k) ? '***' : redactValue(x, depth - 1);
     if (v.cause !== undefined) e.cause = redactValue(v.cause, depth - 1);

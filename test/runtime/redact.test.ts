@@ -18,5 +18,6 @@ describe('redact', () => {
     for (const secret of ['pw1', 'pw2', 'pw3', 'tok"']) expect(s).not.toContain(secret);
     expect(v.sasl).toBe('***');
     expect((v.err as { message: string }).message).toBe('cannot reach redis://u:***@h:1');
+    expect(v.err).toBeInstanceOf(Error);
   });
 });
