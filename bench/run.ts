@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchIdleMemory, benchStartup, IDLE_MS, type MemoryResult, type StartupResult } from './startup.js';
+import { benchObservability, type ObservabilityResult } from './observability.js';
 import { benchChain, benchKeyed, type ThroughputResult } from './throughput.js';
 import { benchAlternating, type AlternatingResult } from './checkpoint-alternating.js';
 import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, CHECKPOINT_KEYS, RECOVERY_RATE, type CheckpointResult, type RecoveryResult } from './fault-tolerance.js';
@@ -30,7 +31,7 @@ import { benchSimulation, type SimulationResult } from './simulation.js';
 // kafka (bench/kafka.ts)
 import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult, type KafkaSkipped } from './kafka.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'observability'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -73,6 +74,7 @@ const t0 = performance.now();
 const results: {
   chain?: ThroughputResult;
   keyed?: ThroughputResult;
+  observability?: ObservabilityResult;
   startup?: StartupResult;
   memory?: MemoryResult;
   checkpoint?: CheckpointResult & { alternating: AlternatingResult };
@@ -96,6 +98,13 @@ async function step(id: BenchId, title: string, fn: () => Promise<void>): Promis
   }
   log(`  (${((performance.now() - s) / 1000).toFixed(1)} s)`);
 }
+
+await step('observability', `metrics + dashboard (1 s reports, a Prometheus scrape/s, one live dashboard) on vs off, chain and keyBy, ${records.toLocaleString('en')} records`, async () => {
+  const r = (results.observability = await benchObservability(records, reps, log));
+  targets.push(target('observability', 'chain throughput ratio on / off', r.chain.ratio, '>=', 0.98, 'x'));
+  targets.push(target('observability', 'keyBy throughput ratio on / off', r.keyed.ratio, '>=', 0.98, 'x'));
+  if (r.scrapes === 0 || r.updates === 0) throw new Error(`the clients got ${r.scrapes} scrapes and ${r.updates} live updates: the 'on' side served nothing`);
+});
 
 await step('chain', `1 worker, generator -> map -> sink, ${records.toLocaleString('en')} records, vs node:stream pipeline`, async () => {
   const r = (results.chain = await benchChain(records, reps, log));
@@ -281,6 +290,15 @@ if (results.kafka) rows.push(...kafkaRows(results.kafka, (metric) => { const t =
 if (results.simulation) {
   const r = results.simulation;
   rows.push(['7. simulation (weir/testing)', `${r.cleanRunsPerSec} runs/s fault-free`, '(no peer)', `${r.faultyRunsPerSec} runs/s with a failover; ${r.eventsPerRun} events/run`, '', r.correct ? 'ok' : 'WRONG']);
+}
+if (results.observability) {
+  const r = results.observability;
+  const pass = (metric: string) => { const t = targets.find((x) => x.benchmark === 'observability' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; };
+  rows.push(['8. observability on/off, chain', fmtRate(r.chain.weir.recordsPerSec), `${fmtRate(r.chain.peer.recordsPerSec)} (off)`, `${r.chain.ratio.toFixed(3)}x`, '>= 0.98x', pass('chain throughput ratio on / off')]);
+  rows.push(['   paired ratios (diag.)', '', '', spread(r.chain.pairedRatios), '', '']);
+  rows.push(['8. observability on/off, keyBy', fmtRate(r.keyed.weir.recordsPerSec), `${fmtRate(r.keyed.peer.recordsPerSec)} (off)`, `${r.keyed.ratio.toFixed(3)}x`, '>= 0.98x', pass('keyBy throughput ratio on / off')]);
+  rows.push(['   paired ratios (diag.)', '', '', spread(r.keyed.pairedRatios), '', '']);
+  rows.push(['   served (diag.)', '', '', `${r.scrapes} scrapes, ${r.updates} live updates`, '', '']);
 }
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 
