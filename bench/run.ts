@@ -299,6 +299,7 @@ if (results.observability) {
   rows.push(['8. observability on/off, keyBy', fmtRate(r.keyed.weir.recordsPerSec), `${fmtRate(r.keyed.peer.recordsPerSec)} (off)`, `${r.keyed.ratio.toFixed(3)}x`, '>= 0.98x', pass('keyBy throughput ratio on / off')]);
   rows.push(['   paired ratios (diag.)', '', '', spread(r.keyed.pairedRatios), '', '']);
   rows.push(['   served (diag.)', '', '', `${r.scrapes} scrapes, ${r.updates} live updates`, '', '']);
+  rows.push(['   coordinator CPU, 50 ops (diag.)', `${r.costMsPerSecond50.toFixed(2)} ms/s`, '', `${(r.coreShare50 * 100).toFixed(2)} % of a core`, '', '']);
 }
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 

@@ -18,7 +18,7 @@ import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
 import { applyHarness } from '../testing/harness.js';
-import { threadStatsSampler } from '../host/thread-stats.js';
+import { idleThreadStats, threadStatsSampler, type ThreadStatsSampler } from '../host/thread-stats.js';
 
 export interface EngineEvents {
   /** Messages for the job (replies the engine waits for are consumed by it). */
@@ -254,7 +254,7 @@ export class WorkerEngine implements Engine {
 export class InlineEngine implements Engine {
   private host: ActorHost | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly threadStats = threadStatsSampler();
+  private threadStats: ThreadStatsSampler | undefined;
 
   constructor(
     private readonly plan: ExecutionPlan,
@@ -294,6 +294,7 @@ export class InlineEngine implements Engine {
     });
     await this.host.open();
     if (this.o.metricsIntervalMs > 0) {
+      this.threadStats = threadStatsSampler();
       this.timer = setInterval(() => send(this.metrics()), this.o.metricsIntervalMs);
       this.timer.unref();
     }
@@ -301,7 +302,7 @@ export class InlineEngine implements Engine {
   }
 
   private metrics(): FromWorker {
-    return { t: 'metrics', tasks: this.host!.metrics(), ...this.threadStats() };
+    return { t: 'metrics', tasks: this.host!.metrics(), ...(this.threadStats?.() ?? idleThreadStats()) };
   }
 
   stop(): void {
@@ -325,7 +326,7 @@ export class InlineEngine implements Engine {
   async shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.host) this.events.message(0, this.metrics());
-    this.threadStats.close();
+    this.threadStats?.close();
     await this.host?.dispose();
   }
 

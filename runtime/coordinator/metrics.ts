@@ -34,6 +34,8 @@ export interface OperatorMetrics extends Flow {
 export interface InstanceMetrics extends Flow {
   instance: number;
   worker: number;
+  /** A source's records not yet read, by partition, where it knows (Kafka). */
+  lag?: Record<string, number>;
 }
 
 /** Job-wide figures the coordinator keeps (not sampled from the workers). */
@@ -103,6 +105,7 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
       busy: Math.min(1, (cur.busyMs - prev.busyMs) / dt),
       credits: cur.credits ?? 0,
     };
+    if (cur.lag) one.lag = cur.lag;
     m.instances.push(one);
     m.inRate += one.inRate;
     m.outRate += one.outRate;

@@ -75,4 +75,6 @@ export interface TaskMetrics {
   epoch?: number;
   /** Credit its output channels hold (buffers it may send before it must wait). */
   credits?: number;
+  /** A source's records not yet read, by partition, where it knows (SourceReader.lag). */
+  lag?: Record<string, number>;
 }

@@ -37,3 +37,6 @@ export function threadStatsSampler(): ThreadStatsSampler {
   };
   return Object.assign(sample, { close: () => delay.disable() });
 }
+
+/** What a thread that does not sample itself reports: its heap only. */
+export const idleThreadStats = (): ThreadStats => ({ heapUsed: process.memoryUsage().heapUsed, elu: 0, loopDelayMs: { mean: 0, p99: 0, max: 0 } });

@@ -16,7 +16,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './serialize-error.js';
 import { applyHarness } from '../testing/harness.js';
 import { WeirError } from '../../actors/errors.js';
-import { threadStatsSampler } from './thread-stats.js';
+import { idleThreadStats, threadStatsSampler, type ThreadStatsSampler } from './thread-stats.js';
 
 const port = parentPort!;
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
@@ -29,8 +29,9 @@ function fail(actor: number | undefined, e: unknown, epoch?: number): void {
   send({ t: 'failed', actor, epoch, error: serializeError(e) });
 }
 
-const threadStats = threadStatsSampler();
-const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), ...threadStats() });
+/** Heap, event-loop utilisation and delay; its delay monitor runs only when metrics are reported. */
+let threadStats: ThreadStatsSampler | undefined;
+const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), ...(threadStats?.() ?? idleThreadStats()) });
 
 async function init(init: WorkerInit): Promise<void> {
   const log = lazyLogger(init.logLevel, { job: init.job, worker: init.worker });
@@ -71,6 +72,7 @@ async function init(init: WorkerInit): Promise<void> {
   router.attach(host);
   await host.open();
   if (init.metricsIntervalMs > 0) {
+    threadStats = threadStatsSampler();
     metricsTimer = setInterval(() => host && send(metrics()), init.metricsIntervalMs);
     metricsTimer.unref();
   }

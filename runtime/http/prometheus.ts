@@ -96,6 +96,10 @@ export function prometheusRegistry(t: JobTelemetry): PrometheusExport {
     for (const a of actors()) set(a.labels, a.i.busy);
   });
 
+  gauge('weir_source_lag_records', 'Records of a source partition not yet read (Kafka: high watermark minus position), where the source knows.', ['operator', 'instance', 'worker', 'partition'], (set) => {
+    for (const a of actors()) for (const [partition, n] of Object.entries(a.i.lag ?? {})) set({ ...a.labels, partition }, n);
+  });
+
   // Checkpoints.
   counter('weir_checkpoints_completed_total', 'Checkpoints committed.', [], (set) => set({}, t.latest?.checkpoints.completed ?? 0));
   counter('weir_checkpoints_failed_total', 'Checkpoints declined (write failed or timed out).', [], (set) => set({}, t.latest?.checkpoints.failed ?? 0));

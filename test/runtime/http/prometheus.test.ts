@@ -9,7 +9,7 @@ function fed(): JobTelemetry {
   t.planned(smallPlan(), 'small', undefined);
   t.started();
   t.state = 'running';
-  t.report(0, [task(0, 1000), task(1, 400), task(3, 800)], thread(5000));
+  t.report(0, [task(0, 1000, 0, { lag: { '0': 12, '1': 0 } }), task(1, 400), task(3, 800)], thread(5000));
   t.report(1, [task(2, 600)], thread(7000));
   t.checkpoint({ id: 1, kind: 'checkpoint', status: 'completed', at: Date.now() - 2000, durationMs: 120, sizeBytes: 4096 });
   t.checkpoint({ id: 2, kind: 'checkpoint', status: 'failed', at: Date.now() - 1000, durationMs: 50, error: 'disk full' });
@@ -88,6 +88,10 @@ describe('Prometheus export', () => {
     expect(get('weir_worker_event_loop_utilization_ratio', { worker: '1' })[0].value).toBe(0.25);
     expect(get('weir_worker_event_loop_delay_seconds', { worker: '0', stat: 'p99' })[0].value).toBeCloseTo(0.004);
     expect(get('weir_job_running')[0].value).toBe(1);
+    expect(get('weir_source_lag_records').map((s) => [s.labels.operator, s.labels.partition, s.value])).toEqual([
+      ['src', '0', 12],
+      ['src', '1', 0],
+    ]);
   });
 
   it('two jobs in one process keep separate registries (never the global one)', async () => {
