@@ -25,7 +25,7 @@ export interface ObservabilityResult {
 }
 
 /** The coordinator's side of observability, timed in isolation (it does not depend on load the way throughput does). */
-async function costOf50Operators(): Promise<{ ms: number; share: number }> {
+export async function costOf50Operators(): Promise<{ ms: number; share: number }> {
   const actors: ActorPlan[] = [];
   for (let o = 0; o < 50; o++) {
     for (let i = 0; i < 2; i++) {

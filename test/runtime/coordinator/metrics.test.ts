@@ -172,8 +172,8 @@ describe('aggregate (job metrics)', () => {
     const now = sample(1000, [task(1, { recordsIn: 400, queued: 3, busyMs: 500 }), task(2, { recordsIn: 150, queued: 1, backpressuredMs: 250 })]);
     const map = aggregate(two, now, before, 0).operators[1];
     expect(map.instances).toEqual([
-      { instance: 0, worker: 0, recordsIn: 400, recordsOut: 0, inRate: 300, outRate: 0, queued: 3, backpressure: 0, busy: 0.5 },
-      { instance: 1, worker: 1, recordsIn: 150, recordsOut: 0, inRate: 100, outRate: 0, queued: 1, backpressure: 0.25, busy: 0 },
+      { instance: 0, worker: 0, recordsIn: 400, recordsOut: 0, inRate: 300, outRate: 0, queued: 3, backpressure: 0, busy: 0.5, credits: 0 },
+      { instance: 1, worker: 1, recordsIn: 150, recordsOut: 0, inRate: 100, outRate: 0, queued: 1, backpressure: 0.25, busy: 0, credits: 0 },
     ]);
     expect(map.inRate).toBe(400);
     expect(map.queued).toBe(4);
