@@ -264,7 +264,7 @@ function updateCheckpoints(list: CheckpointEvent[], job: JobJson): void {
     cpChart = new uPlot(opts, [cpData.ids, cpData.ms], el);
   } else cpChart?.setData([cpData.ids, cpData.ms]);
   const c = job.checkpoints;
-  $('#cp-summary').textContent = `${c.completed} completed · ${c.failed} failed · last ${c.lastCompletedId ?? '—'} ${ago(c.lastCompletedAgeSeconds)}`;
+  $('#cp-summary').textContent = `${c.completed} completed · ${c.failed} failed${c.lastCompletedId === undefined ? '' : ` · last #${c.lastCompletedId}, ${ago(c.lastCompletedAgeSeconds)}`}`;
 }
 
 function updateFailures(failures: FailureEvent[], restartsByRegion: number[]): void {
