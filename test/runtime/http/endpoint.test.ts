@@ -59,7 +59,7 @@ describe('HTTP endpoint of a running job', () => {
     // Values move: the sink's count grew over the run, and after the restart.
     const storeIn = (c: Map<string, number>) => c.get(`weir_operator_records_in_total{job="endpoint-${process.pid}",operator="store"}`) ?? 0;
     const firstRestarted = scrapes.findIndex((s) => (s.get(`weir_region_restarts_total{job="endpoint-${process.pid}",region="0"}`) ?? 0) > 0);
-    expect(storeIn(scrapes[firstRestarted])).toBeGreaterThan(0);
+    // (Under load the restart may come before the sink's first report: compare with the scrape that saw it.)
     expect(storeIn(scrapes.at(-1)!)).toBeGreaterThan(storeIn(scrapes[firstRestarted]));
     // Counters never go down, series by series, scrape after scrape.
     let compared = 0;
