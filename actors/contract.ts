@@ -137,6 +137,8 @@ export interface SourceReader<T = unknown> {
   position?(checkpointId: number): unknown;
   /** A checkpoint that included position() completed (Kafka: commit offsets for monitoring). */
   checkpointComplete?(checkpointId: number): void | Promise<void>;
+  /** Records not yet read, by partition, where the source knows (Kafka: high watermark minus position); shown as weir_source_lag_records. */
+  lag?(): Record<string, number> | undefined;
   close?(): void | Promise<void>;
 }
 

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchIdleMemory, benchStartup, IDLE_MS, type MemoryResult, type StartupResult } from './startup.js';
+import { benchObservability, type ObservabilityResult } from './observability.js';
 import { benchChain, benchKeyed, type ThroughputResult } from './throughput.js';
 import { benchAlternating, type AlternatingResult } from './checkpoint-alternating.js';
 import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, CHECKPOINT_KEYS, RECOVERY_RATE, type CheckpointResult, type RecoveryResult } from './fault-tolerance.js';
@@ -35,7 +36,7 @@ import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type Cas
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -78,6 +79,7 @@ const t0 = performance.now();
 const results: {
   chain?: ThroughputResult;
   keyed?: ThroughputResult;
+  observability?: ObservabilityResult;
   startup?: StartupResult;
   memory?: MemoryResult;
   checkpoint?: CheckpointResult & { alternating: AlternatingResult };
@@ -103,6 +105,13 @@ async function step(id: BenchId, title: string, fn: () => Promise<void>): Promis
   }
   log(`  (${((performance.now() - s) / 1000).toFixed(1)} s)`);
 }
+
+await step('observability', `metrics + dashboard (1 s reports, a Prometheus scrape/s, one live dashboard) on vs off, chain and keyBy, ${records.toLocaleString('en')} records`, async () => {
+  const r = (results.observability = await benchObservability(records, reps, log));
+  targets.push(target('observability', 'chain throughput ratio on / off', r.chain.ratio, '>=', 0.98, 'x'));
+  targets.push(target('observability', 'keyBy throughput ratio on / off', r.keyed.ratio, '>=', 0.98, 'x'));
+  if (r.scrapes === 0 || r.updates === 0) throw new Error(`the clients got ${r.scrapes} scrapes and ${r.updates} live updates: the 'on' side served nothing`);
+});
 
 await step('chain', `1 worker, generator -> map -> sink, ${records.toLocaleString('en')} records, vs node:stream pipeline`, async () => {
   const r = (results.chain = await benchChain(records, reps, log));
@@ -316,6 +325,16 @@ if (results.cassandra && 'ratio' in results.cassandra) {
   const l = r.latency;
   rows.push([`   write latency @${l.rate}/s`, `p50 ${l.weir.p50Ms} / p99 ${l.weir.p99Ms} ms (ckpt 1 s)`, `p50 ${l.peer.p50Ms} / p99 ${l.peer.p99Ms} ms (driver)`, `created -> written`, '', '']);
 } else if (results.cassandra) rows.push(['8. Cassandra sink', 'skipped', results.cassandra.skipped, '', '', '']);
+if (results.observability) {
+  const r = results.observability;
+  const pass = (metric: string) => { const t = targets.find((x) => x.benchmark === 'observability' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; };
+  rows.push(['8. observability on/off, chain', fmtRate(r.chain.weir.recordsPerSec), `${fmtRate(r.chain.peer.recordsPerSec)} (off)`, `${r.chain.ratio.toFixed(3)}x`, '>= 0.98x', pass('chain throughput ratio on / off')]);
+  rows.push(['   paired ratios (diag.)', '', '', spread(r.chain.pairedRatios), '', '']);
+  rows.push(['8. observability on/off, keyBy', fmtRate(r.keyed.weir.recordsPerSec), `${fmtRate(r.keyed.peer.recordsPerSec)} (off)`, `${r.keyed.ratio.toFixed(3)}x`, '>= 0.98x', pass('keyBy throughput ratio on / off')]);
+  rows.push(['   paired ratios (diag.)', '', '', spread(r.keyed.pairedRatios), '', '']);
+  rows.push(['   served (diag.)', '', '', `${r.scrapes} scrapes, ${r.updates} live updates`, '', '']);
+  rows.push(['   coordinator CPU, 50 ops (diag.)', `${r.costMsPerSecond50.toFixed(2)} ms/s`, '', `${(r.coreShare50 * 100).toFixed(2)} % of a core`, '', '']);
+}
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 
 /** "median (min..max)" of sorted per-pair ratios. */

@@ -70,7 +70,7 @@ function summarize(name: string, samples: Sample[], n: number): SideResult {
 }
 
 /** Warm-up pair (discarded, n/10 records), then `reps` alternating pairs. */
-async function sideBySide(
+export async function sideBySide(
   n: number,
   reps: number,
   weir: (n: number) => Promise<Sample>,

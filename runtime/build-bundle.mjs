@@ -2,7 +2,7 @@
 // Loading ~100 small modules costs every worker thread ~100+ ms at start-up;
 // a handful of chunks costs a fraction. tsc still emits dist/ for the types
 // (and for the tests' source maps); the package's exports point here.
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -35,3 +35,19 @@ for (const f of readdirSync('dist/bundle')) {
   const full = path.resolve('dist/bundle', f);
   if (!keep.has(full)) rmSync(full, { force: true });
 }
+
+// The dashboard: one browser script with uPlot bundled in, its CSS (uPlot's and ours) and the page,
+// into dist/dashboard/ (shipped with dist/; served by runtime/http/assets.ts; no CDN).
+mkdirSync('dist/dashboard', { recursive: true });
+await build({
+  entryPoints: { app: 'runtime/http/dashboard/client/app.ts' },
+  outdir: 'dist/dashboard',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  minify: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+copyFileSync('runtime/http/dashboard/client/index.html', 'dist/dashboard/index.html');

@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { Logger as ActorLogger } from '../actors/contract.js';
+import { redactText, redactValue } from './redact.js';
 
 export type { Logger };
 
@@ -17,7 +18,21 @@ let pinoModule: typeof import('pino') | undefined;
 
 export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
   const { pino } = (pinoModule ??= require('pino') as typeof import('pino'));
-  return pino({ level, base: { ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+  return pino(
+    {
+      level,
+      base: { ...bindings },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Credentials never reach a log line: secret-named fields, user:password in URLs (runtime/redact.ts).
+      formatters: { log: (o) => redactValue(o) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? redactText(a) : a)) as Parameters<typeof method>);
+        },
+      },
+    },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 // pino's levels (pino.levels.values), restated: reading them would load pino, which lazyLogger avoids.

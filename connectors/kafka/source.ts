@@ -169,6 +169,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
       };
       const monitor = offsetMonitor(kafka, { topic, groupId, transactionalId: `weir-${ctx.job}-${ctx.operator}-${ctx.instance}-offsets`, log: ctx.log });
       const fetched = new Map(next); // after the last record queued
+      const highWatermarks = new Map<number, number>(); // per partition, as of its last fetched batch
       const queue: Queued[] = [];
       let head = 0;
       let paused = false;
@@ -212,6 +213,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         partitionsConsumedConcurrently: 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
           const p = batch.partition;
+          highWatermarks.set(p, Number(batch.highWatermark));
           for (const m of batch.messages) {
             if (!isRunning() || isStale()) return;
             const off = Number(m.offset);
@@ -289,6 +291,14 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
           if (checkpointId === Number.MAX_SAFE_INTEGER) finalOffsets = offsets;
           else byCheckpoint.set(checkpointId, offsets);
           return { i: ctx.instance, offsets };
+        },
+        lag() {
+          const lag: Record<string, number> = {};
+          for (const [p, hw] of highWatermarks) {
+            const at = next.get(p);
+            if (at !== undefined) lag[p] = Math.max(0, hw - at);
+          }
+          return lag;
         },
         async checkpointComplete(id) {
           const offsets = byCheckpoint.get(id) ?? finalOffsets;

@@ -18,8 +18,8 @@ export class OutputChannel implements CreditReceiver {
   private ending = false;
   private ended = false;
   private blockedSince = -1;
-  /** Total ms this channel held sealed batches without credit. */
-  backpressuredMs = 0;
+  /** Ms of the waits for credit that ended. */
+  private waitedMs = 0;
 
   constructor(
     readonly id: number,
@@ -30,6 +30,11 @@ export class OutputChannel implements CreditReceiver {
     private readonly now: () => number,
   ) {
     this.ledger = new CreditLedger(initialCredit);
+  }
+
+  /** Total ms this channel held sealed batches without credit, the wait in progress included (a channel blocked for a whole metrics interval reports it). */
+  get backpressuredMs(): number {
+    return this.waitedMs + (this.blockedSince >= 0 ? this.now() - this.blockedSince : 0);
   }
 
   push(record: unknown): void {
@@ -141,7 +146,7 @@ export class OutputChannel implements CreditReceiver {
       if (this.blockedSince < 0) this.blockedSince = this.now();
     } else {
       if (this.blockedSince >= 0) {
-        this.backpressuredMs += this.now() - this.blockedSince;
+        this.waitedMs += this.now() - this.blockedSince;
         this.blockedSince = -1;
       }
       if (this.ending && !this.ended) {

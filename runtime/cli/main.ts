@@ -11,6 +11,8 @@ import { kafka, mqtt } from '../index.js'; // the public API, as a user's progra
 import { createLogger } from '../log.js';
 import { parseDuration } from './duration.js';
 import { StatusLine } from './status-line.js';
+import { parseListen, TOKEN_ENV } from '../http/options.js';
+import { redactText } from '../redact.js';
 
 function intArg(name: string, min: number) {
   return (v: string): number => {
@@ -51,6 +53,8 @@ program
   .option('--from-savepoint <id>', 'restore from this savepoint or checkpoint id of the job', intArg('--from-savepoint', 1))
   .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent', 'warn')
   .option('--no-status', 'no live status line, even on a terminal')
+  .option('--http <[host:]port>', 'serve Prometheus /metrics, the JSON API and the dashboard (default host 127.0.0.1; another host needs a token)', httpArg)
+  .option('--http-token <token>', `token every HTTP request must carry (prefer the ${TOKEN_ENV} environment variable: arguments show in ps)`)
   .option('--create-topics', 'Kafka connectors create missing topics (1 partition) instead of failing')
   .action(async (job: string, opts) => {
     const tty = process.stderr.isTTY && opts.status !== false;
@@ -71,6 +75,7 @@ program
       logLevel: opts.logLevel,
       stdout: status ? ({ write: status.write } as unknown as NodeJS.WritableStream) : process.stdout,
       onMetrics: status ? (m) => status.update(m) : undefined,
+      http: opts.http && { ...opts.http, token: opts.httpToken, onListening: (url: string) => process.stderr.write(`weir: dashboard and metrics at ${url}\n`) },
     });
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -128,15 +133,22 @@ program
     const n = await mqtt.publishSensors({ url: opts.mqtt, devices: opts.devices, rate: opts.rate, count: opts.count, seed: opts.seed, topicPrefix: opts.topicPrefix, signal: stop.signal }, createLogger(opts.logLevel));
     process.stderr.write(`weir: published ${n} reading(s) from ${opts.devices} device(s)\n`);
   });
+function httpArg(v: string): { host?: string; port: number } {
+  try {
+    return parseListen(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
 
 function report(e: unknown): void {
   if (e instanceof WeirError) {
-    process.stderr.write(`weir: ${e.message}\n`);
+    process.stderr.write(`weir: ${redactText(e.message)}\n`);
     if (e.code === 'USER_FUNCTION_FAILED' && e.stack) process.stderr.write(`${e.stack}\n`);
     const cause = e.cause as WeirError | undefined;
     if (cause instanceof Error && (cause as WeirError).code === 'USER_FUNCTION_FAILED' && cause.stack) process.stderr.write(`${cause.stack}\n`);
   } else if (e instanceof Error) {
-    process.stderr.write(`weir: ${e.stack ?? e.message}\n`);
+    process.stderr.write(`weir: ${redactText(e.stack ?? e.message)}\n`);
   } else {
     process.stderr.write(`weir: ${String(e)}\n`);
   }

@@ -23,6 +23,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import type { Clock } from '../../actors/contract.js';
 import { backgroundTimers, realClock, type Timers } from '../host/env.js';
 import type { Engine } from './engines.js';
+import type { CheckpointEvent } from '../metrics/events.js';
 
 export interface CheckpointerOptions {
   backend: StateBackend;
@@ -41,6 +42,8 @@ export interface CheckpointerOptions {
   onFatal(error: WeirError): void;
   /** Checkpoint `id` committed (the supervisor tells a replay from new progress by it). */
   onCompleted?(id: number): void;
+  /** Told of every checkpoint that commits, is declined or aborted (the dashboard's history). */
+  onEvent?(e: CheckpointEvent): void;
   /** Injected time (deterministic simulation runs the checkpointer on a virtual clock). */
   clock?: Clock;
   timers?: Timers;
@@ -187,6 +190,7 @@ export class Checkpointer {
 
   private declined(id: number, e: unknown): void {
     this.stats.failed++;
+    this.event(id, 'checkpoint', 'failed', e);
     this.consecutiveFailures++;
     this.o.log.warn({ checkpoint: id, err: e }, `checkpoint ${id} declined; the job goes on`);
     const t = this.o.tolerable;
@@ -222,6 +226,7 @@ export class Checkpointer {
       this.stats.lastSizeBytes = size;
       this.o.log.info({ checkpoint: id, kind, bytes: size }, `checkpoint ${id} committed`);
       this.o.onCompleted?.(id);
+      this.event(id, kind, 'completed', undefined, size);
       this.gc = backend.gc(job, this.o.keep).catch((e) => this.o.log.warn({ err: e }, 'checkpoint gc failed'));
     });
     this.writing = run.catch(() => {});
@@ -275,6 +280,7 @@ export class Checkpointer {
     if (p) {
       this.cancelTimeout?.();
       this.o.log.info({ checkpoint: p.id }, `checkpoint ${p.id} aborted by a failover`);
+      this.event(p.id, 'checkpoint', 'aborted', 'a failover restarted a region while it was in flight');
       this.settle(p.id, new WeirError('CHECKPOINT_ABORTED', `checkpoint ${p.id} was aborted: a failover restarted a region while it was in flight. Fix: request another with checkpoint()`));
     }
   }
@@ -283,6 +289,16 @@ export class Checkpointer {
     this.paused = false;
     if (this.requested.length) this.trigger();
     else this.schedule();
+  }
+
+  private event(id: number, kind: CheckpointEvent['kind'], status: CheckpointEvent['status'], error?: unknown, sizeBytes?: number): void {
+    if (!this.o.onEvent) return;
+    const startedAt = this.current?.id === id ? this.current.startedAt : undefined;
+    const e: CheckpointEvent = { id, kind, status, at: Date.now() };
+    if (startedAt !== undefined) e.durationMs = this.clock.now() - startedAt;
+    if (sizeBytes !== undefined) e.sizeBytes = sizeBytes;
+    if (error !== undefined) e.error = error instanceof Error ? error.message : String(error);
+    this.o.onEvent(e);
   }
 
   /** Requests that can no longer be answered (the job ends). */

@@ -17,6 +17,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
+import { idleThreadStats, threadStatsSampler, type ThreadStatsSampler } from '../host/thread-stats.js';
 
 export interface EngineEvents {
   /** Messages for the job (replies the engine waits for are consumed by it). */
@@ -260,6 +261,7 @@ export class WorkerEngine implements Engine {
 export class InlineEngine implements Engine {
   private host: ActorHost | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private threadStats: ThreadStatsSampler | undefined;
 
   constructor(
     private readonly plan: ExecutionPlan,
@@ -300,6 +302,7 @@ export class InlineEngine implements Engine {
     });
     await this.host.open();
     if (this.o.metricsIntervalMs > 0) {
+      this.threadStats = threadStatsSampler();
       this.timer = setInterval(() => send(this.metrics()), this.o.metricsIntervalMs);
       this.timer.unref();
     }
@@ -307,7 +310,7 @@ export class InlineEngine implements Engine {
   }
 
   private metrics(): FromWorker {
-    return { t: 'metrics', tasks: this.host!.metrics(), heapUsed: process.memoryUsage().heapUsed };
+    return { t: 'metrics', tasks: this.host!.metrics(), ...(this.threadStats?.() ?? idleThreadStats()) };
   }
 
   stop(): void {
@@ -331,6 +334,7 @@ export class InlineEngine implements Engine {
   async shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.host) this.events.message(0, this.metrics());
+    this.threadStats?.close();
     await this.host?.dispose();
   }
 

@@ -38,6 +38,8 @@ export interface FailoverOptions {
   escalate(error: WeirError): void;
   /** Every step, in order (tests compare the simulation's decisions with the threads'). */
   observe?(s: SupervisionStep): void;
+  /** Regions restarted from the last checkpoint after `error` (the telemetry's failure history). */
+  restarted?(regions: number[], error: WeirError | undefined, crashedWorkers: number[]): void;
 }
 
 export class Failover {
@@ -106,8 +108,12 @@ export class Failover {
         const from = checkpointer.lastCompleted;
         if (from?.id !== e.from) throw new Error(`bug: restore from checkpoint ${e.from}, but the last completed is ${from?.id}`);
         const actors = this.o.plan.actors.filter((a) => e.actors.includes(a.id));
+        const error = this.s.recovering?.error;
         engine.recover(e.regions, e.epochs, restoreSet(from, actors), crashed, from?.id, e.poisoned).then(
-          () => this.dispatch({ t: 'recovery-finished' }),
+          () => {
+            this.o.restarted?.(e.regions, error, crashed);
+            this.dispatch({ t: 'recovery-finished' });
+          },
           (err) => {
             const error = asWeirError(err);
             const actor = error.context.actor;

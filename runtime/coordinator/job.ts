@@ -35,6 +35,9 @@ import type { InjectorControls } from './fault-injector.js';
 import type { JobHandle, JobResult, StopOptions } from './job-types.js';
 import { loadJob } from './load.js';
 import type { JobMetrics } from './metrics.js';
+import { JobTelemetry } from '../metrics/telemetry.js';
+import type { FailureEvent } from '../metrics/events.js';
+import { serveJob, type HttpEndpoint } from '../http/serve-job.js';
 import { resolveOptions, type ResolvedOptions, type RunOptions } from './options.js';
 import { JobOutputs } from './outputs.js';
 import { restoreTarget } from './resume.js';
@@ -63,6 +66,9 @@ class Job {
   private compiled: CompiledJob | undefined;
   private out!: JobOutputs;
   private sampler: MetricsSampler | undefined;
+  /** The one metrics model: handle.metrics(), the status line, /metrics and the dashboard read it. */
+  readonly telemetry = new JobTelemetry('');
+  private http: HttpEndpoint | undefined;
   private state: 'starting' | 'running' | 'ending' | 'ended' = 'starting';
   private stopRequested = false;
   private savepointRequested = false;
@@ -88,6 +94,7 @@ class Job {
 
   private async start(job: string | URL | Topology, options: RunOptions): Promise<void> {
     this.o = resolveOptions(options);
+    if (this.o.http) this.http = await serveJob(this.o, this.telemetry, { checkpoint: () => this.checkpoint(), stop: (o) => this.stop(o) });
     // Threads boot while the job compiles and plans.
     const workers = this.o.workers > 0 ? new WorkerEngine(this.o) : undefined;
     this.engine = workers;
@@ -96,6 +103,7 @@ class Job {
     this.compiled = loaded.compiled;
     this.jobId = this.o.jobId ?? topology.name;
     this.log = lazyLogger(this.o.logLevel, { job: this.jobId });
+    this.telemetry.info.job = this.jobId;
     const dlq = this.o.deadLetters === false ? undefined : (this.o.deadLetters ?? defaultDeadLetterPath(this.o.state, this.jobId));
     const injector = this.o.injector;
     const graph = injector?.graph ? injector.graph(topology.graph) : topology.graph;
@@ -139,6 +147,7 @@ class Job {
       restoredFrom: restored,
       onFatal: (e) => this.fail(e),
       onCompleted: (id) => this.failover?.dispatch({ t: 'checkpoint-completed', id }),
+      onEvent: (e) => this.telemetry.checkpoint(e),
     }));
     this.failover = new Failover({
       plan: this.plan,
@@ -152,11 +161,15 @@ class Job {
       timers: realTimers,
       escalate: (e) => this.fail(e),
       observe: injector?.observe,
+      restarted: (regions, error, crashed) => this.telemetry.restarted(failureEvent(error, regions, crashed, this.plan)),
     });
-    this.sampler = new MetricsSampler(this.plan, () => ({ checkpoints: checkpointer.stats, restarts: this.failover!.restarts }), this.o.onMetrics);
+    this.sampler = new MetricsSampler(this.telemetry, () => ({ checkpoints: checkpointer.stats, restarts: this.failover!.restarts }), this.o.onMetrics);
+    this.telemetry.planned(this.plan, this.jobId, restored?.id);
+    this.telemetry.started();
     await engine.start([...this.failover.epochs], restoreSet(restored, this.plan.actors), restored?.id);
     if (this.state !== 'starting') return;
     this.state = 'running';
+    this.telemetry.state = 'running';
     this.markStarted();
     checkpointer.start();
     this.sampler.start(this.o.metricsIntervalMs);
@@ -182,7 +195,7 @@ class Job {
     const failover = this.failover!;
     switch (m.t) {
       case 'metrics':
-        this.sampler!.report(worker, m.tasks, m.heapUsed);
+        this.sampler!.report(worker, m.tasks, m);
         return;
       case 'publish':
         this.out.publish(m.actor, m.data);
@@ -219,6 +232,7 @@ class Job {
   private async finish(): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'ending';
+    this.telemetry.state = 'ending';
     this.failover!.dispatch({ t: 'job-ending' });
     const kind = this.savepointRequested ? 'savepoint' : this.stopRequested ? 'checkpoint' : 'final';
     const cp = this.checkpointer!;
@@ -236,6 +250,8 @@ class Job {
     if (this.ownBackend) await this.backend?.close().catch(() => {});
     const metrics = this.sampler!.sample();
     this.state = 'ended';
+    this.telemetry.ended();
+    await this.http?.close();
     this.failover!.stop();
     this.resolve({
       job: this.jobId,
@@ -260,9 +276,12 @@ class Job {
     this.compiled?.cleanup();
     if (this.ownBackend) await this.backend?.close().catch(() => {});
     const checkpoints = { completed: 0, failed: 0, lastId: final.meta.id, lastDurationMs: 0, lastSizeBytes: 0 };
-    this.sampler = new MetricsSampler(this.plan, () => ({ checkpoints, restarts: 0 }), this.o.onMetrics);
+    this.telemetry.planned(this.plan, this.jobId, final.meta.id);
+    this.sampler = new MetricsSampler(this.telemetry, () => ({ checkpoints, restarts: 0 }), this.o.onMetrics);
     const metrics = this.sampler.sample();
     this.state = 'ended';
+    this.telemetry.ended();
+    await this.http?.close();
     this.resolve({ job: this.jobId, outputs: this.out.outputs, deadLetters: [], metrics, stopped: false, checkpoint: { id: final.meta.id, kind: 'final' }, restarts: 0, resumedFrom: final.meta.id, checkpoints });
   }
 
@@ -278,6 +297,11 @@ class Job {
     (engine ? engine.kill() : Promise.resolve())
       .catch(() => {})
       .then(() => (this.ownBackend ? this.backend?.close() : undefined))
+      .catch(() => {})
+      .then(() => {
+        this.telemetry.ended(error.message);
+        return this.http?.close();
+      })
       .catch(() => {})
       .finally(() => {
         this.compiled?.cleanup();
@@ -302,4 +326,13 @@ class Job {
     }
     return this.done;
   }
+}
+
+/** What the telemetry keeps of a failure that restarted regions. */
+function failureEvent(error: WeirError | undefined, regions: number[], crashed: number[], plan: ExecutionPlan): FailureEvent {
+  const c = error?.context ?? {};
+  const actor = typeof c.actor === 'number' ? plan.actors[c.actor] : undefined;
+  const operator = typeof c.operator === 'string' ? c.operator : actor?.operator;
+  const instance = typeof c.instance === 'number' ? c.instance : actor?.instance;
+  return { at: Date.now(), regions, code: error?.code ?? 'UNKNOWN', message: error?.message ?? '', operator, instance, crashedWorkers: crashed };
 }

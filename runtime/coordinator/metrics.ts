@@ -1,5 +1,6 @@
 /** Job metrics: per operator and per actor, aggregated from the per-actor samples workers send, plus the coordinator's checkpoint and restart counts. Pure. */
 import type { TaskMetrics } from '../host/env.js';
+import type { ThreadStats } from '../host/thread-stats.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import type { CheckpointStats } from './checkpointer.js';
 
@@ -16,9 +17,11 @@ export interface Flow {
   backpressure: number;
   /** Share of the last interval spent in steps (0..1; an operator's is averaged over its instances). */
   busy: number;
+  /** Credit the outputs hold now (buffers they may send; summed over instances). */
+  credits: number;
 }
 
-const idle = (): Flow => ({ recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0 });
+const idle = (): Flow => ({ recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0, credits: 0 });
 
 export interface OperatorMetrics extends Flow {
   operator: string;
@@ -31,6 +34,8 @@ export interface OperatorMetrics extends Flow {
 export interface InstanceMetrics extends Flow {
   instance: number;
   worker: number;
+  /** A source's records not yet read, by partition, where it knows (Kafka). */
+  lag?: Record<string, number>;
 }
 
 /** Job-wide figures the coordinator keeps (not sampled from the workers). */
@@ -43,8 +48,8 @@ export interface JobCounters {
 export interface JobMetrics {
   elapsedMs: number;
   operators: OperatorMetrics[];
-  /** V8 heap in use per worker (bytes), as last reported. */
-  workers: { worker: number; heapUsed: number }[];
+  /** Per worker thread (the main thread when inline), as last reported: V8 heap in use (bytes), event-loop utilisation and delay. */
+  workers: WorkerMetrics[];
   /** Checkpoints completed and failed so far, and the last one's duration and size. */
   checkpoints: CheckpointStats;
   restarts: number;
@@ -52,17 +57,22 @@ export interface JobMetrics {
 
 const NO_COUNTERS: JobCounters = { checkpoints: { completed: 0, failed: 0, lastId: undefined, lastDurationMs: 0, lastSizeBytes: 0 }, restarts: 0 };
 
+export interface WorkerMetrics extends ThreadStats {
+  worker: number;
+}
+
 export interface Sample {
   at: number;
   tasks: Map<number, TaskMetrics>;
-  heap: Map<number, number>;
+  /** Each worker's last report of itself. */
+  threads: Map<number, ThreadStats>;
 }
 
 const ZERO = { recordsIn: 0, recordsOut: 0, backpressuredMs: 0, busyMs: 0 };
 
 export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | undefined, startedAt: number, counters: JobCounters = NO_COUNTERS): JobMetrics {
   // The first sample measures from the start of the job.
-  const base = before ?? { at: startedAt, tasks: new Map<number, TaskMetrics>(), heap: new Map() };
+  const base = before ?? { at: startedAt, tasks: new Map<number, TaskMetrics>(), threads: new Map() };
   const dt = Math.max(1, now.at - base.at);
   const byOp = new Map<string, OperatorMetrics>();
   for (const a of plan.actors) {
@@ -93,13 +103,16 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
       queued: cur.queued,
       backpressure: Math.min(1, (cur.backpressuredMs - prev.backpressuredMs) / dt),
       busy: Math.min(1, (cur.busyMs - prev.busyMs) / dt),
+      credits: cur.credits ?? 0,
     };
+    if (cur.lag) one.lag = cur.lag;
     m.instances.push(one);
     m.inRate += one.inRate;
     m.outRate += one.outRate;
     m.backpressure += one.backpressure / a.parallelism;
     m.busy += one.busy / a.parallelism;
+    m.credits += one.credits;
   }
-  const workers = [...now.heap].sort((a, b) => a[0] - b[0]).map(([worker, heapUsed]) => ({ worker, heapUsed }));
+  const workers = [...now.threads].sort((a, b) => a[0] - b[0]).map(([worker, t]) => ({ worker, ...t }));
   return { elapsedMs: now.at - startedAt, operators: [...byOp.values()], workers, checkpoints: { ...counters.checkpoints }, restarts: counters.restarts };
 }

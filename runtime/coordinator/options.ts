@@ -6,6 +6,7 @@ import { DEFAULT_RESTART_STRATEGY, restartStrategy, type RestartStrategy } from 
 import { DEFAULT_CHANNEL_OPTIONS } from '../host/actor-host.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { JobMetrics } from './metrics.js';
+import { resolveHttpOptions, type HttpOptions, type ResolvedHttpOptions } from '../http/options.js';
 
 export interface RunOptions {
   /** Worker threads; default one per core. 0 runs every actor inline on the calling thread. */
@@ -63,10 +64,15 @@ export interface RunOptions {
   deadLetters?: string | false;
   /** Fault injection on real threads (weir/testing's runThreads plugs in here); see fault-injector.ts. */
   injector?: FaultInjector;
+  /**
+   * Serve Prometheus metrics, the JSON API and the dashboard (see the README's Observability).
+   * Binds 127.0.0.1 by default; another address needs a token (http.token or WEIR_HTTP_TOKEN).
+   */
+  http?: HttpOptions;
 }
 
-type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters' | 'injector';
-export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart'>> & { restart: RestartStrategy };
+type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters' | 'injector' | 'http';
+export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart' | 'http'>> & { restart: RestartStrategy; http?: ResolvedHttpOptions };
 
 export const DEFAULTS = {
   workers: availableParallelism(),
@@ -109,6 +115,7 @@ export function resolveOptions(o: RunOptions = {}): ResolvedOptions {
   if (r.jobId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(r.jobId)) {
     throw new ConfigError(`jobId ${JSON.stringify(r.jobId)} is invalid. Fix: use 1-100 characters from A-Z a-z 0-9 _ . -`, { field: 'jobId' });
   }
+  if (o.http !== undefined) r.http = resolveHttpOptions(o.http);
   if (!LEVELS.includes(r.logLevel)) throw new ConfigError(`logLevel '${r.logLevel}' is not a log level. Fix: use one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
   return r;
 }

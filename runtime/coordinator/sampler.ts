@@ -1,30 +1,28 @@
 /**
  * Metrics sampling: workers report per-actor counters on their own clocks;
- * the job aggregates them once per interval, so a rate is never taken over
- * one worker's report gap.
+ * the job aggregates them once per interval into the one metrics model
+ * (JobTelemetry), so a rate is never taken over one worker's report gap.
  */
 import type { TaskMetrics } from '../host/env.js';
-import type { ExecutionPlan } from '../plan/plan.js';
-import { aggregate, type JobCounters, type JobMetrics, type Sample } from './metrics.js';
+import type { ThreadStats } from '../host/thread-stats.js';
+import type { JobTelemetry } from '../metrics/telemetry.js';
+import type { JobCounters, JobMetrics } from './metrics.js';
 
 export class MetricsSampler {
-  latest: JobMetrics | undefined;
-  private readonly samples = new Map<number, TaskMetrics>();
-  private readonly heap = new Map<number, number>();
-  private previous: Sample | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** Rates and uptime count from here: built just before the actors start. */
-  private readonly startedAt = performance.now();
 
   constructor(
-    private readonly plan: ExecutionPlan,
+    private readonly telemetry: JobTelemetry,
     private readonly counters: () => JobCounters | undefined,
     private readonly onMetrics: ((m: JobMetrics) => void) | undefined,
   ) {}
 
-  report(worker: number, tasks: TaskMetrics[], heapUsed: number): void {
-    for (const t of tasks) this.samples.set(t.actor, t);
-    this.heap.set(worker, heapUsed);
+  get latest(): JobMetrics | undefined {
+    return this.telemetry.latest;
+  }
+
+  report(worker: number, tasks: TaskMetrics[], thread: ThreadStats): void {
+    this.telemetry.report(worker, tasks, thread);
   }
 
   start(intervalMs: number): void {
@@ -37,11 +35,10 @@ export class MetricsSampler {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /** Needs the plan (telemetry.planned) first. */
   sample(): JobMetrics {
-    const now: Sample = { at: performance.now(), tasks: new Map(this.samples), heap: new Map(this.heap) };
-    this.latest = aggregate(this.plan, now, this.previous, this.startedAt, this.counters());
-    this.previous = now;
-    this.onMetrics?.(this.latest);
-    return this.latest;
+    const m = this.telemetry.sample(this.counters())!;
+    this.onMetrics?.(m);
+    return m;
   }
 }

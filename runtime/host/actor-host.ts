@@ -289,7 +289,14 @@ export class ActorHost {
   }
 
   metrics(): TaskMetrics[] {
-    return [...this.tasks.values()].map((t) => t.metrics());
+    return [...this.tasks.values()].map((t) => ({ ...t.metrics(), epoch: this.epochs[t.actor.region], credits: this.creditsOf(t.actor) }));
+  }
+
+  /** Credit the actor's output channels on this worker hold now (buffers it may still send). */
+  private creditsOf(a: ActorPlan): number {
+    let n = 0;
+    for (const o of a.outputs) for (const ch of o.channels) n += this.outputs.get(ch)?.credit ?? 0;
+    return n;
   }
 
   async dispose(): Promise<void> {

@@ -78,4 +78,10 @@ export interface TaskMetrics {
   /** Ms spent inside steps. */
   busyMs: number;
   finished: boolean;
+  /** Epoch of the actor's region when sampled: a new epoch is a new incarnation, whose counts start from zero. */
+  epoch?: number;
+  /** Credit its output channels hold (buffers it may send before it must wait). */
+  credits?: number;
+  /** A source's records not yet read, by partition, where it knows (SourceReader.lag). */
+  lag?: Record<string, number>;
 }

@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ExecutionPlan } from '../plan/plan.js';
 import type { ChannelOptions } from './actor-host.js';
 import type { TaskMetrics } from './env.js';
+import type { ThreadStats } from './thread-stats.js';
 
 /** Snapshot blobs to restore, by actor id: its own, or every old instance's after a rescale. */
 export type RestoreSet = Record<number, Uint8Array[]>;
@@ -63,7 +64,7 @@ export interface SerializedError {
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'metrics'; tasks: TaskMetrics[]; heapUsed: number }
+  | ({ t: 'metrics'; tasks: TaskMetrics[] } & ThreadStats)
   | { t: 'publish'; actor: number; data: unknown }
   | { t: 'dead-letter'; actor: number; record: unknown; error: SerializedError }
   /** `epoch` of the failed actor's region when it failed (stale failures are ignored). */

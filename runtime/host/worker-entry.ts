@@ -16,6 +16,8 @@ import { PortRouter } from './port-router.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { serializeError } from './serialize-error.js';
 import type { WorkerInjector, WorkerInjectorFactory } from './worker-injector.js';
+import { WeirError } from '../../actors/errors.js';
+import { idleThreadStats, threadStatsSampler, type ThreadStatsSampler } from './thread-stats.js';
 
 const port = parentPort!;
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
@@ -29,7 +31,9 @@ function fail(actor: number | undefined, e: unknown, epoch?: number): void {
   send({ t: 'failed', actor, epoch, error: serializeError(e) });
 }
 
-const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), heapUsed: process.memoryUsage().heapUsed });
+/** Heap, event-loop utilisation and delay; its delay monitor runs only when metrics are reported. */
+let threadStats: ThreadStatsSampler | undefined;
+const metrics = (): FromWorker => ({ t: 'metrics', tasks: host!.metrics(), ...(threadStats?.() ?? idleThreadStats()) });
 
 async function init(init: WorkerInit): Promise<void> {
   const log = lazyLogger(init.logLevel, { job: init.job, worker: init.worker });
@@ -76,6 +80,7 @@ async function init(init: WorkerInit): Promise<void> {
   router.attach(host);
   await host.open();
   if (init.metricsIntervalMs > 0) {
+    threadStats = threadStatsSampler();
     metricsTimer = setInterval(() => host && send(metrics()), init.metricsIntervalMs);
     metricsTimer.unref();
   }

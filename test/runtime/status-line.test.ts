@@ -15,8 +15,8 @@ describe('status line', () => {
       checkpoints: { completed: 0, failed: 0, lastId: undefined, lastDurationMs: 0, lastSizeBytes: 0 },
       restarts: 0,
       operators: [
-        { operator: 'in', kind: 'source', parallelism: 1, recordsIn: 0, recordsOut: 9000, inRate: 0, outRate: 3000, queued: 0, backpressure: 0.5, busy: 0.1, instances: [] },
-        { operator: 'out', kind: 'sink', parallelism: 1, recordsIn: 9000, recordsOut: 0, inRate: 2_500_000, outRate: 0, queued: 0, backpressure: 0, busy: 1, instances: [] },
+        { operator: 'in', kind: 'source', parallelism: 1, recordsIn: 0, recordsOut: 9000, inRate: 0, outRate: 3000, queued: 0, backpressure: 0.5, busy: 0.1, credits: 0, instances: [] },
+        { operator: 'out', kind: 'sink', parallelism: 1, recordsIn: 9000, recordsOut: 0, inRate: 2_500_000, outRate: 0, queued: 0, backpressure: 0, busy: 1, credits: 0, instances: [] },
       ],
     });
     expect(line).toBe('weir 3s | in 3.0k/s bp 50% > out 2.5M/s');

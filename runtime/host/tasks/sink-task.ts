@@ -32,6 +32,8 @@ export class SinkTask implements Task {
   private readonly cursor = { i: 0 };
   private recordsIn = 0;
   private busyMs = 0;
+  /** When the async writer operation in progress started (-1: none); it counts as busy time, as Flink counts a sink's blocking write. */
+  private asyncSince = -1;
   /** Serializes async writer calls (writes, snapshots, commits). */
   private chain: Promise<void> = Promise.resolve();
   /** Commits of a writer that `commitsConcurrently`, in order among themselves. */
@@ -65,9 +67,12 @@ export class SinkTask implements Task {
   private exclusive(op: () => unknown, then: () => void): void {
     this.busy = true;
     const run = this.chain.then(op);
+    this.asyncSince = this.env.clock.now();
     this.chain = run.then(
       () => {
         this.busy = false;
+        if (this.asyncSince >= 0) this.busyMs += this.env.clock.now() - this.asyncSince;
+        this.asyncSince = -1;
         // Disposed meanwhile (its region was reset): its channels are gone or rebuilt, so a late
         // release would hand credit to the new sender, and it must report nothing.
         if (this.closed) return;
@@ -172,7 +177,7 @@ export class SinkTask implements Task {
       recordsOut: 0,
       queued: queuedRecords(this.inputs),
       backpressuredMs: 0,
-      busyMs: this.busyMs,
+      busyMs: this.busyMs + (this.asyncSince >= 0 ? this.env.clock.now() - this.asyncSince : 0),
       finished: this.finished,
     };
   }

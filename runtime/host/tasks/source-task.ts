@@ -144,6 +144,7 @@ export class SourceTask implements Task {
       backpressuredMs: this.out.backpressuredMs,
       busyMs: this.busyMs,
       finished: this.finished,
+      lag: this.reader?.lag?.(),
     };
   }
 }

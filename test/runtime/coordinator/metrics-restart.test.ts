@@ -23,7 +23,7 @@ const plan: ExecutionPlan = {
 };
 
 const t = (m: Omit<TaskMetrics, 'actor' | 'queued' | 'finished'>): TaskMetrics => ({ actor: 0, queued: 0, finished: false, ...m });
-const at = (ms: number, task: TaskMetrics): Sample => ({ at: ms, tasks: new Map([[0, task]]), heap: new Map() });
+const at = (ms: number, task: TaskMetrics): Sample => ({ at: ms, tasks: new Map([[0, task]]), threads: new Map() });
 
 describe('aggregate after an actor restart (counters reset)', () => {
   it('never reports negative rates or shares', () => {

@@ -21,7 +21,8 @@ function task(actor: number, m: Partial<Omit<TaskMetrics, 'actor'>> = {}): TaskM
 }
 
 function sample(at: number, tasks: TaskMetrics[], heap: [number, number][] = []): Sample {
-  return { at, tasks: new Map(tasks.map((t) => [t.actor, t])), heap: new Map(heap) };
+  const threads = new Map(heap.map(([w, heapUsed]) => [w, { heapUsed, elu: 0, loopDelayMs: { mean: 0, p99: 0, max: 0 } }]));
+  return { at, tasks: new Map(tasks.map((t) => [t.actor, t])), threads };
 }
 
 // src (1) -> map (2) -> sink (1): actor ids 0 | 1, 2 | 3
@@ -115,9 +116,9 @@ describe('aggregate (job metrics)', () => {
   it('workers are listed by id with their heap', () => {
     const m = aggregate(plan, sample(10, [], [[2, 300], [0, 100], [1, 200]]), undefined, 0);
     expect(m.workers).toEqual([
-      { worker: 0, heapUsed: 100 },
-      { worker: 1, heapUsed: 200 },
-      { worker: 2, heapUsed: 300 },
+      { worker: 0, heapUsed: 100, elu: 0, loopDelayMs: { mean: 0, p99: 0, max: 0 } },
+      { worker: 1, heapUsed: 200, elu: 0, loopDelayMs: { mean: 0, p99: 0, max: 0 } },
+      { worker: 2, heapUsed: 300, elu: 0, loopDelayMs: { mean: 0, p99: 0, max: 0 } },
     ]);
   });
 
@@ -171,8 +172,8 @@ describe('aggregate (job metrics)', () => {
     const now = sample(1000, [task(1, { recordsIn: 400, queued: 3, busyMs: 500 }), task(2, { recordsIn: 150, queued: 1, backpressuredMs: 250 })]);
     const map = aggregate(two, now, before, 0).operators[1];
     expect(map.instances).toEqual([
-      { instance: 0, worker: 0, recordsIn: 400, recordsOut: 0, inRate: 300, outRate: 0, queued: 3, backpressure: 0, busy: 0.5 },
-      { instance: 1, worker: 1, recordsIn: 150, recordsOut: 0, inRate: 100, outRate: 0, queued: 1, backpressure: 0.25, busy: 0 },
+      { instance: 0, worker: 0, recordsIn: 400, recordsOut: 0, inRate: 300, outRate: 0, queued: 3, backpressure: 0, busy: 0.5, credits: 0 },
+      { instance: 1, worker: 1, recordsIn: 150, recordsOut: 0, inRate: 100, outRate: 0, queued: 1, backpressure: 0.25, busy: 0, credits: 0 },
     ]);
     expect(map.inRate).toBe(400);
     expect(map.queued).toBe(4);

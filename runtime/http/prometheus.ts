@@ -1,0 +1,152 @@
+/**
+ * The job's metrics in Prometheus' text format, from a private prom-client
+ * Registry (never the global one: two jobs in one process, or a user's own
+ * metrics, do not collide). Names follow Prometheus' conventions: `weir_`
+ * prefix, counters end in `_total`, base units (seconds, bytes), ratios 0..1
+ * end in `_ratio`. Gauges and counters are read from the telemetry at scrape
+ * time (prom-client's collect()); the checkpoint histograms observe each
+ * checkpoint as it settles.
+ *
+ * Counters come from the telemetry's cumulative counts, so they never go down
+ * across a region restart.
+ */
+import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
+import type { JobTelemetry } from '../metrics/telemetry.js';
+import type { CheckpointEvent } from '../metrics/events.js';
+
+export interface PrometheusExport {
+  registry: Registry;
+  /** Stop observing checkpoints. */
+  close(): void;
+}
+
+type Labels = Record<string, string | number>;
+
+export function prometheusRegistry(t: JobTelemetry): PrometheusExport {
+  const registry = new Registry();
+  const registers = [registry];
+  const job = () => t.info.job;
+
+  /** A gauge whose series are recomputed at every scrape (series that vanished are dropped). */
+  const gauge = (name: string, help: string, labelNames: string[], read: (set: (labels: Labels, v: number) => void) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['job', ...labelNames],
+      registers,
+      collect() {
+        this.reset();
+        read((labels, v) => this.set({ job: job(), ...labels }, Number.isFinite(v) ? v : 0));
+      },
+    });
+  /** A counter mirrored from a cumulative count the telemetry keeps (prom-client counters only inc). */
+  const counter = (name: string, help: string, labelNames: string[], read: (set: (labels: Labels, v: number) => void) => void) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['job', ...labelNames],
+      registers,
+      collect() {
+        this.reset();
+        read((labels, v) => this.inc({ job: job(), ...labels }, Math.max(0, v)));
+      },
+    });
+
+  const ops = () => t.latest?.operators ?? [];
+  const actors = function* () {
+    for (const o of ops()) for (const i of o.instances) yield { o, i, labels: { operator: o.operator, instance: i.instance, worker: i.worker } };
+  };
+
+  gauge('weir_job_uptime_seconds', 'Seconds since the job started.', [], (set) => set({}, (Date.now() - t.info.startedAt) / 1000));
+  gauge('weir_job_running', '1 while the job runs, 0 otherwise.', [], (set) => set({}, t.info.state === 'running' ? 1 : 0));
+
+  // Per operator (instances added up; ratios averaged over instances).
+  counter('weir_operator_records_in_total', 'Records an operator took in (all instances, all incarnations).', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.recordsIn)));
+  counter('weir_operator_records_out_total', 'Records an operator emitted.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.recordsOut)));
+  gauge('weir_operator_records_in_per_second', 'Records/s in over the last sampling interval.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.inRate)));
+  gauge('weir_operator_records_out_per_second', 'Records/s out over the last sampling interval.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.outRate)));
+  gauge('weir_operator_queued_records', 'Records waiting in the input channels of an operator.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.queued)));
+  gauge('weir_operator_backpressure_ratio', 'Share of the last interval the outputs waited for credit (mean over instances).', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.backpressure)));
+  gauge('weir_operator_busy_ratio', 'Share of the last interval spent processing (mean over instances).', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.busy)));
+  gauge('weir_operator_parallelism', 'Instances of an operator.', ['operator', 'kind'], (set) => ops().forEach((o) => set({ operator: o.operator, kind: o.kind }, o.parallelism)));
+
+  // Per actor (operator instance).
+  counter('weir_actor_records_in_total', 'Records an actor took in.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.recordsIn);
+  });
+  counter('weir_actor_records_out_total', 'Records an actor emitted.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.recordsOut);
+  });
+  gauge('weir_actor_records_in_per_second', 'Records/s in of an actor.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.inRate);
+  });
+  gauge('weir_actor_records_out_per_second', 'Records/s out of an actor.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.outRate);
+  });
+  gauge('weir_actor_queued_records', 'Records waiting in an actor’s input channels.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.queued);
+  });
+  gauge('weir_actor_output_credits', 'Buffers an actor may still send before waiting for credit.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.credits);
+  });
+  gauge('weir_actor_backpressure_ratio', 'Share of the last interval an actor’s outputs waited for credit.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.backpressure);
+  });
+  gauge('weir_actor_busy_ratio', 'Share of the last interval an actor spent processing.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) set(a.labels, a.i.busy);
+  });
+
+  gauge('weir_source_lag_records', 'Records of a source partition not yet read (Kafka: high watermark minus position), where the source knows.', ['operator', 'instance', 'worker', 'partition'], (set) => {
+    for (const a of actors()) for (const [partition, n] of Object.entries(a.i.lag ?? {})) set({ ...a.labels, partition }, n);
+  });
+
+  // Checkpoints.
+  counter('weir_checkpoints_completed_total', 'Checkpoints committed.', [], (set) => set({}, t.latest?.checkpoints.completed ?? 0));
+  counter('weir_checkpoints_failed_total', 'Checkpoints declined (write failed or timed out).', [], (set) => set({}, t.latest?.checkpoints.failed ?? 0));
+  gauge('weir_checkpoint_last_completed_id', 'Id of the last committed checkpoint.', [], (set) => {
+    const id = t.lastCompleted()?.id ?? t.latest?.checkpoints.lastId;
+    if (id !== undefined) set({}, id);
+  });
+  gauge('weir_checkpoint_last_completed_age_seconds', 'Seconds since the last checkpoint committed.', [], (set) => {
+    const c = t.lastCompleted();
+    if (c) set({}, (Date.now() - c.at) / 1000);
+  });
+  const duration = new Histogram({
+    name: 'weir_checkpoint_duration_seconds',
+    help: 'Checkpoint trigger to commit.',
+    labelNames: ['job'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const size = new Histogram({ name: 'weir_checkpoint_size_bytes', help: 'Bytes of all snapshots of a checkpoint.', labelNames: ['job'], buckets: exponentialBuckets(256, 4, 12), registers });
+  const observe = (e: CheckpointEvent) => {
+    if (e.status !== 'completed') return;
+    if (e.durationMs !== undefined) duration.observe({ job: job() }, e.durationMs / 1000);
+    if (e.sizeBytes !== undefined) size.observe({ job: job() }, e.sizeBytes);
+  };
+  // Those already in the log (an endpoint started late), then each as it settles.
+  t.checkpoints.forEach(observe);
+  const unsubscribe = t.onCheckpoint(observe);
+
+  // Restarts and failures.
+  counter('weir_region_restarts_total', 'Restarts of a failover region.', ['region'], (set) => t.restartsByRegion.forEach((n, region) => set({ region }, n)));
+  gauge('weir_region_last_failure_timestamp_seconds', 'When the failure that last restarted a region happened (Unix time), with its error code.', ['region', 'code'], (set) => {
+    const last = new Map<number, { at: number; code: string }>();
+    for (const f of t.failures) for (const r of f.regions) last.set(r, f);
+    for (const [region, f] of last) set({ region, code: f.code }, f.at / 1000);
+  });
+
+  // Worker threads.
+  const workers = () => t.latest?.workers ?? [];
+  gauge('weir_worker_heap_used_bytes', 'V8 heap in use by a worker thread.', ['worker'], (set) => workers().forEach((w) => set({ worker: w.worker }, w.heapUsed)));
+  gauge('weir_worker_event_loop_utilization_ratio', 'Share of the last interval a worker’s event loop was busy.', ['worker'], (set) => workers().forEach((w) => set({ worker: w.worker }, w.elu)));
+  gauge('weir_worker_event_loop_delay_seconds', 'Event-loop delay of a worker over the last interval.', ['worker', 'stat'], (set) =>
+    workers().forEach((w) => {
+      set({ worker: w.worker, stat: 'mean' }, w.loopDelayMs.mean / 1000);
+      set({ worker: w.worker, stat: 'p99' }, w.loopDelayMs.p99 / 1000);
+      set({ worker: w.worker, stat: 'max' }, w.loopDelayMs.max / 1000);
+    }),
+  );
+
+  return { registry, close: unsubscribe };
+}
