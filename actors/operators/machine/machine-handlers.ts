@@ -105,8 +105,8 @@ export function machineHandlers<T, M extends AnyStateMachine>(m: M, opts: Machin
             ctx.emit({ kind: 'emit', key, event: p.event } as MachineOutput<M>);
             break;
           case 'xstate.raise':
+            // A raise without delay was already taken inside this macrostep by transition().
             if (typeof p.delay === 'number') schedule(ctx, pending, p.delay, (p.id as string | undefined) ?? null, p.event as EventObject);
-            else queue.push(p.event as EventObject);
             break;
           case 'xstate.sendTo':
             if (p.to !== a.info?.self) {
