@@ -103,3 +103,62 @@ describe('machine() equals xstate createActor per key', () => {
     expect(seen.alarms).toBeGreaterThan(10);
   }, 120_000);
 });
+
+type Stamped = Out & { at: number };
+/** Key 'a' reads every 10 ms for 2 s; key 'b' only at 0 and ~0.5 s: b goes silent 500 ms after each. */
+const delayData = (): Rec[] => {
+  const d: Rec[] = [];
+  for (let i = 0; i < 200; i++) {
+    d.push({ key: 'a', e: { type: 'reading', t: 20 } });
+    if (i === 0 || i === 50) d.push({ key: 'b', e: { type: 'reading', t: 20 } });
+  }
+  return d;
+};
+const delayJob = (data: Rec[]) =>
+  topology('machine-delays', (t) =>
+    t
+      .source('in', fromArray(data, 100), { parallelism: 1 }) // ~100 records per virtual second
+      .keyBy((r: Rec) => r.key)
+      .machine(deviceMachine(500), { toEvent: (r) => r.e, transitions: true })
+      .process<Stamped>((o, ctx) => ctx.emit({ ...o, at: ctx.timers.now() })) // when the output appeared (virtual clock)
+      .sink('out', collect()),
+  );
+const silences = (outs: unknown[], key: string) => (outs as Stamped[]).filter((o) => o.key === key && o.kind === 'transition').map((o) => `${String(o.from)}->${String(o.to)}`);
+
+describe('machine() delays are processing-time timers', () => {
+  it("'after' fires on the virtual clock, and a reading restarts it", async () => {
+    const r = await runInline(delayJob(delayData()), { parallelism: 2, workers: 2 });
+    expect(r.error).toBeUndefined();
+    const outs = r.outputs.out as Stamped[];
+    expect(silences(outs, 'b')).toEqual(['normal->silent', 'silent->normal', 'normal->silent']);
+    const bSilent = outs.filter((o) => o.key === 'b' && o.kind === 'transition' && o.to === 'silent').map((o) => o.at);
+    expect(bSilent[0]).toBeGreaterThanOrEqual(500); // b's first reading is at ~0 ms
+    expect(bSilent[1] - bSilent[0]).toBeGreaterThanOrEqual(500); // the second at ~500 ms: silent again 500 ms after it
+    // 'a' reads every 10 ms: its 500 ms timer keeps being restarted and never fires while readings come.
+    const aSilent = outs.filter((o) => o.key === 'a' && o.kind === 'transition' && o.to === 'silent');
+    expect(aSilent.length).toBe(0);
+  });
+
+  it('a delay pending at a worker crash fires after restore, exactly once', async () => {
+    const clean = await runInline(delayJob(delayData()), { parallelism: 2, workers: 2 });
+    for (const worker of [0, 1]) {
+      // Crash at 300 ms: b's first silence (due at ~500 ms) is pending in the checkpoint; the region stays down 1 s.
+      const r = await runInline(delayJob(delayData()), {
+        parallelism: 2,
+        workers: 2,
+        faults: [{ kind: 'worker-crash', worker, atMs: 300 }],
+        restart: { backoff: { initialMs: 1000, maxMs: 1000, multiplier: 1, jitter: 0 } },
+      });
+      expect(r.error).toBeUndefined();
+      expect(r.restarts).toBeGreaterThan(0);
+      expect(silences(r.outputs.out, 'b')).toEqual(silences(clean.outputs.out, 'b'));
+      const firstSilent = (r.outputs.out as Stamped[]).find((o) => o.key === 'b' && o.to === 'silent')!;
+      expect(firstSilent.at).toBeGreaterThanOrEqual(1300); // fired after the restore, not before the crash
+      // Emits and b's transitions equal the clean run's. 'a' may go silent once: on processing time its readings
+      // stopped during the 1 s outage, so its timer came due then (as it would for a real device).
+      const emits = (os: unknown[]) => (os as Stamped[]).filter((o) => o.kind === 'emit').map(({ at: _at, ...o }) => JSON.stringify(o)).sort();
+      expect(emits(r.outputs.out)).toEqual(emits(clean.outputs.out));
+      expect(silences(r.outputs.out, 'a').filter((s) => s === 'normal->silent').length).toBeLessThanOrEqual(1);
+    }
+  });
+});
