@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation   run a subset (kafka: skipped when no broker answers)
+ *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation,machine   run a subset (kafka: skipped when no broker answers)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -27,10 +27,12 @@ import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, 
 import { median, ROOT, round } from './lib/util.js';
 // simulation (bench/simulation.ts)
 import { benchSimulation, type SimulationResult } from './simulation.js';
+// machine (bench/machine.ts)
+import { benchMachineMemory, type MachineMemoryResult } from './machine.js';
 // kafka (bench/kafka.ts)
 import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult, type KafkaSkipped } from './kafka.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'machine'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -79,6 +81,7 @@ const results: {
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
   simulation?: SimulationResult;
+  machine?: MachineMemoryResult;
 } = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
@@ -137,6 +140,12 @@ await step('recovery', `paced keyed job (${RECOVERY_RATE.toLocaleString('en')} r
 await step('simulation', 'weir/testing: simulated runs per second, 5-operator keyed topology, 1,000 records, 2 simulated workers', async () => {
   const r = (results.simulation = await benchSimulation(values.quick ? 20 : 60));
   if (!r.correct) throw new Error('a simulated run did not commit exactly the expected output');
+});
+
+// ---- machine (bench/machine.ts): per-key xstate statecharts, memory per idle key, not timed ----
+await step('machine', 'machine(): heap and checkpoint size per idle key, 100,000 keys, one pending after(30 s) each', async () => {
+  const r = (results.machine = await benchMachineMemory(100_000, log));
+  targets.push(target('machine', 'heap per idle key', r.heapBytesPerKey, '<=', 1024, 'B'));
 });
 
 // ---- kafka (bench/kafka.ts): needs a broker; the full suite skips it when none answers ----
@@ -281,6 +290,11 @@ if (results.kafka) rows.push(...kafkaRows(results.kafka, (metric) => { const t =
 if (results.simulation) {
   const r = results.simulation;
   rows.push(['7. simulation (weir/testing)', `${r.cleanRunsPerSec} runs/s fault-free`, '(no peer)', `${r.faultyRunsPerSec} runs/s with a failover; ${r.eventsPerRun} events/run`, '', r.correct ? 'ok' : 'WRONG']);
+}
+if (results.machine) {
+  const r = results.machine;
+  const pass = targets.find((x) => x.benchmark === 'machine')?.pass ? 'PASS' : 'FAIL';
+  rows.push(['8. machine(), 100k idle keys', `${r.heapBytesPerKey} B/key heap`, '(no peer)', `checkpoint ${r.checkpointBytesPerKey} B/key (${r.checkpointMB} MB); no delay: ${r.heapBytesPerKeyNoDelay} B heap, ${r.checkpointBytesPerKeyNoDelay} B ckpt`, '<= 1024 B', pass]);
 }
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 
