@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { createActor, SimulatedClock, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { collect, topology, type MachineOutput } from '../../runtime/index.js';
-import { fromArray, runInline } from '../../runtime/testing/index.js';
+import { checkExactlyOnce, faultSchedule, fromArray, runInline } from '../../runtime/testing/index.js';
 import { deviceMachine, type DeviceEvent } from '../fixtures/device-machine.js';
 
 type Rec = { key: string; e: DeviceEvent };
@@ -161,4 +161,18 @@ describe('machine() delays are processing-time timers', () => {
       expect(silences(r.outputs.out, 'a').filter((s) => s === 'normal->silent').length).toBeLessThanOrEqual(1);
     }
   });
+});
+
+describe('machine() under simulated faults', () => {
+  it('committed outputs with crashes, throws and delays equal the fault-free run (keyed snapshots restored from checkpoints)', async () => {
+    const m = deviceMachine(1e12);
+    let runs = 0;
+    let faulty = 0;
+    const input = fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd'), e: eventArb }), { minLength: 1, maxLength: 200, size: 'max' }).map((xs) => (runs++, xs));
+    const faults = faultSchedule(job('machine-eo', m).graph, { workers: 2, horizonMs: 150 }).map((f) => ((faulty += f.length > 0 ? 1 : 0), f));
+    await checkExactlyOnce(() => job('machine-eo', m), input, { workers: 2, parallelism: 2, numRuns: 25, batchSize: 8, checkpointInterval: 10, faults, seed: 7 });
+    console.log('machine exactly-once exercised', { runs, faulty });
+    expect(runs).toBeGreaterThanOrEqual(25);
+    expect(faulty, 'runs with at least one fault').toBeGreaterThan(10);
+  }, 300_000);
 });
