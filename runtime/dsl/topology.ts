@@ -218,8 +218,12 @@ export class KeyedStream<T> extends Stream<T> {
    * Outputs: `{ kind: 'emit', key, event }` per `emit(...)`, and with
    * `transitions: true` `{ kind: 'transition', key, from, to, event }`.
    */
-  machine<M extends AnyStateMachine>(definition: M, opts: MachineOptions<T, EventFromLogic<M>> & OperatorOptions = {}): Stream<MachineOutput<M>> {
-    const { toEvent, transitions, unhandled, ...op } = opts;
+  machine<M extends AnyStateMachine>(
+    definition: M,
+    // Records that are not the machine's events need toEvent (a type error otherwise).
+    ...[opts]: [T] extends [EventFromLogic<M>] ? [opts?: MachineOptions<T, EventFromLogic<M>> & OperatorOptions] : [opts: MachineOptions<T, EventFromLogic<M>> & OperatorOptions & { toEvent: (record: T) => EventFromLogic<M> }]
+  ): Stream<MachineOutput<M>> {
+    const { toEvent, transitions, unhandled, ...op } = opts ?? {};
     validateMachine(definition, op.name ?? 'machine');
     if (toEvent !== undefined) requireFn(toEvent, 'machine');
     if (unhandled !== undefined && unhandled !== 'ignore' && unhandled !== 'error') {

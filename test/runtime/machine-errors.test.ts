@@ -81,6 +81,22 @@ describe('machine() refuses what it cannot checkpoint or that would do I/O', () 
     ).toThrow(/state 'dev.a' invokes an actor \('fetchIt'\).*Fix: remove the invoke; emit\(\.\.\.\) an event and do the I\/O in a sink/);
   });
 
+  it('types: records that are not the machine events need toEvent; outputs carry the emitted and event types', () => {
+    const ok = topology('typed-machine', (t) => {
+      const out = t
+        .source('in', fromArray<Ev>([]))
+        .keyBy((e) => e.type)
+        .machine(timerMachine); // records are events: no toEvent needed
+      out.map((o) => (o.kind === 'emit' ? o.event.type : o.event.type)).sink('out', collect());
+      t.source('in2', fromArray<Rec>([]))
+        .keyBy((r) => r.k)
+        // @ts-expect-error Rec is not an event of timerMachine: toEvent is required
+        .machine(timerMachine)
+        .sink('out2', collect());
+    });
+    expect(ok.graph.nodes.some((n) => n.kind === 'machine')).toBe(true);
+  });
+
   it('not a machine, or a bad unhandled option, at build time', () => {
     const build = (m: unknown, opts: object = {}) => () =>
       topology('bad-machine', (t) =>
