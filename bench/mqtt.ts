@@ -134,7 +134,7 @@ export async function benchMqtt(readings: number, log: (s: string) => void): Pro
 
 export function mqttRows(r: MqttResult): string[][] {
   const nr = r.cases.find((c) => c.name.startsWith('Node-RED'));
-  const rows = r.cases.map((c, i) => [i === 0 ? '8. MQTT -> threshold -> MQTT' : '', `${c.readingsPerSec.toLocaleString('en')} readings/s`, c.name, `${c.readings} readings, ${c.seconds} s, RSS ${c.rssMB} MB, start ${c.startupMs} ms`, '', '']);
+  const rows = r.cases.map((c, i) => [i === 0 ? '9. MQTT -> threshold -> MQTT' : '', `${c.readingsPerSec.toLocaleString('en')} readings/s`, c.name, `${c.readings} readings, ${c.seconds} s, RSS ${c.rssMB} MB, start ${c.startupMs} ms`, '', '']);
   if (nr) rows.push(['   weir / Node-RED', '', '', `${(r.cases[0].readingsPerSec / nr.readingsPerSec).toFixed(2)}x`, '>= 2x', r.cases[0].readingsPerSec >= 2 * nr.readingsPerSec ? 'PASS' : 'FAIL']);
   return rows;
 }

@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation,cassandra   run a subset (kafka, cassandra: skipped when the service does not answer)
+ *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation,cassandra,mqtt,observability,machine   run a subset (kafka, cassandra: skipped when the service does not answer)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -28,6 +28,8 @@ import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, 
 import { median, ROOT, round } from './lib/util.js';
 // simulation (bench/simulation.ts)
 import { benchSimulation, type SimulationResult } from './simulation.js';
+// machine (bench/machine.ts)
+import { benchMachineMemory, type MachineMemoryResult } from './machine.js';
 // kafka (bench/kafka.ts)
 import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult, type KafkaSkipped } from './kafka.js';
 // cassandra (bench/cassandra.ts)
@@ -36,7 +38,7 @@ import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type Cas
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -88,6 +90,7 @@ const results: {
   mqtt?: MqttResult;
   simulation?: SimulationResult;
   cassandra?: CassandraResult | { skipped: string };
+  machine?: MachineMemoryResult;
 } = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
@@ -158,6 +161,12 @@ await step('simulation', 'weir/testing: simulated runs per second, 5-operator ke
 // ---- mqtt (bench/mqtt.ts): a private mosquitto (/usr/sbin/mosquitto) per case ----
 await step('mqtt', 'MQTT -> per-device threshold -> MQTT through Mosquitto, QoS 1, checkpoints every 1 s, by in-flight window', async () => {
   results.mqtt = await benchMqtt(values.quick ? 5000 : 20_000, log);
+});
+
+// ---- machine (bench/machine.ts): per-key xstate statecharts, memory per idle key, not timed ----
+await step('machine', 'machine(): heap and checkpoint size per idle key, 100,000 keys, one pending after(30 s) each', async () => {
+  const r = (results.machine = await benchMachineMemory(100_000, log));
+  targets.push(target('machine', 'heap per idle key', r.heapBytesPerKey, '<=', 1024, 'B'));
 });
 
 // ---- kafka (bench/kafka.ts): needs a broker; the full suite skips it when none answers ----
@@ -328,12 +337,17 @@ if (results.cassandra && 'ratio' in results.cassandra) {
 if (results.observability) {
   const r = results.observability;
   const pass = (metric: string) => { const t = targets.find((x) => x.benchmark === 'observability' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; };
-  rows.push(['8. observability on/off, chain', fmtRate(r.chain.weir.recordsPerSec), `${fmtRate(r.chain.peer.recordsPerSec)} (off)`, `${r.chain.ratio.toFixed(3)}x`, '>= 0.98x', pass('chain throughput ratio on / off')]);
+  rows.push(['10. observability on/off, chain', fmtRate(r.chain.weir.recordsPerSec), `${fmtRate(r.chain.peer.recordsPerSec)} (off)`, `${r.chain.ratio.toFixed(3)}x`, '>= 0.98x', pass('chain throughput ratio on / off')]);
   rows.push(['   paired ratios (diag.)', '', '', spread(r.chain.pairedRatios), '', '']);
-  rows.push(['8. observability on/off, keyBy', fmtRate(r.keyed.weir.recordsPerSec), `${fmtRate(r.keyed.peer.recordsPerSec)} (off)`, `${r.keyed.ratio.toFixed(3)}x`, '>= 0.98x', pass('keyBy throughput ratio on / off')]);
+  rows.push(['10. observability on/off, keyBy', fmtRate(r.keyed.weir.recordsPerSec), `${fmtRate(r.keyed.peer.recordsPerSec)} (off)`, `${r.keyed.ratio.toFixed(3)}x`, '>= 0.98x', pass('keyBy throughput ratio on / off')]);
   rows.push(['   paired ratios (diag.)', '', '', spread(r.keyed.pairedRatios), '', '']);
   rows.push(['   served (diag.)', '', '', `${r.scrapes} scrapes, ${r.updates} live updates`, '', '']);
   rows.push(['   coordinator CPU, 50 ops (diag.)', `${r.costMsPerSecond50.toFixed(2)} ms/s`, '', `${(r.coreShare50 * 100).toFixed(2)} % of a core`, '', '']);
+}
+if (results.machine) {
+  const r = results.machine;
+  const pass = targets.find((x) => x.benchmark === 'machine')?.pass ? 'PASS' : 'FAIL';
+  rows.push(['11. machine(), 100k idle keys', `${r.heapBytesPerKey} B/key heap`, '(no peer)', `checkpoint ${r.checkpointBytesPerKey} B/key (${r.checkpointMB} MB); no delay: ${r.heapBytesPerKeyNoDelay} B heap, ${r.checkpointBytesPerKeyNoDelay} B ckpt`, '<= 1024 B', pass]);
 }
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 

@@ -35,6 +35,7 @@ export type {
   Collector,
 } from '../actors/contract.js';
 export type { ProcessContext, ProcessFn, ProcessHandlers, TimerContext, TimerAccess } from '../actors/operators/process.js';
+export type { MachineOptions, MachineOutput, MachineEmitted, MachineTransition } from '../actors/operators/machine/machine-handlers.js';
 export type { TimestampOptions } from '../actors/operators/timestamps.js';
 export { tumbling, sliding, session, type Window, type WindowAssigner, type Aggregator, type WindowProcessContext, type AssignerOptions } from '../actors/windows/window-spec.js';
 export type { Key } from '../actors/key-groups.js';

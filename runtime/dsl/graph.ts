@@ -6,7 +6,7 @@
 import type { OnError, SinkConnector, SourceConnector } from '../../actors/contract.js';
 import type { Key } from '../../actors/key-groups.js';
 
-export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'process' | 'reduce' | 'timestamps' | 'window' | 'select' | 'union' | 'sink';
+export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'process' | 'machine' | 'reduce' | 'timestamps' | 'window' | 'select' | 'union' | 'sink';
 
 /**
  * How records travel along an edge to the downstream instances:
@@ -43,7 +43,7 @@ export interface LogicalNode {
   timestamps?: import('../../actors/operators/timestamps.js').TimestampOptions;
   /** The window, its lateness and function ('window' nodes). */
   window?: import('../../actors/windows/window-spec.js').WindowSpec;
-  /** process({ onRecord, onTimer }). */
+  /** process({ onRecord, onTimer }); machine() builds its handlers too. */
   handlers?: import('../../actors/operators/process.js').ProcessHandlers<any, any>;
   /** 'select' nodes: which output of a window (0 results, 1 late records) they pass on. */
   tag?: number;

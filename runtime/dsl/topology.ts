@@ -16,6 +16,9 @@ import { TopologyError } from '../../actors/errors.js';
 import { DEFAULT_MAX_PARALLELISM, type Key } from '../../actors/key-groups.js';
 import type { ProcessFn, ProcessHandlers } from '../../actors/operators/process.js';
 import type { TimestampOptions } from '../../actors/operators/timestamps.js';
+import type { AnyStateMachine, EventFromLogic } from 'xstate';
+import { machineHandlers, type MachineOptions, type MachineOutput } from '../../actors/operators/machine/machine-handlers.js';
+import { validateMachine } from '../../actors/operators/machine/validate-machine.js';
 import type { Aggregator, Window, WindowAssigner, WindowFunction, WindowProcessContext, WindowSpec } from '../../actors/windows/window-spec.js';
 import { validateTimestampOptions, validateWindow } from './validate-time.js';
 import type { LogicalEdge, LogicalGraph, LogicalNode, NodeKind, Partitioning } from './graph.js';
@@ -206,6 +209,28 @@ export class KeyedStream<T> extends Stream<T> {
   reduce(fn: (accumulator: T, value: T) => T, opts: OperatorOptions = {}): Stream<T> {
     requireFn(fn, 'reduce');
     return this.next('reduce', opts, { fn });
+  }
+
+  /**
+   * Every key runs the xstate v5 statechart `definition`: records become
+   * events (`toEvent`, default the record itself), its state is keyed state
+   * (checkpointed, restored, rescaled), delays are processing-time timers.
+   * Outputs: `{ kind: 'emit', key, event }` per `emit(...)`, and with
+   * `transitions: true` `{ kind: 'transition', key, from, to, event }`.
+   */
+  machine<M extends AnyStateMachine>(
+    definition: M,
+    // Records that are not the machine's events need toEvent (a type error otherwise).
+    ...[opts]: [T] extends [EventFromLogic<M>] ? [opts?: MachineOptions<T, EventFromLogic<M>> & OperatorOptions] : [opts: MachineOptions<T, EventFromLogic<M>> & OperatorOptions & { toEvent: (record: T) => EventFromLogic<M> }]
+  ): Stream<MachineOutput<M>> {
+    const { toEvent, transitions, unhandled, ...op } = opts ?? {};
+    validateMachine(definition, op.name ?? 'machine');
+    if (toEvent !== undefined) requireFn(toEvent, 'machine');
+    if (unhandled !== undefined && unhandled !== 'ignore' && unhandled !== 'error') {
+      throw new TopologyError(`machine() has unhandled ${JSON.stringify(unhandled)}. Fix: use 'ignore' or 'error'`, { operator: op.name ?? 'machine' });
+    }
+    const handlers = machineHandlers<T, M>(definition, { toEvent, transitions, unhandled });
+    return this.next('machine', op, { fn: handlers.onRecord as never, handlers: handlers as never });
   }
 
   /**

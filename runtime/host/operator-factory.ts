@@ -20,6 +20,7 @@ export function createOperator(node: LogicalNode): Operator {
     case 'flatMap':
       return flatMapOperator(node.fn!, node.onError);
     case 'process':
+    case 'machine': // a machine is process handlers built from the statechart (actors/operators/machine)
       return processOperator(node.handlers ?? node.fn!, node.onError, node.keySelector, node.timestampFn);
     case 'timestamps':
       return timestampsOperator(node.fn!, node.timestamps ?? {}, node.onError);
