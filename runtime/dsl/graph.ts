@@ -37,6 +37,11 @@ export interface LogicalNode {
   sink?: SinkConnector;
   /** Set when the node's input is keyed: the key of each record it sees. */
   keySelector?: (value: any) => Key;
+  /**
+   * Builds the operator object by hand instead of from `kind` (not in the DSL:
+   * for tests of the Operator contract itself, e.g. weir/testing's mutant suite).
+   */
+  operator?: () => import('../../actors/contract.js').Operator;
 }
 
 export interface LogicalGraph {

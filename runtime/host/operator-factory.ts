@@ -9,6 +9,7 @@ import { reduceOperator } from '../../actors/operators/reduce.js';
 import type { LogicalNode } from '../dsl/graph.js';
 
 export function createOperator(node: LogicalNode): Operator {
+  if (node.operator) return node.operator();
   switch (node.kind) {
     case 'map':
       return mapOperator(node.fn!, node.onError);

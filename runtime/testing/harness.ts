@@ -5,6 +5,7 @@
  * coordinator keeps each commit once), and actor faults armed in workers.
  * Applied identically in the coordinator and every worker, so plans match.
  */
+import { appendFileSync } from 'node:fs';
 import type { SinkConnector, SinkWriter } from '../../actors/contract.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { fromArray } from './sim-connectors.js';
@@ -16,6 +17,8 @@ export interface HarnessSpec {
   inputRatePerSec?: number;
   /** Replace every sink with a capture sink (committed output reaches the run's result). */
   captureSinks?: boolean;
+  /** A file each array source appends '1' (restored past emitted records: a mid-run restore) or '0' to at a restored open. */
+  restoreLog?: string;
   /** Actor faults, armed in workers until one fires (see Fault 'actor-throws'). */
   faults?: { index: number; operator: string; instance: number; afterRecords: number }[];
 }
@@ -65,7 +68,7 @@ function captureSink(): SinkConnector<unknown> {
 export function applyHarness(graph: LogicalGraph, h: HarnessSpec | undefined): LogicalGraph {
   if (!h) return graph;
   const nodes: LogicalNode[] = graph.nodes.map((n) => {
-    if (n.kind === 'source' && h.inputs?.[n.id]) return { ...n, source: fromArray(h.inputs[n.id], h.inputRatePerSec) };
+    if (n.kind === 'source' && h.inputs?.[n.id]) return { ...n, source: fromArray(h.inputs[n.id], h.inputRatePerSec, h.restoreLog ? (midRun) => appendFileSync(h.restoreLog!, midRun ? '1\n' : '0\n') : undefined) };
     if (n.kind === 'sink' && h.captureSinks) return { ...n, sink: captureSink() };
     return n;
   });

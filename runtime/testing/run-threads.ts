@@ -7,12 +7,16 @@
  * refusing calls for a while, a checkpoint write failing. Slower than
  * `runInline`, so properties take fewer runs here.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, WeirError } from '../../actors/errors.js';
 import { run } from '../coordinator/job.js';
 import type { RunOptions } from '../coordinator/options.js';
 import { compileJob } from '../load/compile-job.js';
 import { loadTopology } from '../load/load-topology.js';
-import { validateFaults, type Fault } from './faults.js';
+import { SIMULATION_ONLY, validateFaults, type Fault } from './faults.js';
+import type { RunTimeline } from './run-probe.js';
 
 export interface ThreadRunOptions extends Omit<RunOptions, 'harness' | 'faults'> {
   inputs?: Record<string, unknown[]>;
@@ -25,10 +29,16 @@ export interface ThreadRunResult {
   /** Committed output per sink. */
   outputs: Record<string, unknown[]>;
   restarts: number;
+  /**
+   * What the run did, as far as real threads tell: checkpoints completed (no
+   * times), one recovery per restart (mid-run when an array source restored
+   * past records it had emitted), per-actor records from the last metrics.
+   */
+  timeline: RunTimeline;
+  /** Wall ms from start to end. */
+  elapsedMs: number;
   error?: WeirError;
 }
-
-const SIMULATION_ONLY = new Set(['slow-sink', 'channel-delay']);
 
 export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): Promise<ThreadRunResult> {
   const faults = o.faults ?? [];
@@ -36,7 +46,7 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
   try {
     const topology = await loadTopology(compiled.url, o.exportName);
     const workers = o.workers ?? 2;
-    validateFaults(faults, topology.graph, workers);
+    validateFaults(faults, topology.graph, workers, o.parallelism ?? 1);
     for (const f of faults) {
       if (SIMULATION_ONLY.has(f.kind)) throw new ConfigError(`fault kind '${f.kind}' is simulated only. Fix: use runInline for it, or leave it out of thread runs`);
     }
@@ -44,6 +54,8 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
     compiled.cleanup();
   }
   const { inputs, faults: _f, inputRatePerSec, ...rest } = o;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-threads-'));
+  const restoreLog = path.join(dir, 'restores');
   const actorFaults = faults.flatMap((f, index) => (f.kind === 'actor-throws' ? [{ index, operator: f.operator, instance: f.instance, afterRecords: f.afterRecords }] : []));
   const handle = run(jobModule, {
     logLevel: 'silent',
@@ -52,13 +64,31 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
     heartbeatTimeoutMs: 2000,
     ...rest,
     workers: o.workers ?? 2,
-    harness: { inputs, inputRatePerSec: inputRatePerSec ?? 2000, captureSinks: true, faults: actorFaults },
+    harness: { inputs, inputRatePerSec: inputRatePerSec ?? 2000, captureSinks: true, faults: actorFaults, restoreLog },
     faults,
   });
+  const t0 = performance.now();
+  const restores = () => {
+    try {
+      return readFileSync(restoreLog, 'utf8');
+    } catch {
+      return '';
+    }
+  };
   try {
     const r = await handle.done;
-    return { outputs: r.outputs, restarts: r.restarts };
+    const midRun = restores().includes('1');
+    const timeline: RunTimeline = {
+      checkpoints: Array.from({ length: r.checkpoints.completed }, (_, i) => ({ id: i + 1, triggeredAtMs: 0, completedAtMs: 0, final: i === r.checkpoints.completed - 1, midRun: i > 0 && i < r.checkpoints.completed - 1, recordsIn: {} })),
+      recoveries: Array.from({ length: r.restarts }, () => ({ atMs: 0, from: undefined, midRun })),
+      actors: r.metrics.operators.filter((op) => op.kind !== 'source').flatMap((op) => op.instances.map((i) => ({ operator: op.operator, instance: i.instance, worker: i.worker, recordsIn: i.recordsIn }))),
+      fired: [],
+    };
+    return { outputs: r.outputs, restarts: r.restarts, timeline, elapsedMs: performance.now() - t0 };
   } catch (e) {
-    return { outputs: {}, restarts: 0, error: e instanceof WeirError ? e : new WeirError('INTERNAL', String(e)) };
+    const timeline: RunTimeline = { checkpoints: [], recoveries: [], actors: [], fired: [] };
+    return { outputs: {}, restarts: 0, timeline, elapsedMs: performance.now() - t0, error: e instanceof WeirError ? e : new WeirError('INTERNAL', String(e)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
