@@ -66,7 +66,9 @@ export function placeFaults(draws: readonly FaultDraw[], shape: RunShape): Fault
   const takers = shape.timeline.actors.filter((a) => a.recordsIn > 0);
   const mids = shape.timeline.checkpoints.filter((c) => c.midRun);
   const total = shape.timeline.checkpoints.length;
-  const worker = (d: FaultDraw) => d.pick % shape.workers;
+  // Only workers that host actors: a crash of an empty one restarts nothing.
+  const hosting = shape.timeline.workers.length ? shape.timeline.workers : Array.from({ length: shape.workers }, (_, w) => w);
+  const worker = (d: FaultDraw) => hosting[d.pick % hosting.length];
   const out: Fault[] = [];
   // Three times in four, a fault lands after a mid-run checkpoint (picked by `len`),
   // where a restore from it tests what state survived; else anywhere in the run.
@@ -119,7 +121,7 @@ export function placeFaults(draws: readonly FaultDraw[], shape: RunShape): Fault
         break;
       case 'crash-during-restore':
         // Pinned to the first recovery; when nothing else in the schedule restarts, a crash makes one.
-        if (!draws.some((x) => x !== d && RESTARTING.has(x.kind))) out.push({ kind: 'worker-crash', worker: (d.pick >> 8) % shape.workers, atMs: atMs(d) });
+        if (!draws.some((x) => x !== d && RESTARTING.has(x.kind))) out.push({ kind: 'worker-crash', worker: hosting[(d.pick >> 8) % hosting.length], atMs: atMs(d) });
         out.push({ kind: 'crash-during-restore', worker: worker(d), restore: 1 });
         break;
     }

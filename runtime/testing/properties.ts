@@ -212,6 +212,8 @@ async function assertOrExplain<T extends unknown[]>(property: fc.IAsyncProperty<
     await fc.assert(property, { numRuns: o.numRuns ?? 100, seed: o.seed, path: o.path, endOnFailure: o.shrink === false });
   } catch (e) {
     const cause = (e as { cause?: unknown }).cause;
+    // A schedule that does not fit its run: the ConfigError itself names the fault and the range.
+    if (cause instanceof ConfigError) throw cause;
     if (cause instanceof InputRejected) {
       throw new ConfigError(
         `the input arbitrary produced data topology '${name}' does not accept, so the property cannot test it: ${cause.reason}\ninput (shrunk): ${preview(cause.input)}\nFix: draw only records the topology accepts (or let the operator skip them with onError: 'skip')`,

@@ -20,6 +20,8 @@ export interface RunTimeline {
   recoveries: { atMs: number; from: number | undefined; midRun: boolean }[];
   /** Records each operator instance (not sources) took in during its last life. */
   actors: { operator: string; instance: number; worker: number; recordsIn: number }[];
+  /** Workers that host at least one actor (a crash of another one restarts nothing). */
+  workers: number[];
   /** Pinned faults that fired, by index in the schedule. */
   fired: number[];
 }
@@ -30,7 +32,7 @@ type Crash = (worker: number, why: string) => boolean;
 export type ActorCounts = { operator: string; instance: number; worker: number; kind: string; recordsIn: number; recordsOut: number }[];
 
 export class RunProbe {
-  readonly timeline: RunTimeline = { checkpoints: [], recoveries: [], actors: [], fired: [] };
+  readonly timeline: RunTimeline = { checkpoints: [], recoveries: [], actors: [], workers: [], fired: [] };
   private readonly triggered = new Map<number, { at: number; midRun: boolean }>();
   private completed = 0;
   private afterCommit: { worker: number; index: number; n: number }[] = [];
@@ -92,6 +94,7 @@ export class RunProbe {
 
   /** The run ended: what each operator instance took in its last life. */
   ended(): void {
+    this.timeline.workers = [...new Set(this.counts().map((a) => a.worker))].sort((a, b) => a - b);
     for (const a of this.counts()) if (a.kind !== 'source') this.timeline.actors.push({ operator: a.operator, instance: a.instance, worker: a.worker, recordsIn: a.recordsIn });
   }
 

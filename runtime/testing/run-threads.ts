@@ -82,11 +82,12 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
       checkpoints: Array.from({ length: r.checkpoints.completed }, (_, i) => ({ id: i + 1, triggeredAtMs: 0, completedAtMs: 0, final: i === r.checkpoints.completed - 1, midRun: i > 0 && i < r.checkpoints.completed - 1, recordsIn: {} })),
       recoveries: Array.from({ length: r.restarts }, () => ({ atMs: 0, from: undefined, midRun })),
       actors: r.metrics.operators.filter((op) => op.kind !== 'source').flatMap((op) => op.instances.map((i) => ({ operator: op.operator, instance: i.instance, worker: i.worker, recordsIn: i.recordsIn }))),
+      workers: [...new Set(r.metrics.operators.flatMap((op) => op.instances.map((i) => i.worker)))].sort((a, b) => a - b),
       fired: [],
     };
     return { outputs: r.outputs, restarts: r.restarts, timeline, elapsedMs: performance.now() - t0 };
   } catch (e) {
-    const timeline: RunTimeline = { checkpoints: [], recoveries: [], actors: [], fired: [] };
+    const timeline: RunTimeline = { checkpoints: [], recoveries: [], actors: [], workers: [], fired: [] };
     return { outputs: {}, restarts: 0, timeline, elapsedMs: performance.now() - t0, error: e instanceof WeirError ? e : new WeirError('INTERNAL', String(e)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
