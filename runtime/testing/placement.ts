@@ -61,10 +61,11 @@ export function faultDraws(kinds: readonly FaultKind[], maxFaults = 3): fc.Arbit
 
 /** Place drawn faults inside the fault-free run `shape`. */
 export function placeFaults(draws: readonly FaultDraw[], shape: RunShape): Fault[] {
-  const span = Math.max(1, shape.spanMs);
+  // Faults land before the job starts ending (after that, all actors have finished and failures are moot).
+  const span = Math.max(1, Math.min(shape.spanMs, shape.timeline.endingAtMs ?? shape.spanMs));
   const frac = (x: number, n: number) => Math.floor((x / 1000) * n);
   const takers = shape.timeline.actors.filter((a) => a.recordsIn > 0);
-  const mids = shape.timeline.checkpoints.filter((c) => c.midRun);
+  const mids = shape.timeline.checkpoints.filter((c) => c.midRun && c.completedAtMs < span);
   const total = shape.timeline.checkpoints.length;
   // Only workers that host actors: a crash of an empty one restarts nothing.
   const hosting = shape.timeline.workers.length ? shape.timeline.workers : Array.from({ length: shape.workers }, (_, w) => w);

@@ -293,6 +293,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
 
   function finish(): void {
     ending = true;
+    probe.finishing();
     checkpointer.final('final').then(
       (id) => {
         log(`final checkpoint ${id} committed`);

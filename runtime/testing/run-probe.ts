@@ -20,6 +20,8 @@ export interface RunTimeline {
   recoveries: { atMs: number; from: number | undefined; midRun: boolean }[];
   /** Records each operator instance (not sources) took in during its last life. */
   actors: { operator: string; instance: number; worker: number; recordsIn: number }[];
+  /** When every actor had finished and the final checkpoint began (faults after it are ignored: the job is ending). */
+  endingAtMs?: number;
   /** Workers that host at least one actor (a crash of another one restarts nothing). */
   workers: number[];
   /** Pinned faults that fired, by index in the schedule. */
@@ -90,6 +92,11 @@ export class RunProbe {
     this.faults.forEach((f, index) => {
       if (f.kind === 'crash-during-restore' && f.restore === nth && this.crash(f.worker, `injected: worker ${f.worker} crashes during recovery ${nth}`)) this.timeline.fired.push(index);
     });
+  }
+
+  /** Every actor finished: the job ends with its final checkpoint. */
+  finishing(): void {
+    this.timeline.endingAtMs ??= this.now();
   }
 
   /** The run ended: what each operator instance took in its last life. */

@@ -35,7 +35,7 @@ export interface ThreadRunResult {
    * past records it had emitted), per-actor records from the last metrics.
    */
   timeline: RunTimeline;
-  /** Wall ms from start to end. */
+  /** Wall ms from the start of processing (when fault times start) to the end. */
   elapsedMs: number;
   error?: WeirError;
 }
@@ -78,14 +78,26 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
   try {
     const r = await handle.done;
     const midRun = restores().includes('1');
+    // Real threads report no per-checkpoint times or counts: spread the checkpoints evenly over the
+    // run (from the start of processing, as fault times are) and the records in proportion.
+    const n = r.checkpoints.completed;
+    const span = r.metrics.elapsedMs;
+    const actors = r.metrics.operators.filter((op) => op.kind !== 'source').flatMap((op) => op.instances.map((i) => ({ operator: op.operator, instance: i.instance, worker: i.worker, recordsIn: i.recordsIn })));
     const timeline: RunTimeline = {
-      checkpoints: Array.from({ length: r.checkpoints.completed }, (_, i) => ({ id: i + 1, triggeredAtMs: 0, completedAtMs: 0, final: i === r.checkpoints.completed - 1, midRun: i > 0 && i < r.checkpoints.completed - 1, recordsIn: {} })),
+      checkpoints: Array.from({ length: n }, (_, i) => ({
+        id: i + 1,
+        triggeredAtMs: Math.floor((span * i) / n),
+        completedAtMs: Math.floor((span * (i + 1)) / n),
+        final: i === n - 1,
+        midRun: i > 0 && i < n - 1,
+        recordsIn: Object.fromEntries(actors.map((a) => [`${a.operator}[${a.instance}]`, Math.floor((a.recordsIn * (i + 1)) / n)])),
+      })),
       recoveries: Array.from({ length: r.restarts }, () => ({ atMs: 0, from: undefined, midRun })),
-      actors: r.metrics.operators.filter((op) => op.kind !== 'source').flatMap((op) => op.instances.map((i) => ({ operator: op.operator, instance: i.instance, worker: i.worker, recordsIn: i.recordsIn }))),
+      actors,
       workers: [...new Set(r.metrics.operators.flatMap((op) => op.instances.map((i) => i.worker)))].sort((a, b) => a - b),
       fired: [],
     };
-    return { outputs: r.outputs, restarts: r.restarts, timeline, elapsedMs: performance.now() - t0 };
+    return { outputs: r.outputs, restarts: r.restarts, timeline, elapsedMs: span };
   } catch (e) {
     const timeline: RunTimeline = { checkpoints: [], recoveries: [], actors: [], workers: [], fired: [] };
     return { outputs: {}, restarts: 0, timeline, elapsedMs: performance.now() - t0, error: e instanceof WeirError ? e : new WeirError('INTERNAL', String(e)) };
