@@ -45,11 +45,11 @@ describe('word count', () => {
   it('is exactly-once on real worker threads too (fewer, slower runs)', async () => {
     const module = fileURLToPath(new URL('./word-count.ts', import.meta.url));
     // shrink: false: shrinking takes minutes on real threads (the seed and path still replay a failure).
-    // Paced at 100 records/s so each run lasts about half a second: checkpoints (every 50 ms) complete before a fault.
+    // Paced at 40 records/s so each run lasts over a second: most of it comes after a checkpoint (every 50 ms) completed, even on a loaded machine.
     const many = fc.array(fc.constantFrom('the cat', 'sat on', 'the mat'), { minLength: 40, maxLength: 60, size: 'max' });
     const lines: string[] = [];
     const logger = (l: string) => (console.log(l), lines.push(l));
-    await checkExactlyOnce(wordCount, many, { threads: { module, heartbeatTimeoutMs: 1000, inputRatePerSec: 100 }, faultOptions: { maxFaults: 1 }, numRuns: 5, shrink: false, logger });
+    await checkExactlyOnce(wordCount, many, { threads: { module, heartbeatTimeoutMs: 1000, inputRatePerSec: 40 }, faultOptions: { maxFaults: 1 }, numRuns: 5, shrink: false, logger });
     // The real-thread mode prints the same coverage summary as the simulation.
     expect(lines.join('\n')).toMatch(/checkExactlyOnce\(word-count\) on threads: 5 runs\n  restored from a mid-run checkpoint \.+ \d/);
   }, 300_000);

@@ -94,6 +94,8 @@ export async function runThreads(jobModule: string, o: ThreadRunOptions = {}): P
       })),
       recoveries: Array.from({ length: r.restarts }, () => ({ atMs: 0, from: undefined, midRun })),
       actors,
+      // Paced sources end after about records / rate: later faults would hit the job while it ends.
+      endingAtMs: Math.min(span, Math.max(0, ...Object.values(inputs ?? {}).map((v) => (v.length * 1000) / (inputRatePerSec ?? 2000)))),
       workers: [...new Set(r.metrics.operators.flatMap((op) => op.instances.map((i) => i.worker)))].sort((a, b) => a - b),
       fired: [],
     };
