@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // Integration tests use a real Kafka broker and a real Cassandra: started here when absent, reused when running.
-    globalSetup: ['test/services/kafka-global-setup.mjs', 'test/services/cassandra-global-setup.mjs'],
+    // weir/testing's fault properties report their coverage to a ledger; its total is printed at the end.
+    globalSetup: ['test/services/kafka-global-setup.mjs', 'test/services/cassandra-global-setup.mjs', 'test/services/property-ledger.mjs'],
   },
 });

@@ -40,6 +40,7 @@ export function localLink(receiver: () => ChannelReceiver): ChannelLink {
   };
 }
 
-export function localCreditLink(sender: () => CreditReceiver): CreditLink {
-  return { grant: (n) => sender().grant(n) };
+export function localCreditLink(sender: () => CreditReceiver | undefined): CreditLink {
+  // A release that lands after its region was reset finds no sender: the rebuilt channel starts with full credit.
+  return { grant: (n) => sender()?.grant(n) };
 }

@@ -47,6 +47,11 @@ export interface LogicalNode {
   handlers?: import('../../actors/operators/process.js').ProcessHandlers<any, any>;
   /** 'select' nodes: which output of a window (0 results, 1 late records) they pass on. */
   tag?: number;
+  /**
+   * Builds the operator object by hand instead of from `kind` (not in the DSL:
+   * for tests of the Operator contract itself, e.g. weir/testing's mutant suite).
+   */
+  operator?: () => import('../../actors/contract.js').Operator;
 }
 
 export interface LogicalGraph {

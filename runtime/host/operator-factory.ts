@@ -12,6 +12,7 @@ import { windowOperator } from '../../actors/windows/window-operator.js';
 import type { LogicalNode } from '../dsl/graph.js';
 
 export function createOperator(node: LogicalNode): Operator {
+  if (node.operator) return node.operator();
   switch (node.kind) {
     case 'map':
       return mapOperator(node.fn!, node.onError);

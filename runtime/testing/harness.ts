@@ -6,6 +6,7 @@
  * Applied identically in the coordinator and every worker (through the fault
  * injector seam: thread-injector.ts and worker-injector.ts), so plans match.
  */
+import { appendFileSync } from 'node:fs';
 import type { SinkConnector, SinkWriter } from '../../actors/contract.js';
 import type { CommitRecord } from '../coordinator/outputs.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
@@ -18,6 +19,8 @@ export interface HarnessSpec {
   inputRatePerSec?: number;
   /** Replace every sink with a capture sink (committed output reaches the run's result). */
   captureSinks?: boolean;
+  /** A file each array source appends '1' (restored past emitted records: a mid-run restore) or '0' to at a restored open. */
+  restoreLog?: string;
   /** Actor faults, armed in workers until one fires (see Fault 'actor-throws'). */
   faults?: { index: number; operator: string; instance: number; afterRecords: number }[];
 }
@@ -58,7 +61,7 @@ function captureSink(): SinkConnector<unknown> {
 export function applyHarness(graph: LogicalGraph, h: HarnessSpec | undefined): LogicalGraph {
   if (!h) return graph;
   const nodes: LogicalNode[] = graph.nodes.map((n) => {
-    if (n.kind === 'source' && h.inputs?.[n.id]) return { ...n, source: fromArray(h.inputs[n.id], h.inputRatePerSec) };
+    if (n.kind === 'source' && h.inputs?.[n.id]) return { ...n, source: fromArray(h.inputs[n.id], h.inputRatePerSec, h.restoreLog ? (midRun) => appendFileSync(h.restoreLog!, midRun ? '1\n' : '0\n') : undefined) };
     if (n.kind === 'sink' && h.captureSinks) return { ...n, sink: captureSink() };
     return n;
   });

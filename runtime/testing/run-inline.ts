@@ -12,7 +12,7 @@
  * at-least-once sink would show) per sink. Faults (see faults.ts) are injected
  * on schedule.
  */
-import type { Logger } from '../../actors/contract.js';
+import type { Logger, SinkConnector, SourceConnector } from '../../actors/contract.js';
 import { ConfigError, EncodeError, WeirError } from '../../actors/errors.js';
 import { restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
 import type { SupervisorEvent } from '../../supervision/supervisor.js';
@@ -29,8 +29,9 @@ import type { RestoreSet } from '../host/protocol.js';
 import { plan as planTopology } from '../plan/planner.js';
 import { faultyBackend } from './faulty-backend.js';
 import { validateFaults, type Fault } from './faults.js';
+import { RunProbe, type RunTimeline } from './run-probe.js';
 import { SimNetwork } from './sim-network.js';
-import { fromArray, txSink, type TxSinkStore } from './sim-connectors.js';
+import { fromArray, txSink, type TxSinkOptions, type TxSinkStore } from './sim-connectors.js';
 import { VirtualTime } from './virtual-time.js';
 
 export interface InlineRunOptions {
@@ -63,6 +64,16 @@ export interface InlineRunOptions {
   onSupervision?: (s: SupervisionStep) => void;
   /** A deliberately broken sink that publishes before its checkpoint completes (to see properties fail). */
   brokenSinkCommitsEarly?: boolean;
+  /**
+   * The simulated connectors, replaceable to test a connector of your own
+   * against the simulation: `source` reads a source's input array (default
+   * fromArray), `sink` records what it makes visible in `store` (default
+   * txSink: two-phase, committed when the checkpoint completes).
+   */
+  connectors?: {
+    source?: (values: readonly unknown[], onRestore: (emittedBefore: boolean) => void) => SourceConnector;
+    sink?: (store: TxSinkStore, o: TxSinkOptions) => SinkConnector;
+  };
 }
 
 export interface InlineResult {
@@ -77,6 +88,8 @@ export interface InlineResult {
   trace: string[];
   virtualTimeMs: number;
   events: number;
+  /** Checkpoints, recoveries and per-actor record counts, with virtual times (weir/testing places faults within them). */
+  timeline: RunTimeline;
   /** Set when the job failed (e.g. restarts exhausted); outputs hold what was committed until then. */
   error?: WeirError;
 }
@@ -101,7 +114,7 @@ export function resolveTopology(t: TopologySource): Topology {
   return a;
 }
 
-function prepare(graph: LogicalGraph, o: InlineRunOptions, stores: Record<string, TxSinkStore>, vt: VirtualTime): LogicalGraph {
+function prepare(graph: LogicalGraph, o: InlineRunOptions, stores: Record<string, TxSinkStore>, vt: VirtualTime, probe: RunProbe): LogicalGraph {
   const sources = graph.nodes.filter((n) => n.kind === 'source').map((n) => n.id);
   for (const [name, values] of Object.entries(o.inputs ?? {})) {
     if (!sources.includes(name)) throw new ConfigError(`inputs name source '${name}', which topology '${graph.name}' does not have. Fix: use one of ${sources.join(', ')}`);
@@ -115,10 +128,10 @@ function prepare(graph: LogicalGraph, o: InlineRunOptions, stores: Record<string
   }
   const slow = new Map((o.faults ?? []).filter((f): f is Extract<Fault, { kind: 'slow-sink' }> => f.kind === 'slow-sink').map((f) => [f.sink, f.delayMs]));
   const nodes: LogicalNode[] = graph.nodes.map((n) => {
-    if (n.kind === 'source' && o.inputs?.[n.id]) return { ...n, source: fromArray(o.inputs[n.id]) };
+    if (n.kind === 'source' && o.inputs?.[n.id]) return { ...n, source: (o.connectors?.source ?? ((v, r) => fromArray(v, undefined, r)))(o.inputs[n.id], probe.sourceRestored) };
     if (n.kind === 'sink') {
       const store = (stores[n.id] = { committed: [], emitted: [] });
-      return { ...n, sink: txSink(store, { delayMs: slow.get(n.id), timers: vt.timers(-1), commitEarly: o.brokenSinkCommitsEarly }) };
+      return { ...n, sink: (o.connectors?.sink ?? txSink)(store, { delayMs: slow.get(n.id), timers: vt.timers(-1), commitEarly: o.brokenSinkCommitsEarly }) };
     }
     return n;
   });
@@ -130,10 +143,16 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
   const workers = o.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers is ${workers}. Fix: an integer >= 1`);
   const faults = o.faults ?? [];
-  validateFaults(faults, topology.graph, workers);
+  validateFaults(faults, topology.graph, workers, o.parallelism ?? 1);
   const vt = new VirtualTime(o.seed ?? 1);
   const stores: Record<string, TxSinkStore> = {};
-  const graph = prepare(topology.graph, o, stores, vt);
+  const probe = new RunProbe(faults, vt.now, (w, why) => {
+    if (done || failed || ending) return false;
+    log(`worker ${w} crashes (${why})`);
+    failover.dispatch({ t: 'worker-failed', worker: w, how: 'exited', error: workerLost('WORKER_EXITED', `worker ${w} exited unexpectedly (${why})`, w) });
+    return true;
+  }, () => hosts.flatMap((h) => h.metrics().map((m) => ({ ...plan.actors[m.actor], recordsIn: m.recordsIn, recordsOut: m.recordsOut }))));
+  const graph = prepare(topology.graph, o, stores, vt, probe);
   const plan = planTopology(graph, { workers, defaultParallelism: o.parallelism ?? 1, fingerprint: topology.fingerprint });
   const strategy = restartStrategy(o.restart);
   const heartbeatTimeout = o.heartbeatTimeoutMs ?? 1000;
@@ -191,16 +210,19 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
   const engine: Engine = {
     start: async () => {},
     stop: () => hosts.forEach((h) => h.requestStop()),
-    trigger: (id) => hosts.forEach((h) => h.triggerCheckpoint(id)),
+    trigger: (id) => (probe.trigger(id), hosts.forEach((h) => h.triggerCheckpoint(id))),
     complete: async (id, wait) => {
-      const all = Promise.all(hosts.map((h) => h.checkpointComplete(id)));
+      const crashed = probe.durable(id, wait);
+      const all = Promise.all(hosts.filter((_, w) => !crashed.has(w)).map((h) => h.checkpointComplete(id))).then(() => probe.committed(id));
       if (wait) await all;
       else all.catch((e) => (failed ??= new WeirError('SINK_COMMIT_FAILED', String(e))));
     },
     // A simulated worker is not replaced: its regions are rebuilt like any other's.
     recover: async (regions, epochs, restore, _crashed, from, poisoned) => {
+      probe.restoring(from);
       await Promise.all(hosts.map((h, w) => h.resetRegions(regions, epochs, only(restore, plan.actors.filter((a) => a.worker === w).map((a) => a.id)), from, poisoned)));
       hosts.forEach((h) => h.start());
+      probe.restored();
     },
     shutdown: async () => {},
     kill: async () => {},
@@ -252,6 +274,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
   function finish(): void {
     ending = true;
     failover.dispatch({ t: 'job-ending' });
+    probe.finishing();
     checkpointer.final('final').then(
       (id) => {
         log(`final checkpoint ${id} committed`);
@@ -314,6 +337,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
     { maxEvents: o.maxEvents ?? 2_000_000, maxTimeMs: o.maxTimeMs ?? 3_600_000 },
   );
   checkpointer.stop();
+  probe.ended();
   await Promise.allSettled(hosts.map((h) => h.dispose()));
   if (!done && !failed) {
     failed = new WeirError(
@@ -329,7 +353,7 @@ export async function runInline(t: TopologySource, o: InlineRunOptions = {}): Pr
     outputs[k] = s.committed;
     emitted[k] = s.emitted;
   }
-  return { outputs, emitted, deadLetters, restarts: failover.restarts, checkpoints: checkpointer.stats.completed, trace, virtualTimeMs: vt.now(), events: vt.events, error: failed };
+  return { outputs, emitted, deadLetters, restarts: failover.restarts, checkpoints: checkpointer.stats.completed, timeline: probe.timeline, trace, virtualTimeMs: vt.now(), events: vt.events, error: failed };
 }
 
 function workerLost(code: string, message: string, worker: number): WeirError {

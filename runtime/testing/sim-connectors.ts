@@ -9,8 +9,10 @@ import type { Timers } from '../host/env.js';
  * Records of an array; instance i of p emits indices i, i+p, ...; its
  * position is the next index. With `ratePerSec` (over all instances) it is
  * paced on the job's clock, so a run lasts long enough for timed faults.
+ * `onRestore` hears, at each restored open, whether the restored position is
+ * past records already emitted (weir/testing's coverage: a mid-run restore).
  */
-export function fromArray<T>(values: readonly T[], ratePerSec?: number): SourceConnector<T> {
+export function fromArray<T>(values: readonly T[], ratePerSec?: number, onRestore?: (emittedBefore: boolean) => void): SourceConnector<T> {
   return {
     role: 'source',
     type: 'array',
@@ -18,6 +20,7 @@ export function fromArray<T>(values: readonly T[], ratePerSec?: number): SourceC
       const step = ctx.parallelism;
       const old = (ctx.restored ?? []) as { i: number; p: number; next: number }[];
       const own = old.find((s) => s.i === ctx.instance && s.p === step);
+      if (old.length) onRestore?.(old.some((s) => s.next > s.i));
       // After a rescale: skip what any old instance had emitted (union redistribution).
       const emitted = (idx: number) => old.some((s) => idx % s.p === s.i && idx < s.next);
       let next = own ? own.next : ctx.instance;

@@ -26,12 +26,17 @@ const kafkajsRecord = kafkajsOwn();
 const bytes = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
-  fc.string({ unit: 'binary', maxLength: 300 }), // any code points, so multi-byte UTF-8 too
-  fc.uint8Array({ maxLength: 20_000 }).map((a) => Buffer.from(a)), // lengths past every varint size step
+  fc.string({ unit: 'binary', maxLength: 300, size: 'max' }), // any code points, so multi-byte UTF-8 too
+  fc.uint8Array({ maxLength: 20_000, size: 'max' }).map((a) => Buffer.from(a)), // lengths past every varint size step (size 'max': the default size stops near 10)
 );
 const delta = fc.oneof(fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }), fc.integer({ min: -200, max: 200 }));
 
 describe('Kafka record encoder (kafkajs record v0 bytes)', () => {
+  it('its arbitrary reaches every varint size step of a length: past 63, 8,191 and 16,383 bytes', () => {
+    const lengths = fc.sample(bytes, { seed: 1, numRuns: 500 }).map((b) => (typeof b === 'string' ? Buffer.byteLength(b) : (b?.length ?? -1)));
+    for (const step of [63, 8191, 16_383]) expect(lengths.filter((n) => n > step).length).toBeGreaterThan(5);
+  });
+
   it('writes exactly the bytes kafkajs writes, for every key, value and delta it takes', () => {
     expect(String(kafkajsRecord)).toContain('sizeOfHeaders'); // kafkajs' source, not weir's
     fc.assert(

@@ -204,11 +204,15 @@ describe('barrier alignment (property)', () => {
         n: fc.constant(n),
         credits: fc.integer({ min: 1, max: 3 }),
         batchSize: fc.integer({ min: 1, max: 4 }),
-        ops: fc.array(opArb(n), { maxLength: 200 }),
+        ops: fc.array(opArb(n), { maxLength: 200, size: 'max' }), // size 'max': up to 200 (the default size stops near 10)
         // at the end, does each sender send its missing barriers before ending, or just end?
         catchUp: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
       }),
     );
+    // The property's runs reach 100 to 200 operations, with several barriers per channel.
+    const sampled = fc.sample(arb, { seed: 1, numRuns: 200 });
+    expect(sampled.filter((s) => s.ops.length >= 100).length).toBeGreaterThan(50);
+    expect(sampled.filter((s) => s.ops.filter((o) => o.t === 'barrier').length >= 2 * s.n).length).toBeGreaterThan(50);
     fc.assert(
       fc.property(arb, ({ n, credits, batchSize, ops, catchUp }) => {
         const { outs, ins } = wireMany(n, credits, batchSize);

@@ -272,10 +272,19 @@ describe('barriers in an input channel', () => {
     expect(got).toEqual(expected);
   });
 
+  const op = fc.oneof(fc.constant('push' as const), fc.constant('barrier' as const), fc.constant('consume' as const), fc.constant('seal' as const));
+  // size 'max': up to 150 operations (fast-check's default size stops near 10).
+  const ops150 = fc.array(op, { maxLength: 150, size: 'max' });
+
+  it('its arbitrary reaches the sizes the property needs: runs of 75 to 150 operations with several barriers', () => {
+    const samples = fc.sample(ops150, { seed: 1, numRuns: 200 });
+    expect(samples.filter((o) => o.length >= 75).length).toBeGreaterThan(50);
+    expect(samples.filter((o) => o.filter((x) => x === 'barrier').length >= 10).length).toBeGreaterThan(50);
+  });
+
   it('property: on one channel, barriers split the records exactly where they were pushed, under any credit and batch size', () => {
-    const op = fc.oneof(fc.constant('push' as const), fc.constant('barrier' as const), fc.constant('consume' as const), fc.constant('seal' as const));
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 150 }), (credits, batchSize, ops) => {
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), ops150, (credits, batchSize, ops) => {
         const { out, inp } = wire(credits, batchSize);
         let n = 0;
         let nextBarrier = 1;

@@ -63,9 +63,17 @@ describe('a channel under credit', () => {
     expect(out.isEnded).toBe(true);
   });
 
+  // size 'max': up to 200 operations (fast-check's default size stops near 10).
+  const ops200 = fc.array(fc.boolean(), { maxLength: 200, size: 'max' });
+
+  it('its arbitrary reaches the sizes the property needs: runs of 100 to 200 operations', () => {
+    const lengths = fc.sample(ops200, { seed: 1, numRuns: 200 }).map((o) => o.length);
+    expect(lengths.filter((n) => n >= 100).length).toBeGreaterThan(50);
+  });
+
   it('property: any interleaving of pushes and consumption delivers every record once, in order, within the buffer bound', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.boolean(), { maxLength: 200 }), (credits, batchSize, ops) => {
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), ops200, (credits, batchSize, ops) => {
         const { out, inp } = wire(credits, batchSize);
         const got: number[] = [];
         let n = 0;
