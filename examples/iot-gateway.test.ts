@@ -9,13 +9,15 @@
  * alerts/# got them, the stats stream holds the per-minute averages of the
  * minutes the watermark closed (and none of the open one), and both bad
  * payloads are in the dead letters, the first naming its topic.
+ * A second test kills weir run (SIGKILL) mid-run, publishes the rest while it
+ * is down and restarts it: the alerts stream is still exactly-once.
  * Waits poll for content with generous bounds; nothing asserts on timing.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import mqttjs from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupRedis, ROOT, streamValues, tmp, trackKey, unique, waitFor, weir } from '../test/integration/mqtt/helpers.js';
+import { cleanupRedis, kill9, ROOT, streamValues, tmp, trackKey, unique, waitFor, weir, type Weir } from '../test/integration/mqtt/helpers.js';
 import { ALARM, HYSTERESIS, WARNING, type Alert, type MinuteStat } from './iot-gateway.js';
 
 const MQTT_URL = 'mqtt://127.0.0.1:1883';
@@ -168,6 +170,63 @@ describe('examples/iot-gateway.ts through weir run', () => {
       if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
       await pub.endAsync();
       await sub.endAsync();
+    }
+  });
+
+  it('writes every alert exactly once across kill -9 of weir run, with readings published while it is down', { timeout: 240_000 }, async () => {
+    const sensors = unique('sensors-k');
+    const alertsStream = unique('alerts-k');
+    const statsStream = unique('stats-k');
+    trackKey(alertsStream);
+    trackKey(statsStream);
+    const jobId = unique('gateway-k');
+    const state = tmp('weir-gateway-k-');
+    const env = {
+      MQTT_URL,
+      SENSORS_PREFIX: sensors,
+      ALERTS_PREFIX: unique('alerts-k'),
+      ALERTS_STREAM: alertsStream,
+      STATS_STREAM: statsStream,
+      // No silence here: how long a restart takes is load, not behaviour.
+      SILENT_AFTER_MS: '3600000',
+      MQTT_CLIENT_ID: unique('gw-k'),
+    };
+    const args = ['run', path.join(ROOT, 'examples/iot-gateway.ts'), '--job-id', jobId, '--state', `file:${state}`, '--checkpoint-interval', '300ms', '--workers', '2', '--log-level', 'info', '--no-status'];
+    const start = async (): Promise<Weir> => {
+      const w = weir(args, env);
+      await waitFor(() => /checkpoint \d+ committed/.test(w.stderr()), () => `a checkpoint; stderr: ${w.stderr().slice(-2000)}`, 90_000);
+      return w;
+    };
+    const readings: Sent[] = [];
+    for (let i = 0; i < 7; i++) for (const [device, temps] of Object.entries(SCRIPT)) if (i < temps.length) readings.push({ device, temperature: temps[i], ts: T0 + i * 15_000 });
+    const want = Object.entries(SCRIPT).flatMap(([d, temps]) => expectedAlerts(d, temps, (i) => T0 + i * 15_000).filter((a) => a.to !== 'silent'));
+    const alerts = async () => (await streamValues(alertsStream)).map((v) => JSON.parse(v) as Alert);
+
+    const pub = await mqttjs.connectAsync(MQTT_URL, { clientId: unique('pub-k'), clean: true });
+    const publish = async (rs: Sent[]) => {
+      for (const r of rs) await pub.publishAsync(`${sensors}/${r.device}/temperature`, JSON.stringify(r), { qos: 1 });
+    };
+    let w = await start();
+    try {
+      const half = Math.floor(readings.length / 2);
+      await publish(readings.slice(0, half));
+      let have: Alert[] = [];
+      await waitFor(async () => (have = await alerts()).length >= 2, () => `the first alerts; have ${JSON.stringify(have)}; stderr: ${w.stderr().slice(-2000)}`, 120_000);
+      await kill9(w);
+      // Kept by the broker in the source's persistent session until the job is back.
+      await publish(readings.slice(half));
+      w = await start();
+      await waitFor(async () => (have = await alerts()).length >= want.length, () => `${want.length} alerts; have ${JSON.stringify(have)}; stderr: ${w.stderr().slice(-2000)}`, 120_000);
+      w.proc.kill('SIGTERM');
+      const code = await w.exited;
+      expect(code, w.stderr().slice(-3000)).toBe(0);
+      const key = (a: unknown) => JSON.stringify(a);
+      const inStream = await alerts();
+      expect(inStream.map(key).sort()).toEqual(want.map(key).sort());
+      for (const device of Object.keys(SCRIPT)) expect(inStream.filter((a) => a.device === device), device).toEqual(want.filter((a) => a.device === device));
+    } finally {
+      if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+      await pub.endAsync();
     }
   });
 });
