@@ -22,7 +22,8 @@ import { ALARM, HYSTERESIS, WARNING, type Alert, type MinuteStat } from './iot-g
 
 const MQTT_URL = 'mqtt://127.0.0.1:1883';
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0); // minute-aligned event time
-const SILENT_AFTER_MS = 10_000;
+// Long enough that no stall on a loaded machine separates two readings of one device by as much (they are published within a second).
+const SILENT_AFTER_MS = 20_000;
 
 type Level = Alert['to'];
 interface Sent {
