@@ -49,11 +49,15 @@ export async function createKafka(clientId: string, c: KafkaConnection, log: Log
     logCreator: () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;
       const line = { kafka: entry.namespace, ...rest };
-      if (entry.level <= logLevel.ERROR) log.warn(line, `kafka: ${message}`);
+      // kafkajs logs every error response at error level, also CONCURRENT_TRANSACTIONS, which the
+      // transactional sink and the offset monitor retry themselves: that one is no warning.
+      if (entry.level <= logLevel.ERROR && !CONCURRENT_TXN.test(String(rest.error ?? ''))) log.warn(line, `kafka: ${message}`);
       else log.debug(line, `kafka: ${message}`);
     },
   });
 }
+
+const CONCURRENT_TXN = /another concurrent operation on the same transaction/;
 
 /** How long a connection retries an unreachable broker before its connector fails (connectTimeoutMs, default 30 s). */
 export const connectBudgetMs = (c: KafkaConnection): number => c.connectTimeoutMs ?? 30_000;

@@ -28,6 +28,25 @@ export function offsetMonitor(kafka: Kafka, o: { topic: string; groupId: string;
   let closed = false;
 
   const commitOnce = async (offsets: Record<number, number>): Promise<void> => {
+    // The coordinator answers CONCURRENT_TRANSACTIONS while it still completes the previous commit
+    // (milliseconds; seen more often on Kafka 4): that is no failure, so try again shortly, quietly.
+    for (let attempt = 0; ; attempt++) {
+      const error = await tryCommit(offsets);
+      if (!error) return;
+      if (attempt < 5 && (error as { type?: string }).type === 'CONCURRENT_TRANSACTIONS') {
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        continue;
+      }
+      const line = `kafka.source: committing positions to consumer group '${o.groupId}' (for monitoring only) failed; the next checkpoint tries again`;
+      if (warned) o.log.debug({ err: error }, line);
+      else o.log.warn({ err: error }, line);
+      warned = true;
+      return;
+    }
+  };
+
+  /** One transaction that commits `offsets`; the error, if it failed (the producer is then dropped). */
+  const tryCommit = async (offsets: Record<number, number>): Promise<unknown> => {
     producer ??= kafka.producer({ transactionalId: o.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000, retry: { retries: 3 } });
     const p = producer;
     try {
@@ -40,13 +59,11 @@ export function offsetMonitor(kafka: Kafka, o: { topic: string; groupId: string;
         await tx.abort().catch(() => {});
         throw e;
       }
+      return undefined;
     } catch (e) {
       producer = undefined;
       await p.disconnect().catch(() => {});
-      const line = `kafka.source: committing positions to consumer group '${o.groupId}' (for monitoring only) failed; the next checkpoint tries again`;
-      if (warned) o.log.debug({ err: e }, line);
-      else o.log.warn({ err: e }, line);
-      warned = true;
+      return e;
     }
   };
 
