@@ -6,6 +6,8 @@ import { formatStatus } from '../../runtime/cli/status-line.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cmd = `node dist/bundle/cli.js run test/fixtures/paced.ts --workers 2`;
+/** A hang detector for the CLI run (paced.ts takes >= 3 s by its rate; startup adds a few seconds when loaded). */
+const RUN_BOUND_MS = 60_000;
 
 describe('status line', () => {
   it('formats rates per operator and marks backpressure', () => {
@@ -22,9 +24,9 @@ describe('status line', () => {
     expect(line).toBe('weir 3s | in 3.0k/s bp 50% > out 2.5M/s');
   });
 
-  it('is drawn on a TTY and keeps record lines whole', () => {
-    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
-    expect(r.status).toBe(0);
+  it('is drawn on a TTY and keeps record lines whole', { timeout: RUN_BOUND_MS + 10_000 }, () => {
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: RUN_BOUND_MS });
+    expect(r.status, `${r.error ?? ''} ${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/\r\x1b\[2Kweir \d+s \| in [\d.]+k?\/s > map-1 [\d.]+k?\/s > out [\d.]+k?\/s/);
     // What a terminal shows: on each line, the text after the last clear-line.
     const screen = r.stdout.split('\n').map((l) => l.split('\r\x1b[2K').pop()!.replace(/\r$/, ''));
@@ -33,8 +35,8 @@ describe('status line', () => {
     expect(records.every((l) => /^Processed: Message \d+$/.test(l))).toBe(true);
   });
 
-  it('is absent when stderr is not a TTY', () => {
-    const r = spawnSync('sh', ['-c', cmd], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  it('is absent when stderr is not a TTY', { timeout: RUN_BOUND_MS + 10_000 }, () => {
+    const r = spawnSync('sh', ['-c', cmd], { cwd: root, encoding: 'utf8', timeout: RUN_BOUND_MS });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toContain('weir ');

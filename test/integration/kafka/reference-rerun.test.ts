@@ -23,16 +23,16 @@
  * `byCheckpoint.get(id) ?? finalOffsets`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKERS, cleanupKafka, createTopic, fixture, produce, sleep, track, unique, waitFor, weir } from './helpers.js';
+import { BROKERS, cleanupKafka, createTopic, fixture, produce, track, unique, waitFor, weir } from './helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
 
 const JOB = fixture('kafka-stdout.ts');
 
-async function runUntil(topic: string, group: string, lines: number, settleMs: number): Promise<string[]> {
+/** Runs the job until stdout shows `last`, then drains it (SIGTERM); returns its stdout lines. */
+async function runUntil(topic: string, group: string, last: string): Promise<string[]> {
   const job = weir(['run', JOB, '--state', 'memory', '--no-status', '--workers', '1'], { WEIR_KAFKA_JOB: JSON.stringify({ brokers: BROKERS, topic, groupId: group }) });
   const got = () => job.stdout().split('\n').filter(Boolean);
-  await waitFor(() => got().length >= lines, () => `${lines} lines (have ${got().length}); stderr ${job.stderr()}`, 30_000, 20);
-  await sleep(settleMs);
+  await waitFor(() => job.stdout().includes(`${last}\n`), () => `the line "${last}" (have ${got().length} lines); stderr ${job.stderr()}`, 30_000, 20);
   job.child.kill('SIGTERM');
   const { code } = await job.exit;
   expect(code, job.stderr()).toBe(0);
@@ -48,12 +48,14 @@ describe('BUG: a drained Kafka job does not commit its final offsets', () => {
     const group = unique('rerun-group');
     track({ group });
     await produce(topic, Array.from({ length: 100 }, (_, i) => ({ value: `Message ${i}` })));
-    // Stop right after the output arrived: before a periodic (1 s) checkpoint covers it.
-    const first = await runUntil(topic, group, 100, 50);
+    // Stop as soon as the last line arrived: before a periodic (1 s) checkpoint covers it.
+    const first = await runUntil(topic, group, 'Processed: Message 99');
     expect(first).toEqual(Array.from({ length: 100 }, (_, i) => `Processed: Message ${i}`));
 
     await produce(topic, Array.from({ length: 100 }, (_, i) => ({ value: `Message ${100 + i}` })));
-    const second = await runUntil(topic, group, 100, 1500);
+    // One partition, in order: a replay of 0..99 (the bug) would be printed before Message 199, so
+    // stopping once Message 199 is out sees all of it (no settle time needed).
+    const second = await runUntil(topic, group, 'Processed: Message 199');
     // Actual (bug): "Processed: Message 0" .. "Processed: Message 199" (200 lines).
     expect(second).toEqual(Array.from({ length: 100 }, (_, i) => `Processed: Message ${100 + i}`));
   }, 90_000);

@@ -26,6 +26,11 @@ import { cleanupDirs, committed, configure, diffSummary, expectedLines, fixture,
 const COUNT = 2400;
 const RATE = 2400; // records/s over all source instances: ~1 s per run plus recovery
 const JOB = fixture('keyed-count-eo.ts');
+/**
+ * A hang detector, not a performance bound: a run takes ~1 s of paced input (RATE) plus up to two
+ * recoveries (a hang is noticed after heartbeatTimeoutMs 1.8 s, restarts back off <= 200 ms), ~5 s
+ * idle. 40 s is 8x that for a loaded machine; the test's 240 s timeout fits the runs plus one bound.
+ */
 const RUN_TIMEOUT_MS = 40_000;
 
 interface Schedule {
@@ -75,7 +80,8 @@ async function runSchedule(s: Schedule): Promise<void> {
       timer = setTimeout(() => {
         void handle.stop().catch(() => {});
         void handle.stop().catch(() => {}); // second stop: end at once
-        reject(new Error(`job did not finish within ${RUN_TIMEOUT_MS} ms`));
+        const fired = faults.filter((f) => existsSync(f.marker)).length;
+        reject(new Error(`job did not finish within ${RUN_TIMEOUT_MS} ms (8x its expected time: stuck, not slow); ${fired} of ${faults.length} faults fired; schedule ${JSON.stringify(s)}`));
       }, RUN_TIMEOUT_MS);
     }),
   ]).finally(() => clearTimeout(timer));
