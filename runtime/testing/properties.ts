@@ -189,7 +189,9 @@ async function compareRuns(t: TopologySource, inputs: fc.Arbitrary<Inputs> | fc.
     const records = Object.values(ins).reduce((n, xs) => n + (Array.isArray(xs) ? xs.length : 0), 0);
     const faulty = await once(ins, seed, faults);
     coverage.add(faults, clean.timeline, records, faulty.timeline);
-    const context = `\nschedule (replay: runInline(topology, { inputs, seed: ${seed}, faults })): ${JSON.stringify(faults)}\ntrace:\n  ${faulty.trace.join('\n  ')}`;
+    // The replay names every option the run used, so pasting it reproduces the run exactly.
+    const sim = threads ? '' : Object.entries({ workers, parallelism: rest.parallelism ?? 1, ...scaledSimulation(graph, ins, rest) }).map(([k, v]) => `${k}: ${v}, `).join('');
+    const context = `\nschedule (replay: runInline(topology, { inputs, ${sim}seed: ${seed}, faults })): ${JSON.stringify(faults)}\ntrace:\n  ${faulty.trace.join('\n  ')}`;
     if (faulty.error) {
       if (o.allowJobFailure && faulty.error.code === 'RESTARTS_EXHAUSTED') return;
       throw new Error(`the run with faults failed: ${faulty.error.message}${context}`);

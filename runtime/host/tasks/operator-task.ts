@@ -34,6 +34,14 @@ export class OperatorTask implements Task {
   /** Last watermark emitted downstream, and whether it said idle. */
   private outWatermark = MIN_WATERMARK;
   private outIdle = false;
+  /**
+   * Restored from a checkpoint: the downstream channels are new and have not
+   * seen the restored watermark, so it goes out once before anything else.
+   * Without this, an operator whose event time already ended (+Infinity)
+   * before the checkpoint would never tell its restored downstream, whose
+   * event-time timers and windows would then never fire.
+   */
+  private resendWatermark = false;
   /** Processing time the armed host timer fires at; `ptDue` once it fired. */
   private ptArmedAt: number | undefined;
   private cancelPt: (() => void) | undefined;
@@ -63,6 +71,7 @@ export class OperatorTask implements Task {
       if (wms.length) {
         this.ctx.time.watermark = Math.min(...wms.map((w) => w[0]));
         this.outWatermark = Math.min(...wms.map((w) => w[1]));
+        this.resendWatermark = this.outWatermark !== MIN_WATERMARK;
       }
       const ops = this.restored.filter((s) => s.op !== undefined).map((s) => s.op);
       if (ops.length) this.op.restore?.(ops);
@@ -74,7 +83,7 @@ export class OperatorTask implements Task {
     if (this.finished) return false;
     if (alignedBarrier(this.inputs) !== undefined) return true; // barriers need no credit
     if (this.out.blocked) return false;
-    if (this.ptDue) return true;
+    if (this.ptDue || this.resendWatermark) return true;
     for (const ch of this.inputs) if (ch.hasData() || ch.watermarkChanged) return true;
     return this.allInputsFinished();
   }
@@ -131,6 +140,10 @@ export class OperatorTask implements Task {
 
   step(): void {
     const t0 = this.env.clock.now();
+    if (this.resendWatermark && !this.out.blocked) {
+      this.resendWatermark = false;
+      this.out.watermark(this.outWatermark, this.outIdle);
+    }
     const ch = this.out.blocked ? undefined : nextInput(this.inputs, this.cursor);
     if (this.ptDue && !this.out.blocked) {
       this.ptDue = false;

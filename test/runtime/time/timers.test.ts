@@ -166,8 +166,7 @@ describe('timers under simulated faults (exactly-once of what onTimer emits)', (
         return s;
       });
     // Faults are placed by weir/testing inside each input's fault-free run (several checkpoints in).
-    // Fixed seed: other seeds find event-time output lost after a late restore (the open bug the README's Status names).
-    const coverage = await checkExactlyOnce(() => eventTimers([], false), input, { workers: 2, parallelism: 2, numRuns: 25, seed: 11 });
+    const coverage = await checkExactlyOnce(() => eventTimers([], false), input, { workers: 2, parallelism: 2, numRuns: 25 });
     expect(runs).toBeGreaterThanOrEqual(25);
     expect(coverage.restarted, 'runs in which a fault forced a restore').toBeGreaterThan(10);
     expect(coverage.midRun, 'runs restored from a mid-run checkpoint').toBeGreaterThan(5);
@@ -199,7 +198,7 @@ describe('watermarks never go backwards, also across failover', () => {
     // weir/testing places the faults inside each fault-free run, after checkpoints that hold watermarks.
     const input = fc.array(fc.record({ k: fc.constantFrom('a', 'b', 'c'), t: fc.nat(1000) }), { minLength: 100, maxLength: 300, size: 'max' }).map((xs) => xs.sort((a, b) => a.t - b.t));
     for (const parallelism of [1, 3]) {
-      const coverage = await checkExactlyOnce(job, input, { workers: 2, parallelism, numRuns: 15, seed: 11 });
+      const coverage = await checkExactlyOnce(job, input, { workers: 2, parallelism, numRuns: 15 });
       expect(coverage.restarted, `runs in which a fault forced a restore (parallelism ${parallelism})`).toBeGreaterThan(7);
       expect(coverage.midRun, `runs restored from a mid-run checkpoint (parallelism ${parallelism})`).toBeGreaterThan(3);
     }
