@@ -217,19 +217,23 @@ export class KeyedStream<T> extends Stream<T> {
    * (checkpointed, restored, rescaled), delays are processing-time timers.
    * Outputs: `{ kind: 'emit', key, event }` per `emit(...)`, and with
    * `transitions: true` `{ kind: 'transition', key, from, to, event }`.
+   * `stateTtl` (ms): a key idle that long drops its state (keyed state TTL).
    */
   machine<M extends AnyStateMachine>(
     definition: M,
     // Records that are not the machine's events need toEvent (a type error otherwise).
     ...[opts]: [T] extends [EventFromLogic<M>] ? [opts?: MachineOptions<T, EventFromLogic<M>> & OperatorOptions] : [opts: MachineOptions<T, EventFromLogic<M>> & OperatorOptions & { toEvent: (record: T) => EventFromLogic<M> }]
   ): Stream<MachineOutput<M>> {
-    const { toEvent, transitions, unhandled, ...op } = opts ?? {};
+    const { toEvent, transitions, unhandled, stateTtl, ...op } = opts ?? {};
     validateMachine(definition, op.name ?? 'machine');
     if (toEvent !== undefined) requireFn(toEvent, 'machine');
     if (unhandled !== undefined && unhandled !== 'ignore' && unhandled !== 'error') {
       throw new TopologyError(`machine() has unhandled ${JSON.stringify(unhandled)}. Fix: use 'ignore' or 'error'`, { operator: op.name ?? 'machine' });
     }
-    const handlers = machineHandlers<T, M>(definition, { toEvent, transitions, unhandled });
+    if (stateTtl !== undefined && (typeof stateTtl !== 'number' || !Number.isFinite(stateTtl) || stateTtl <= 0)) {
+      throw new TopologyError(`machine() has stateTtl ${String(stateTtl)}. Fix: give a positive number of ms (how long an idle key keeps its state), or leave it out to keep state forever`, { operator: op.name ?? 'machine' });
+    }
+    const handlers = machineHandlers<T, M>(definition, { toEvent, transitions, unhandled, stateTtl });
     return this.next('machine', op, { fn: handlers.onRecord as never, handlers: handlers as never });
   }
 

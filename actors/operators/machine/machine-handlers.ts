@@ -20,6 +20,15 @@ export interface MachineOptions<T, E extends EventObject> {
   transitions?: boolean;
   /** A record whose event the current state does not accept: 'ignore' (default) or 'error' (a user failure: onError decides, 'skip' dead-letters it). */
   unhandled?: 'ignore' | 'error';
+  /**
+   * Drop a key's statechart state (snapshot and pending delayed events) after
+   * this many ms of processing time without an event for it (a record or a
+   * delayed event that fired): the keyed state TTL, so idle keys of a fleet
+   * that comes and goes stop costing memory and checkpoint size. The key's
+   * next record starts it again from the initial state. A delay longer than
+   * the TTL never fires: its key is dropped first. Default: kept forever.
+   */
+  stateTtl?: number;
 }
 
 /** An event the machine emitted with `emit(...)`, with its key. */
@@ -52,10 +61,14 @@ export function machineHandlers<T, M extends AnyStateMachine>(m: M, opts: Machin
   const toEvent = opts.toEvent ?? ((r: T) => r as unknown as EventObject);
   const unhandledError = opts.unhandled === 'error';
   const withTransitions = opts.transitions === true;
+  const ttl = opts.stateTtl;
   type Ctx = ProcessContext<MachineOutput<M>>;
+  // With a TTL both states expire together: each event writes (renews) both.
+  const snapshotState = (ctx: Ctx) => (ttl === undefined ? ctx.state.value<Stored>(SNAPSHOT) : ctx.state.value<Stored>(SNAPSHOT, { ttl }));
+  const delayedState = (ctx: Ctx) => (ttl === undefined ? ctx.state.value<Pending[]>(DELAYED) : ctx.state.value<Pending[]>(DELAYED, { ttl }));
 
   function load(ctx: Ctx): AnyMachineSnapshot | undefined {
-    const s = ctx.state.value<Stored>(SNAPSHOT).get();
+    const s = snapshotState(ctx).get();
     if (s === undefined) return undefined;
     if (s.length === 2) return m.resolveState({ value: s[0] as never, context: s[1] as never });
     const historyValue: Record<string, unknown[]> = {};
@@ -66,7 +79,7 @@ export function machineHandlers<T, M extends AnyStateMachine>(m: M, opts: Machin
   function save(ctx: Ctx, snap: AnyMachineSnapshot): void {
     const p = m.getPersistedSnapshot(snap) as unknown as { value: unknown; context: unknown; historyValue: Record<string, { id: string }[]>; status: string };
     const stored: Stored = p.status === 'active' && Object.keys(p.historyValue).length === 0 ? [p.value, p.context] : [p.value, p.context, p.historyValue, p.status];
-    ctx.state.value<Stored>(SNAPSHOT).set(stored);
+    snapshotState(ctx).set(stored);
   }
 
   function checkContext(snap: AnyMachineSnapshot, key: Key | undefined): void {
@@ -155,10 +168,10 @@ export function machineHandlers<T, M extends AnyStateMachine>(m: M, opts: Machin
   }
 
   function loadPending(ctx: Ctx): Pending[] {
-    return ctx.state.value<Pending[]>(DELAYED).get()?.slice() ?? [];
+    return delayedState(ctx).get()?.slice() ?? [];
   }
   function savePending(ctx: Ctx, pending: Pending[]): void {
-    const s = ctx.state.value<Pending[]>(DELAYED);
+    const s = delayedState(ctx);
     if (pending.length > 0) s.set(pending);
     else if (s.get() !== undefined) s.clear();
   }
@@ -183,7 +196,11 @@ export function machineHandlers<T, M extends AnyStateMachine>(m: M, opts: Machin
     onTimer(ts: number, ctx: TimerContext<MachineOutput<M>>) {
       const pending = loadPending(ctx);
       let snap = load(ctx);
-      if (snap === undefined) return;
+      if (snap === undefined) {
+        // The key's state expired (stateTtl) before this delay came due: the delay goes with it.
+        if (pending.length > 0) savePending(ctx, []);
+        return;
+      }
       // Due events in time order (stable: same time keeps send order); each may schedule or cancel others.
       for (;;) {
         let best = -1;
