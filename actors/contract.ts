@@ -139,6 +139,14 @@ export interface SourceReader<T = unknown> {
   checkpointComplete?(checkpointId: number): void | Promise<void>;
   /** Records not yet read, by partition, where the source knows (Kafka: high watermark minus position); shown as weir_source_lag_records. */
   lag?(): Record<string, number> | undefined;
+  /**
+   * Records read but not yet acknowledged upstream (MQTT: PUBACK, Redis
+   * Streams with a group: XACK), held until the checkpoint that covers them
+   * completes; shown as weir_source_unacked_records.
+   */
+  unacked?(): number | undefined;
+  /** Ms the oldest record received from upstream has waited to be emitted (MQTT); weir_source_receive_delay_seconds. */
+  receiveDelayMs?(): number | undefined;
   close?(): void | Promise<void>;
 }
 

@@ -144,6 +144,11 @@ export class AckLedger {
     return n + this.queued.size;
   }
 
+  /** Messages received and not yet acknowledged (queued or waiting for their checkpoint). */
+  get unackedCount(): number {
+    return this.queued.size + this.pending.length;
+  }
+
   get pendingCount(): number {
     return this.pending.length;
   }

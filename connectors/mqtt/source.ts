@@ -22,6 +22,10 @@
  * - Payloads decode as 'json' (default), 'string' or 'buffer'; one that does
  *   not decode follows the source's onError ('skip' dead-letters it, naming
  *   the topic). It is acked with its checkpoint either way.
+ * - Metrics: what a client can measure (the broker's queue for the session
+ *   is not visible to it): messages received and not yet emitted (lag, per
+ *   session), received and not yet PUBACKed (unacked: against the in-flight
+ *   window), and how long the oldest received message has waited.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../../actors/contract.js';
@@ -63,6 +67,8 @@ interface Queued {
   key: MessageKey;
   topic: string;
   payload: Buffer;
+  /** When it arrived (performance.now()), for the receive-to-emit delay. */
+  at: number;
 }
 
 /** handleMessage's "do not PUBACK" answer (mqtt.js sends no PUBACK when it gets an error, and goes on). */
@@ -113,13 +119,13 @@ export function mqttSource<V = unknown>(options: MqttSourceOptions): SourceConne
       const onPublish = (packet: IPublishPacket) => {
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
         if (packet.qos === 0) {
-          queue.push({ key: -1, topic: packet.topic, payload });
+          queue.push({ key: -1, topic: packet.topic, payload, at: performance.now() });
         } else {
           const key = messageKey(packet.messageId ?? 0, packet.topic, payload);
           const seen = ledger.arrive(key);
           if (seen === 'ack-again') sendAck(packet.messageId!);
           if (seen !== 'new') return;
-          queue.push({ key, topic: packet.topic, payload });
+          queue.push({ key, topic: packet.topic, payload, at: performance.now() });
         }
         wakePuller?.();
       };
@@ -216,6 +222,10 @@ export function mqttSource<V = unknown>(options: MqttSourceOptions): SourceConne
         checkpointComplete(id) {
           for (const messageId of ledger.complete(final ? Number.MAX_SAFE_INTEGER : id)) sendAck(messageId);
         },
+        // What MQTT lets a client measure: the broker's own queue for the session is not visible to it.
+        lag: () => ({ [`${base}-${ctx.instance}`]: queue.length - head }),
+        unacked: () => (qos === 1 ? ledger.unackedCount : undefined),
+        receiveDelayMs: () => (head < queue.length ? performance.now() - queue[head].at : 0),
         async close() {
           // Not a clean disconnect of the session: it stays at the broker, unacked messages with it.
           if (client) await endMqtt(client, true);

@@ -19,11 +19,17 @@
  *   follows the source's onError ('skip' dead-letters it with the stream and
  *   entry id).
  * - Redis down: reads wait and resume (the error is logged once).
+ * - Metrics: with a group, instance 0 reports the group's lag (XINFO GROUPS,
+ *   entries not yet delivered to the group; one figure for the group, so
+ *   instances do not count it twice) and every instance its read entries
+ *   not yet XACKed. Without a group the lag is not known (a stream id says
+ *   nothing about how many entries follow it).
  */
 import type { Redis } from 'ioredis';
 import type { PullResult, SourceConnector, SourceContext, SourceReader } from '../../actors/contract.js';
 import { ConfigError, UserFunctionError } from '../../actors/errors.js';
 import { connectRedis, parseStreamUrl, requireStream, type RedisConnection } from './client.js';
+import { GroupLag } from './group-lag.js';
 
 export type StreamFormat = 'json' | 'fields';
 
@@ -177,6 +183,7 @@ export function streamSource<V = unknown>(options: StreamSourceOptions): SourceC
       };
 
       let outage = false;
+      const groupLag = acker && ctx.instance === 0 ? new GroupLag(acker, stream, group!) : undefined;
       return {
         async pull(max): Promise<PullResult<V | StreamEntry<V>>> {
           let entries: RawEntry[];
@@ -215,6 +222,11 @@ export function streamSource<V = unknown>(options: StreamSourceOptions): SourceC
             await acker.xack(stream, group!, ...ids.slice(k, k + 1000)).catch((e: Error) => ctx.log.warn({ err: e }, `${who}: XACK on '${stream}' failed; the entries stay pending`));
           }
         },
+        lag() {
+          const n = groupLag?.value();
+          return n === undefined ? undefined : { [stream]: n };
+        },
+        unacked: () => (group ? unacked.length : undefined),
         async close() {
           reader.disconnect();
           acker?.disconnect();

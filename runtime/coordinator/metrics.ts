@@ -36,6 +36,10 @@ export interface InstanceMetrics extends Flow {
   worker: number;
   /** A source's records not yet read, by partition, where it knows (Kafka). */
   lag?: Record<string, number>;
+  /** A source's records read but not yet acknowledged upstream (MQTT, Redis Streams with a group). */
+  unacked?: number;
+  /** Ms the oldest record a source received has waited to be emitted (MQTT). */
+  receiveDelayMs?: number;
 }
 
 /** Job-wide figures the coordinator keeps (not sampled from the workers). */
@@ -106,6 +110,8 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
       credits: cur.credits ?? 0,
     };
     if (cur.lag) one.lag = cur.lag;
+    if (cur.unacked !== undefined) one.unacked = cur.unacked;
+    if (cur.receiveDelayMs !== undefined) one.receiveDelayMs = cur.receiveDelayMs;
     m.instances.push(one);
     m.inRate += one.inRate;
     m.outRate += one.outRate;

@@ -84,4 +84,8 @@ export interface TaskMetrics {
   credits?: number;
   /** A source's records not yet read, by partition, where it knows (SourceReader.lag). */
   lag?: Record<string, number>;
+  /** A source's records read but not yet acknowledged upstream (SourceReader.unacked). */
+  unacked?: number;
+  /** A source's receive-to-emit delay now (SourceReader.receiveDelayMs). */
+  receiveDelayMs?: number;
 }

@@ -96,8 +96,19 @@ export function prometheusRegistry(t: JobTelemetry): PrometheusExport {
     for (const a of actors()) set(a.labels, a.i.busy);
   });
 
-  gauge('weir_source_lag_records', 'Records of a source partition not yet read (Kafka: high watermark minus position), where the source knows.', ['operator', 'instance', 'worker', 'partition'], (set) => {
-    for (const a of actors()) for (const [partition, n] of Object.entries(a.i.lag ?? {})) set({ ...a.labels, partition }, n);
+  gauge(
+    'weir_source_lag_records',
+    'Records of a source partition not yet read, where the source knows (Kafka: high watermark minus position; Redis Streams with a group: the group lag of XINFO GROUPS; MQTT: messages received from the broker, not yet emitted).',
+    ['operator', 'instance', 'worker', 'partition'],
+    (set) => {
+      for (const a of actors()) for (const [partition, n] of Object.entries(a.i.lag ?? {})) set({ ...a.labels, partition }, n);
+    },
+  );
+  gauge('weir_source_unacked_records', 'Records a source read and has not yet acknowledged upstream (MQTT PUBACK, Redis Streams XACK): they wait for the checkpoint that covers them.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) if (a.i.unacked !== undefined) set(a.labels, a.i.unacked);
+  });
+  gauge('weir_source_receive_delay_seconds', 'How long the oldest record a source received (MQTT) has waited to be emitted into the job.', ['operator', 'instance', 'worker'], (set) => {
+    for (const a of actors()) if (a.i.receiveDelayMs !== undefined) set(a.labels, a.i.receiveDelayMs / 1000);
   });
 
   // Checkpoints.

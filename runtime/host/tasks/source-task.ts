@@ -145,6 +145,8 @@ export class SourceTask implements Task {
       busyMs: this.busyMs,
       finished: this.finished,
       lag: this.reader?.lag?.(),
+      unacked: this.reader?.unacked?.(),
+      receiveDelayMs: this.reader?.receiveDelayMs?.(),
     };
   }
 }

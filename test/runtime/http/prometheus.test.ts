@@ -9,7 +9,7 @@ function fed(): JobTelemetry {
   t.planned(smallPlan(), 'small', undefined);
   t.started();
   t.state = 'running';
-  t.report(0, [task(0, 1000, 0, { lag: { '0': 12, '1': 0 } }), task(1, 400), task(3, 800)], thread(5000));
+  t.report(0, [task(0, 1000, 0, { lag: { '0': 12, '1': 0 }, unacked: 7, receiveDelayMs: 250 }), task(1, 400), task(3, 800)], thread(5000));
   t.report(1, [task(2, 600)], thread(7000));
   t.checkpoint({ id: 1, kind: 'checkpoint', status: 'completed', at: Date.now() - 2000, durationMs: 120, sizeBytes: 4096 });
   t.checkpoint({ id: 2, kind: 'checkpoint', status: 'failed', at: Date.now() - 1000, durationMs: 50, error: 'disk full' });
@@ -92,6 +92,9 @@ describe('Prometheus export', () => {
       ['src', '0', 12],
       ['src', '1', 0],
     ]);
+    // Only sources that know report them (MQTT, Redis Streams); seconds, not ms.
+    expect(get('weir_source_unacked_records').map((x) => [x.labels.operator, x.labels.instance, x.value])).toEqual([['src', '0', 7]]);
+    expect(get('weir_source_receive_delay_seconds').map((x) => [x.labels.operator, x.value])).toEqual([['src', 0.25]]);
   });
 
   it('two jobs in one process keep separate registries (never the global one)', async () => {
