@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation,cassandra,mqtt,observability,machine   run a subset (kafka, cassandra: skipped when the service does not answer)
+ *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine   run a subset (kafka, cassandra: skipped when the service does not answer)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -37,8 +37,10 @@ import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type Cas
 
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
+// gateway (bench/gateway.ts)
+import { benchGateway, GATEWAY_IDLE_MS, gatewayRows, type GatewayResult } from './gateway.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -88,6 +90,7 @@ const results: {
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
   mqtt?: MqttResult;
+  gateway?: GatewayResult;
   simulation?: SimulationResult;
   cassandra?: CassandraResult | { skipped: string };
   machine?: MachineMemoryResult;
@@ -161,6 +164,12 @@ await step('simulation', 'weir/testing: simulated runs per second, 5-operator ke
 // ---- mqtt (bench/mqtt.ts): a private mosquitto (/usr/sbin/mosquitto) per case ----
 await step('mqtt', 'MQTT -> per-device threshold -> MQTT through Mosquitto, QoS 1, checkpoints every 1 s, by in-flight window', async () => {
   results.mqtt = await benchMqtt(values.quick ? 5000 : 20_000, log);
+});
+
+// ---- gateway (bench/gateway.ts): the iot-gateway example, a private mosquitto, the shared Redis ----
+await step('gateway', `examples/iot-gateway.ts on 2 workers: spawn -> first alert, and idle RSS ${GATEWAY_IDLE_MS} ms after it`, async () => {
+  const r = (results.gateway = await benchGateway(Math.min(reps, 3), log));
+  targets.push(target('gateway', 'idle RSS of the gateway job, 2 workers (median VmRSS)', r.medianIdleRssMB, '<=', 90, 'MB'));
 });
 
 // ---- machine (bench/machine.ts): per-key xstate statecharts, memory per idle key, not timed ----
@@ -323,6 +332,7 @@ if (results.recovery) {
 }
 if (results.kafka) rows.push(...kafkaRows(results.kafka, (metric) => { const t = targets.find((x) => x.benchmark === 'kafka' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; }));
 if (results.mqtt) rows.push(...mqttRows(results.mqtt));
+if (results.gateway) rows.push(...gatewayRows(results.gateway, passOf('gateway')));
 if (results.simulation) {
   const r = results.simulation;
   rows.push(['7. simulation (weir/testing)', `${r.cleanRunsPerSec} runs/s fault-free`, '(no peer)', `${r.faultyRunsPerSec} runs/s with a failover; ${r.eventsPerRun} events/run`, '', r.correct ? 'ok' : 'WRONG']);
