@@ -162,8 +162,11 @@ await step('simulation', 'weir/testing: simulated runs per second, 5-operator ke
 });
 
 // ---- mqtt (bench/mqtt.ts): a private mosquitto (/usr/sbin/mosquitto) per case ----
-await step('mqtt', 'MQTT -> per-device threshold -> MQTT through Mosquitto, QoS 1, checkpoints every 1 s, by in-flight window', async () => {
-  results.mqtt = await benchMqtt(values.quick ? 5000 : 20_000, log);
+await step('mqtt', 'MQTT -> per-device threshold -> MQTT through Mosquitto, QoS 1, a backlog drained from a persistent session, weir (checkpoints every 1 s) vs bare mqtt.js relay vs Node-RED, + in-flight windows', async () => {
+  results.mqtt = await benchMqtt(values.quick ? 5000 : 20_000, values.quick ? 1 : Math.min(reps, 3), log);
+  const w = results.mqtt.cases.find((c) => c.name.startsWith('weir, parallelism 2'));
+  const nr = results.mqtt.cases.find((c) => c.name.startsWith('Node-RED'));
+  if (w && nr) targets.push(target('mqtt', 'readings/s ratio weir (parallelism 2) / Node-RED 4.1 (medians)', round(w.readingsPerSec / nr.readingsPerSec, 2), '>=', 2, 'x'));
 });
 
 // ---- gateway (bench/gateway.ts): the iot-gateway example, a private mosquitto, the shared Redis ----

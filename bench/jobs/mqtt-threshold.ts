@@ -9,7 +9,8 @@
  *
  * Parameters (workers inherit process.env): WEIR_BENCH_MQTT_URL, WEIR_BENCH_MQTT_PREFIX (topic
  * prefix, unique per run), WEIR_BENCH_MQTT_CLIENT (client id), WEIR_BENCH_MQTT_PROTOCOL ('5' or '4'),
- * WEIR_BENCH_MQTT_RECEIVE_MAX (MQTT 5 Receive Maximum).
+ * WEIR_BENCH_MQTT_RECEIVE_MAX (MQTT 5 Receive Maximum), WEIR_BENCH_MQTT_SHARE (shared subscription group
+ * when the source runs at parallelism > 1).
  */
 import { mqtt, topology } from 'weir';
 
@@ -24,6 +25,7 @@ const url = process.env.WEIR_BENCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const prefix = process.env.WEIR_BENCH_MQTT_PREFIX ?? 'bench';
 const protocolVersion = process.env.WEIR_BENCH_MQTT_PROTOCOL === '4' ? 4 : 5;
 const receiveMaximum = Number(process.env.WEIR_BENCH_MQTT_RECEIVE_MAX ?? 10_000);
+const shareGroup = process.env.WEIR_BENCH_MQTT_SHARE;
 
 /** The level after `t`, from `was`, with 2 degrees of hysteresis. */
 export function level(was: Level, t: number): Level {
@@ -34,7 +36,7 @@ export function level(was: Level, t: number): Level {
 
 export default topology('bench-mqtt-threshold', (t) =>
   t
-    .source('in', mqtt.source<Reading>({ url, topics: `${prefix}/sensors/+/temperature`, clientId: process.env.WEIR_BENCH_MQTT_CLIENT, protocolVersion, receiveMaximum }))
+    .source('in', mqtt.source<Reading>({ url, topics: `${prefix}/sensors/+/temperature`, clientId: process.env.WEIR_BENCH_MQTT_CLIENT, protocolVersion, receiveMaximum, shareGroup }))
     .keyBy((r) => r.device)
     .process<{ device: string; temperature: number; level: Level }>((r, ctx) => {
       const s = ctx.state.value<Level>('level', 'normal');

@@ -1,7 +1,7 @@
 /**
  * The Node-RED peer of bench/mqtt.ts: the same flow as bench/jobs/mqtt-threshold.ts, as a
  * Node-RED user builds it (mqtt in -> json -> function with per-device context -> mqtt out),
- * QoS 1 in and out. Node-RED 4.1 is installed in this folder (its own package.json:
+ * QoS 1 in and out, MQTT 5 with a persistent session. Node-RED 4.1 is installed in this folder (its own package.json:
  * `npm install` here), not in weir's root package.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +29,9 @@ return msg;`;
 export function nodeRedFlow(port: number, prefix: string): object[] {
   return [
     { id: 'tab', type: 'tab', label: 'gateway' },
-    { id: 'broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(port), clientid: `${prefix}-nodered`, autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+    // A persistent session (clean start off), as a gateway that must not lose QoS 1 readings runs it; the bench
+    // creates it beforehand and fills it with the backlog.
+    { id: 'broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(port), clientid: `${prefix}-nodered`, autoConnect: true, usetls: false, protocolVersion: '5', sessionExpiry: String(0xffffffff), keepalive: '60', cleansession: false },
     { id: 'in', type: 'mqtt in', z: 'tab', name: '', topic: `${prefix}/sensors/+/temperature`, qos: '1', datatype: 'utf8', broker: 'broker', nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 100, wires: [['json']] },
     { id: 'json', type: 'json', z: 'tab', name: '', property: 'payload', action: 'obj', pretty: false, x: 250, y: 100, wires: [['fn']] },
     { id: 'fn', type: 'function', z: 'tab', name: 'threshold', func: FUNCTION.replace('PREFIX', JSON.stringify(prefix)), outputs: 1, x: 400, y: 100, wires: [['out']] },
