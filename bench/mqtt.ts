@@ -32,7 +32,15 @@ import path from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { mqtt } from '../runtime/index.js';
 import { startMosquitto } from '../test/services/mosquitto.js';
+import { readFileSync } from 'node:fs';
 import { endChild, memoryOf, ROOT, round, sleep, wallNow } from './lib/util.js';
+
+/** User + system CPU ms of a process so far (all its threads; Linux /proc, 100 ticks/s). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 import { nodeRedInstalled, NODE_RED_DIR, startNodeRed } from './peers/node-red/flow.js';
 
 export interface MqttCase {
@@ -46,6 +54,14 @@ export interface MqttCase {
   startupMs: number;
   /** Checkpoints completed while the readings went through (weir only). */
   checkpoints: number;
+  /**
+   * CPU time (user + system, all threads) the side's process spent per
+   * 1,000 readings between its first and last output: what a reading costs,
+   * far less sensitive to other load on the machine than readings/s.
+   */
+  cpuMsPer1000?: number;
+  /** The same for the broker (mosquitto is one thread): its share of the two cores. */
+  brokerCpuMsPer1000?: number;
   /** RSS of the side's process (weir: main thread and workers) at the end. */
   rssMB: number;
   /** Readings/s of every repetition, in run order (the case shown is the median one). */
@@ -127,14 +143,22 @@ async function oneCase(name: string, side: Side, receiveMaximum: number, reading
   let outputs = 0;
   let firstAt = 0;
   let lastAt = 0;
+  let cpuAtFirst = 0;
+  let brokerCpuAtFirst = 0;
+  let pid = 0;
   counter.on('message', () => {
     outputs++;
     lastAt = wallNow();
-    firstAt ||= lastAt;
+    if (firstAt === 0) {
+      firstAt = lastAt;
+      cpuAtFirst = cpuMsOf(pid);
+      brokerCpuAtFirst = cpuMsOf(broker.pid!);
+    }
   });
   await counter.subscribeAsync(`${prefix}/out/#`, { qos: 1 });
   const spawnedAt = wallNow();
   const job = side.start(broker.port, broker.url, prefix);
+  pid = job.pid!;
   let stderr = '';
   job.stderr!.on('data', (d) => (stderr += d));
   const checkpoints = () => (stderr.match(/checkpoint \d+ committed/g) ?? []).length;
@@ -147,10 +171,12 @@ async function oneCase(name: string, side: Side, receiveMaximum: number, reading
       if (wallNow() > until) throw new Error(`mqtt bench ${name}: ${outputs} of ${readings} outputs after 600 s`);
       await sleep(20);
     }
+    const cpuMs = cpuMsOf(pid) - cpuAtFirst;
+    const brokerCpuMs = cpuMsOf(broker.pid!) - brokerCpuAtFirst;
     const rssMB = memoryOf(job.pid!).rssMB;
     const seconds = (lastAt - firstAt) / 1000;
-    const c: MqttCase = { name, protocol: side.protocol, receiveMaximum, readings, seconds: round(seconds, 2), readingsPerSec: round(readings / seconds), rssMB: round(rssMB), checkpoints: checkpoints(), startupMs: round(firstAt - spawnedAt) };
-    log(`  ${name}: ${readings} readings in ${c.seconds} s = ${c.readingsPerSec}/s${c.checkpoints ? `, ${c.checkpoints} checkpoints` : ''} (RSS after: ${c.rssMB} MB, spawn -> first output ${c.startupMs} ms)`);
+    const c: MqttCase = { name, protocol: side.protocol, receiveMaximum, readings, seconds: round(seconds, 2), readingsPerSec: round(readings / seconds), rssMB: round(rssMB), checkpoints: checkpoints(), startupMs: round(firstAt - spawnedAt), cpuMsPer1000: round((cpuMs * 1000) / readings, 1), brokerCpuMsPer1000: round((brokerCpuMs * 1000) / readings, 1) };
+    log(`  ${name}: ${readings} readings in ${c.seconds} s = ${c.readingsPerSec}/s${c.checkpoints ? `, ${c.checkpoints} checkpoints` : ''} (CPU ${c.cpuMsPer1000} ms per 1000 readings, broker ${c.brokerCpuMsPer1000}, RSS after: ${c.rssMB} MB, spawn -> first output ${c.startupMs} ms)`);
     return c;
   } finally {
     if (job.exitCode === null) await endChild(job.pid!, 10_000);
@@ -193,7 +219,12 @@ async function counterAlone(n: number, log: (s: string) => void): Promise<MqttCa
 /** The repetition with the median rate, carrying every repetition's rate. */
 function medianCase(runs: MqttCase[]): MqttCase {
   const sorted = [...runs].sort((a, b) => a.readingsPerSec - b.readingsPerSec);
-  return { ...sorted[(sorted.length - 1) >> 1], ratesPerRep: runs.map((r) => r.readingsPerSec) };
+  const cpu = runs.flatMap((r) => (r.cpuMsPer1000 === undefined ? [] : [r.cpuMsPer1000])).sort((a, b) => a - b);
+  const c: MqttCase = { ...sorted[(sorted.length - 1) >> 1], ratesPerRep: runs.map((r) => r.readingsPerSec) };
+  if (cpu.length > 0) c.cpuMsPer1000 = cpu[(cpu.length - 1) >> 1];
+  const broker = runs.flatMap((r) => (r.brokerCpuMsPer1000 === undefined ? [] : [r.brokerCpuMsPer1000])).sort((a, b) => a - b);
+  if (broker.length > 0) c.brokerCpuMsPer1000 = broker[(broker.length - 1) >> 1];
+  return c;
 }
 
 export async function benchMqtt(readings: number, reps: number, log: (s: string) => void): Promise<MqttResult> {
@@ -221,6 +252,7 @@ export async function benchMqtt(readings: number, reps: number, log: (s: string)
     for (const w of [0, 1]) {
       const pairs = runs[w].map((x, i) => (x.readingsPerSec / runs[nr][i].readingsPerSec).toFixed(2)).join(', ');
       log(`  ${sides[w][0]} / Node-RED: ${(cases[w].readingsPerSec / cases[nr].readingsPerSec).toFixed(2)}x readings/s, medians (per repetition: ${pairs}; target >= 2x)`);
+      log(`    CPU per reading: Node-RED / ${sides[w][0]} = ${((cases[nr].cpuMsPer1000 ?? 0) / (cases[w].cpuMsPer1000 ?? 1)).toFixed(2)}x (medians: ${cases[nr].cpuMsPer1000} vs ${cases[w].cpuMsPer1000} ms per 1000 readings)`);
     }
   }
   cases.push(await oneCase('weir, MQTT 5, Receive Maximum 100', weirSide(5, 100), 100, Math.min(readings, 1000), log));
@@ -234,7 +266,7 @@ export function mqttRows(r: MqttResult): string[][] {
     i === 0 ? '9. MQTT -> threshold -> MQTT' : '',
     `${c.readingsPerSec.toLocaleString('en')} readings/s`,
     c.name,
-    c.rssMB ? `${c.readings} readings, ${c.seconds} s, RSS ${c.rssMB} MB, start ${c.startupMs} ms${c.ratesPerRep && c.ratesPerRep.length > 1 ? `; reps ${c.ratesPerRep.join(', ')}/s` : ''}` : `${c.readings} messages${c.ratesPerRep && c.ratesPerRep.length > 1 ? `; reps ${c.ratesPerRep.join(', ')}/s` : ''}`,
+    c.rssMB ? `${c.readings} readings, ${c.seconds} s, CPU ${c.cpuMsPer1000} ms/1000 (broker ${c.brokerCpuMsPer1000}), RSS ${c.rssMB} MB, start ${c.startupMs} ms${c.ratesPerRep && c.ratesPerRep.length > 1 ? `; reps ${c.ratesPerRep.join(', ')}/s` : ''}` : `${c.readings} messages${c.ratesPerRep && c.ratesPerRep.length > 1 ? `; reps ${c.ratesPerRep.join(', ')}/s` : ''}`,
     '',
     '',
   ]);

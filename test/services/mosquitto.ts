@@ -26,6 +26,8 @@ export interface MosquittoOptions {
 export interface PrivateMosquitto {
   readonly port: number;
   readonly url: string;
+  /** Pid of the running broker process (undefined while it is down), e.g. to read its CPU time. */
+  readonly pid: number | undefined;
   /** SIGTERM (Mosquitto saves its persistence file) and start again on the same port. */
   restart(downMs?: number): Promise<void>;
   /** SIGTERM and wait for the exit (the broker is down until start()). */
@@ -79,6 +81,9 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<PrivateM
     return {
       port,
       url: `mqtt://127.0.0.1:${port}`,
+      get pid() {
+        return proc?.pid;
+      },
       shutdown,
       start,
       restart: async (downMs = 0) => {
