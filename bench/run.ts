@@ -26,6 +26,7 @@ import { benchChain, benchKeyed, type ThroughputResult } from './throughput.js';
 import { benchAlternating, type AlternatingResult } from './checkpoint-alternating.js';
 import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, CHECKPOINT_KEYS, RECOVERY_RATE, type CheckpointResult, type RecoveryResult } from './fault-tolerance.js';
 import { median, ROOT, round } from './lib/util.js';
+import { benchLatency, LATENCY_RATE, type LatencyResult } from './latency.js';
 // simulation (bench/simulation.ts)
 import { benchSimulation, type SimulationResult } from './simulation.js';
 // machine (bench/machine.ts)
@@ -38,7 +39,7 @@ import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type Cas
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
+const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -81,6 +82,7 @@ const t0 = performance.now();
 const results: {
   chain?: ThroughputResult;
   keyed?: ThroughputResult;
+  latency?: LatencyResult;
   observability?: ObservabilityResult;
   startup?: StartupResult;
   memory?: MemoryResult;
@@ -124,6 +126,12 @@ await step('chain', `1 worker, generator -> map -> sink, ${records.toLocaleStrin
 await step('keyed', `2 workers through keyBy, ${records.toLocaleString('en')} records, vs 2 hand-written threads`, async () => {
   const r = (results.keyed = await benchKeyed(records, reps, log));
   targets.push(target('keyed', 'throughput ratio weir / 2-thread msgpackr', r.ratio, '>=', 0.6, 'x'));
+});
+
+await step('latency', `2 workers through keyBy at ${LATENCY_RATE.toLocaleString('en')} rec/s, bufferTimeout 0, checkpoints every 1 s: latency of records that cross workers, vs a raw MessagePort`, async () => {
+  const r = (results.latency = await benchLatency(values.quick ? 3 : 10, values.quick ? 1 : 2, log));
+  targets.push(target('latency', 'cross-worker latency p99', r.weir.p99Ms, '<', 0.25, 'ms'));
+  targets.push(target('latency', 'cross-worker latency p99.9', r.weir.p999Ms, '<', 1, 'ms'));
 });
 
 await step('startup', 'CLI spawn -> first record of examples/real-time-processing.ts (--workers 2), vs node -e 0', async () => {
@@ -254,6 +262,12 @@ if (results.keyed) {
   rows.push(['   steady state (diag.)', fmtRate(r.weir.steadyRecordsPerSec), fmtRate(r.peer.steadyRecordsPerSec), `${r.steadyRatio.toFixed(3)}x`, '', '']);
   rows.push(['   paired ratios (diag.)', '', '', spread(r.pairedRatios), '', '']);
 }
+if (results.latency) {
+  const r = results.latency;
+  const pass = (metric: string): string => passOf('latency', metric);
+  rows.push([`2b. latency, keyBy ${r.ratePerSec / 1000}k rec/s`, `p99 ${r.weir.p99Ms} ms`, `p99 ${r.peer.p99Ms} ms (raw MessagePort)`, `p50 ${r.weir.p50Ms} / p99.9 ${r.weir.p999Ms} ms (${r.weir.checkpoints} ckpts)`, '< 0.25 ms', pass('cross-worker latency p99')]);
+  rows.push(['   p99.9 (bufferTimeout 0)', `${r.weir.p999Ms} ms`, `${r.peer.p999Ms} ms (p50 ${r.peer.p50Ms} ms)`, `same worker p99 ${r.weir.sameWorker.p99Ms} ms`, '< 1 ms', pass('cross-worker latency p99.9')]);
+}
 if (results.startup) {
   const r = results.startup;
   rows.push(['3a. startup -> 1st record', `${r.weirMedianMs.toFixed(0)} ms (${Math.min(...r.weirFirstRecordMs).toFixed(0)}..${Math.max(...r.weirFirstRecordMs).toFixed(0)})`, `${r.nodeFloorMedianMs.toFixed(0)} ms (node -e 0)`, `+${r.overFloorMs.toFixed(0)} ms over floor`, '< 300 ms', passOf('startup')]);
@@ -357,8 +371,8 @@ function spread(sorted: number[]): string {
   return `${mid.toFixed(2)}x (${sorted[0].toFixed(2)}..${sorted[sorted.length - 1].toFixed(2)})`;
 }
 
-function passOf(id: BenchId): string {
-  const t = targets.find((x) => x.benchmark === id);
+function passOf(id: BenchId, metric?: string): string {
+  const t = targets.find((x) => x.benchmark === id && (metric === undefined || x.metric === metric));
   return t ? (t.pass ? 'PASS' : 'FAIL') : '';
 }
 
