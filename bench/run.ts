@@ -27,6 +27,7 @@ import { benchAlternating, type AlternatingResult } from './checkpoint-alternati
 import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, CHECKPOINT_KEYS, RECOVERY_RATE, type CheckpointResult, type RecoveryResult } from './fault-tolerance.js';
 import { median, ROOT, round } from './lib/util.js';
 import { benchLatency, LATENCY_RATE, type LatencyResult } from './latency.js';
+import { benchOverload, OVERLOAD_SINK_MS, type OverloadResult } from './overload.js';
 // simulation (bench/simulation.ts)
 import { benchSimulation, type SimulationResult } from './simulation.js';
 // machine (bench/machine.ts)
@@ -39,7 +40,7 @@ import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type Cas
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 
-const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
+const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -86,6 +87,7 @@ const results: {
   observability?: ObservabilityResult;
   startup?: StartupResult;
   memory?: MemoryResult;
+  overload?: OverloadResult;
   checkpoint?: CheckpointResult & { alternating: AlternatingResult };
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
@@ -142,6 +144,11 @@ await step('startup', 'CLI spawn -> first record of examples/real-time-processin
 await step('memory', `idle RSS, rate-limited job on 2 workers, ${IDLE_MS} ms after its first record`, async () => {
   const r = (results.memory = await benchIdleMemory(Math.min(reps, 3), log));
   targets.push(target('memory', 'idle RSS (median VmRSS)', r.weirMedianRssMB, '<=', 90, 'MB'));
+});
+
+await step('overload', `memory under overload: unbounded generator -> keyBy -> map -> sink taking ${OVERLOAD_SINK_MS} ms per batch, 2 workers, checkpoints every 1 s`, async () => {
+  const r = (results.overload = await benchOverload(values.quick ? 12 : 60, log));
+  targets.push(target('overload', 'RSS max - min under overload', r.rssSpreadMB, '<', 10, 'MB'));
 });
 
 const checkpointSeconds = values.quick ? 3 : 5;
@@ -281,6 +288,17 @@ if (results.memory) {
     `+${(r.weirMedianRssMB - r.twoThreadsMedianRssMB).toFixed(1)} MB over 2 thr`,
     '<= 90 MB',
     passOf('memory'),
+  ]);
+}
+if (results.overload) {
+  const r = results.overload;
+  rows.push([
+    `3c. overload RSS, ${r.seconds} s`,
+    `${r.rssMinMB}..${r.rssMaxMB} MB (${r.rssMB.length} samples)`,
+    `heap ${r.heap.map((h) => `${h.minMB.toFixed(1)}..${h.maxMB.toFixed(1)}`).join(', ')} MB`,
+    `max - min ${r.rssSpreadMB} MB; sinks ${r.recordsPerSec} rec/s`,
+    '< 10 MB',
+    passOf('overload'),
   ]);
 }
 if (results.checkpoint) {
