@@ -40,7 +40,7 @@ import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type Cas
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 
-const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
+const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -89,6 +89,7 @@ const results: {
   memory?: MemoryResult;
   overload?: OverloadResult;
   checkpoint?: CheckpointResult & { alternating: AlternatingResult };
+  checkpoint100?: CheckpointResult;
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
   mqtt?: MqttResult;
@@ -160,6 +161,11 @@ await step('checkpoint', `keyed count (${CHECKPOINT_KEYS.toLocaleString('en')} k
   const alternating = await benchAlternating(values.quick ? 1 : 2, values.quick ? 8 : 24, rate, process.env.WEIR_BENCH_REDIS ?? DEFAULT_REDIS, log);
   const r = (results.checkpoint = { ...paired, alternating });
   targets.push(target('checkpoint', 'steady throughput ratio after warm-up, checkpoints 1 s / none (median of pairs)', r.ratio, '>=', 0.95, 'x'));
+});
+
+await step('checkpoint100', `the same keyed count with checkpoints every 100 ms to Redis vs none, ~${checkpointSeconds} s runs`, async () => {
+  const r = (results.checkpoint100 = await benchCheckpoint(reps + 2, checkpointSeconds, log, 100));
+  targets.push(target('checkpoint100', 'steady throughput ratio after warm-up, checkpoints 100 ms / none (median of pairs)', r.ratio, '>=', 0.97, 'x'));
 });
 
 await step('recovery', `paced keyed job (${RECOVERY_RATE.toLocaleString('en')} rec/s, 2 workers), one worker exits: output gap`, async () => {
@@ -332,6 +338,19 @@ if (results.checkpoint) {
     '',
     '',
   ]);
+}
+if (results.checkpoint100) {
+  const r = results.checkpoint100;
+  const c = r.checkpoints;
+  rows.push([
+    '4b. checkpoint 100 ms, Redis',
+    `${fmtRate(r.withCheckpoints.steadyRecordsPerSec)} (${c.medianPeriodicPerRun} ckpts/run)`,
+    `${fmtRate(r.withoutCheckpoints.steadyRecordsPerSec)} (no periodic ckpt)`,
+    `${spread(r.pairedRatios)} paired`,
+    '>= 0.97x',
+    passOf('checkpoint100'),
+  ]);
+  rows.push(['   checkpoint (diag.)', `write+commit ${c.medianLastDurationMs.toFixed(0)} ms, ${(c.medianSizeBytes / 1024).toFixed(0)} KiB`, `${c.totalFailed} failed`, `~${c.approxTriggerToCommitMs.toFixed(0)} ms trigger->commit; CPU ${r.cpuRatio.toFixed(3)}x`, '', '']);
 }
 if (results.recovery) {
   const r = results.recovery;
