@@ -256,12 +256,12 @@ const recordsFor = (rate: number, seconds: number): number => Math.min(100_000_0
  * seen so far (the warm-up's at first), so runs stay long enough for several
  * checkpoints on a fast machine and short enough on a slow or busy one.
  */
-export async function benchCheckpoint(reps: number, targetSeconds: number, log: (s: string) => void): Promise<CheckpointResult> {
+export async function benchCheckpoint(reps: number, targetSeconds: number, log: (s: string) => void, intervalMs = CHECKPOINT_INTERVAL_MS): Promise<CheckpointResult> {
   const spec = process.env.WEIR_BENCH_REDIS ?? DEFAULT_REDIS;
   await probeBackend(spec);
   const warmupRecords = 8_000_000; // ~2-3 s: long enough for the JIT to reach its steady rate, so the first pair is sized right
   const warm = await runCheckpointed(warmupRecords, 0, spec);
-  await runCheckpointed(warmupRecords, CHECKPOINT_INTERVAL_MS, spec);
+  await runCheckpointed(warmupRecords, intervalMs, spec);
   log(`  warm-up: ${(warm.wholeRunRecordsPerSec / 1e6).toFixed(2)} M rec/s without checkpoints`);
   const on: CheckpointSample[] = [];
   const off: CheckpointSample[] = [];
@@ -270,11 +270,11 @@ export async function benchCheckpoint(reps: number, targetSeconds: number, log: 
     const n = recordsFor(off.length ? median(off.map((s) => s.recordsPerSec)) : warm.wholeRunRecordsPerSec, targetSeconds + CHECKPOINT_WARMUP_MS / 1000);
     records.push(n);
     if (r % 2 === 0) {
-      on.push(await runCheckpointed(n, CHECKPOINT_INTERVAL_MS, spec));
+      on.push(await runCheckpointed(n, intervalMs, spec));
       off.push(await runCheckpointed(n, 0, spec));
     } else {
       off.push(await runCheckpointed(n, 0, spec));
-      on.push(await runCheckpointed(n, CHECKPOINT_INTERVAL_MS, spec));
+      on.push(await runCheckpointed(n, intervalMs, spec));
     }
     const a = on[r];
     const b = off[r];
@@ -284,14 +284,14 @@ export async function benchCheckpoint(reps: number, targetSeconds: number, log: 
         `none ${(b.recordsPerSec / 1e6).toFixed(2)} M rec/s (after ${CHECKPOINT_WARMUP_MS / 1000} s; whole runs ${(a.wholeRunRecordsPerSec / 1e6).toFixed(2)} vs ${(b.wholeRunRecordsPerSec / 1e6).toFixed(2)}); CPU ${(a.cpuMs / 1000).toFixed(2)} s vs ${(b.cpuMs / 1000).toFixed(2)} s`,
     );
   }
-  const withSide = checkpointSide(`weir, checkpointInterval ${CHECKPOINT_INTERVAL_MS} ms, Redis`, CHECKPOINT_INTERVAL_MS, spec, on);
+  const withSide = checkpointSide(`weir, checkpointInterval ${intervalMs} ms, Redis`, intervalMs, spec, on);
   const withoutSide = checkpointSide('weir, checkpointInterval 0 (final checkpoint only), Redis', 0, spec, off);
   const cycles = on.flatMap((s) => s.barrierCyclesMs);
   const medianCycleMs = cycles.length ? median(cycles) : NaN;
   return {
     records,
     keys: CHECKPOINT_KEYS,
-    intervalMs: CHECKPOINT_INTERVAL_MS,
+    intervalMs,
     repetitions: reps,
     calibration: { warmupRecords, warmupRecordsPerSec: warm.wholeRunRecordsPerSec, targetSeconds, excludedWarmupMs: CHECKPOINT_WARMUP_MS },
     withCheckpoints: withSide,
@@ -307,7 +307,7 @@ export async function benchCheckpoint(reps: number, targetSeconds: number, log: 
       medianLastDurationMs: round(median(on.map((s) => s.lastDurationMs)), 1),
       medianSizeBytes: Math.round(median(on.map((s) => s.lastSizeBytes))),
       medianCycleMs: round(medianCycleMs, 1),
-      approxTriggerToCommitMs: round(medianCycleMs - CHECKPOINT_INTERVAL_MS, 1),
+      approxTriggerToCommitMs: round(medianCycleMs - intervalMs, 1),
     },
   };
 }

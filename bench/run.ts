@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,startup,memory,checkpoint,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine   run a subset (kafka, cassandra: skipped when the service does not answer)
+ *   --only chain,keyed,latency,startup,memory,overload,checkpoint,checkpoint100,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine   run a subset (kafka, cassandra: skipped when the service does not answer)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -26,6 +26,8 @@ import { benchChain, benchKeyed, type ThroughputResult } from './throughput.js';
 import { benchAlternating, type AlternatingResult } from './checkpoint-alternating.js';
 import { benchCheckpoint, benchRecovery, CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, CHECKPOINT_KEYS, RECOVERY_RATE, type CheckpointResult, type RecoveryResult } from './fault-tolerance.js';
 import { median, ROOT, round } from './lib/util.js';
+import { benchLatency, LATENCY_RATE, type LatencyResult } from './latency.js';
+import { benchOverload, OVERLOAD_SINK_MS, type OverloadResult } from './overload.js';
 // simulation (bench/simulation.ts)
 import { benchSimulation, type SimulationResult } from './simulation.js';
 // machine (bench/machine.ts)
@@ -40,7 +42,7 @@ import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 // gateway (bench/gateway.ts)
 import { benchGateway, GATEWAY_IDLE_MS, gatewayRows, type GatewayResult } from './gateway.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine'] as const;
+const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -83,10 +85,13 @@ const t0 = performance.now();
 const results: {
   chain?: ThroughputResult;
   keyed?: ThroughputResult;
+  latency?: LatencyResult;
   observability?: ObservabilityResult;
   startup?: StartupResult;
   memory?: MemoryResult;
+  overload?: OverloadResult;
   checkpoint?: CheckpointResult & { alternating: AlternatingResult };
+  checkpoint100?: CheckpointResult;
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
   mqtt?: MqttResult;
@@ -129,6 +134,12 @@ await step('keyed', `2 workers through keyBy, ${records.toLocaleString('en')} re
   targets.push(target('keyed', 'throughput ratio weir / 2-thread msgpackr', r.ratio, '>=', 0.6, 'x'));
 });
 
+await step('latency', `2 workers through keyBy at ${LATENCY_RATE.toLocaleString('en')} rec/s, bufferTimeout 0, checkpoints every 1 s: latency of records that cross workers, vs a raw MessagePort`, async () => {
+  const r = (results.latency = await benchLatency(values.quick ? 3 : 10, values.quick ? 1 : 2, log));
+  targets.push(target('latency', 'cross-worker latency p99', r.weir.p99Ms, '<', 0.25, 'ms'));
+  targets.push(target('latency', 'cross-worker latency p99.9', r.weir.p999Ms, '<', 1, 'ms'));
+});
+
 await step('startup', 'CLI spawn -> first record of examples/real-time-processing.ts (--workers 2), vs node -e 0', async () => {
   const r = (results.startup = await benchStartup(Math.max(reps, 5), log));
   targets.push(target('startup', 'spawn -> first record (median)', r.weirMedianMs, '<', 300, 'ms'));
@@ -137,6 +148,11 @@ await step('startup', 'CLI spawn -> first record of examples/real-time-processin
 await step('memory', `idle RSS, rate-limited job on 2 workers, ${IDLE_MS} ms after its first record`, async () => {
   const r = (results.memory = await benchIdleMemory(Math.min(reps, 3), log));
   targets.push(target('memory', 'idle RSS (median VmRSS)', r.weirMedianRssMB, '<=', 90, 'MB'));
+});
+
+await step('overload', `memory under overload: unbounded generator -> keyBy -> map -> sink taking ${OVERLOAD_SINK_MS} ms per batch, 2 workers, checkpoints every 1 s`, async () => {
+  const r = (results.overload = await benchOverload(values.quick ? 12 : 60, log));
+  targets.push(target('overload', 'RSS max - min under overload', r.rssSpreadMB, '<', 10, 'MB'));
 });
 
 const checkpointSeconds = values.quick ? 3 : 5;
@@ -148,6 +164,11 @@ await step('checkpoint', `keyed count (${CHECKPOINT_KEYS.toLocaleString('en')} k
   const alternating = await benchAlternating(values.quick ? 1 : 2, values.quick ? 8 : 24, rate, process.env.WEIR_BENCH_REDIS ?? DEFAULT_REDIS, log);
   const r = (results.checkpoint = { ...paired, alternating });
   targets.push(target('checkpoint', 'steady throughput ratio after warm-up, checkpoints 1 s / none (median of pairs)', r.ratio, '>=', 0.95, 'x'));
+});
+
+await step('checkpoint100', `the same keyed count with checkpoints every 100 ms to Redis vs none, ~${checkpointSeconds} s runs`, async () => {
+  const r = (results.checkpoint100 = await benchCheckpoint(reps + 2, checkpointSeconds, log, 100));
+  targets.push(target('checkpoint100', 'steady throughput ratio after warm-up, checkpoints 100 ms / none (median of pairs)', r.ratio, '>=', 0.97, 'x'));
 });
 
 await step('recovery', `paced keyed job (${RECOVERY_RATE.toLocaleString('en')} rec/s, 2 workers), one worker exits: output gap`, async () => {
@@ -266,6 +287,12 @@ if (results.keyed) {
   rows.push(['   steady state (diag.)', fmtRate(r.weir.steadyRecordsPerSec), fmtRate(r.peer.steadyRecordsPerSec), `${r.steadyRatio.toFixed(3)}x`, '', '']);
   rows.push(['   paired ratios (diag.)', '', '', spread(r.pairedRatios), '', '']);
 }
+if (results.latency) {
+  const r = results.latency;
+  const pass = (metric: string): string => passOf('latency', metric);
+  rows.push([`2b. latency, keyBy ${r.ratePerSec / 1000}k rec/s`, `p99 ${r.weir.p99Ms} ms`, `p99 ${r.peer.p99Ms} ms (raw MessagePort)`, `p50 ${r.weir.p50Ms} / p99.9 ${r.weir.p999Ms} ms (${r.weir.checkpoints} ckpts)`, '< 0.25 ms', pass('cross-worker latency p99')]);
+  rows.push(['   p99.9 (bufferTimeout 0)', `${r.weir.p999Ms} ms`, `${r.peer.p999Ms} ms (p50 ${r.peer.p50Ms} ms)`, `same worker p99 ${r.weir.sameWorker.p99Ms} ms`, '< 1 ms', pass('cross-worker latency p99.9')]);
+}
 if (results.startup) {
   const r = results.startup;
   rows.push(['3a. startup -> 1st record', `${r.weirMedianMs.toFixed(0)} ms (${Math.min(...r.weirFirstRecordMs).toFixed(0)}..${Math.max(...r.weirFirstRecordMs).toFixed(0)})`, `${r.nodeFloorMedianMs.toFixed(0)} ms (node -e 0)`, `+${r.overFloorMs.toFixed(0)} ms over floor`, '< 300 ms', passOf('startup')]);
@@ -279,6 +306,17 @@ if (results.memory) {
     `+${(r.weirMedianRssMB - r.twoThreadsMedianRssMB).toFixed(1)} MB over 2 thr`,
     '<= 90 MB',
     passOf('memory'),
+  ]);
+}
+if (results.overload) {
+  const r = results.overload;
+  rows.push([
+    `3c. overload RSS, ${r.seconds} s`,
+    `${r.rssMinMB}..${r.rssMaxMB} MB (${r.rssMB.length} samples)`,
+    `heap ${r.heap.map((h) => `${h.minMB.toFixed(1)}..${h.maxMB.toFixed(1)}`).join(', ')} MB`,
+    `max - min ${r.rssSpreadMB} MB; sinks ${r.recordsPerSec} rec/s`,
+    '< 10 MB',
+    passOf('overload'),
   ]);
 }
 if (results.checkpoint) {
@@ -312,6 +350,19 @@ if (results.checkpoint) {
     '',
     '',
   ]);
+}
+if (results.checkpoint100) {
+  const r = results.checkpoint100;
+  const c = r.checkpoints;
+  rows.push([
+    '4b. checkpoint 100 ms, Redis',
+    `${fmtRate(r.withCheckpoints.steadyRecordsPerSec)} (${c.medianPeriodicPerRun} ckpts/run)`,
+    `${fmtRate(r.withoutCheckpoints.steadyRecordsPerSec)} (no periodic ckpt)`,
+    `${spread(r.pairedRatios)} paired`,
+    '>= 0.97x',
+    passOf('checkpoint100'),
+  ]);
+  rows.push(['   checkpoint (diag.)', `write+commit ${c.medianLastDurationMs.toFixed(0)} ms, ${(c.medianSizeBytes / 1024).toFixed(0)} KiB`, `${c.totalFailed} failed`, `~${c.approxTriggerToCommitMs.toFixed(0)} ms trigger->commit; CPU ${r.cpuRatio.toFixed(3)}x`, '', '']);
 }
 if (results.recovery) {
   const r = results.recovery;
@@ -370,8 +421,8 @@ function spread(sorted: number[]): string {
   return `${mid.toFixed(2)}x (${sorted[0].toFixed(2)}..${sorted[sorted.length - 1].toFixed(2)})`;
 }
 
-function passOf(id: BenchId): string {
-  const t = targets.find((x) => x.benchmark === id);
+function passOf(id: BenchId, metric?: string): string {
+  const t = targets.find((x) => x.benchmark === id && (metric === undefined || x.metric === metric));
   return t ? (t.pass ? 'PASS' : 'FAIL') : '';
 }
 

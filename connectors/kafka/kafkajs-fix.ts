@@ -17,10 +17,11 @@
  * A patch takes only when the kafkajs module that binds it (batch.js,
  * sendMessages.js, requests/produce/v3) is not loaded yet, and only on the
  * version it was written for: package.json pins kafkajs to exactly 2.2.4.
- * installKafkajsFix() says which patches are in effect (the filter is
- * checked by running kafkajs' own Batch on records it used to get wrong) and
- * why not; requireKafkajsFix() refuses a read_committed reader without the
- * filter, since it could deliver records of aborted transactions.
+ * installKafkajsFix() says which patches are in place and why not, loading
+ * no kafkajs module (every worker thread runs it as it imports weir);
+ * requireKafkajsFix() checks the filter by running kafkajs' own Batch on
+ * records it used to get wrong, and refuses a read_committed reader without
+ * it, since it could deliver records of aborted transactions.
  */
 import { createRequire, Module } from 'node:module';
 import path from 'node:path';
@@ -99,12 +100,23 @@ export function installKafkajsFix(req: NodeJS.Require = ownRequire): KafkajsFixR
       report.inPlace[name] = true;
     }
   }
-  // The filter's effect, seen through kafkajs' own Batch (which binds the filter when it loads).
-  if (report.inPlace.filter && !batchFiltersInterleavedAborts(req, src(PATCHES.filter.boundBy))) {
+  // The filter's effect is checked through kafkajs' own Batch, which loads part of kafkajs: on the
+  // first read_committed reader (requireKafkajsFix), not here, since every thread imports weir.
+  if (report.inPlace.filter) unverified.set(report, () => batchFiltersInterleavedAborts(req, src(PATCHES.filter.boundBy)));
+  return report;
+}
+/** Reports whose placed filter is not checked yet, with the check. */
+const unverified = new WeakMap<KafkajsFixReport, () => boolean>();
+
+/** Runs a report's pending filter check once: a filter that does not take is no longer in place. */
+function verifyFilter(report: KafkajsFixReport): void {
+  const check = unverified.get(report);
+  if (!check) return;
+  unverified.delete(report);
+  if (!check()) {
     report.inPlace.filter = false;
     report.problems.push(`the filter fix is not in effect: kafkajs' Batch (${PATCHES.filter.boundBy}) still delivers records of an aborted transaction listed out of first-offset order`);
   }
-  return report;
 }
 
 /**
@@ -113,6 +125,7 @@ export function installKafkajsFix(req: NodeJS.Require = ownRequire): KafkajsFixR
  * KAFKAJS_UNFIXED WeirError naming the cause and the fix.
  */
 export function requireKafkajsFix(who: string, opts: { readCommitted: boolean; log?: Logger }, report: KafkajsFixReport = installKafkajsFix()): void {
+  if (opts.readCommitted) verifyFilter(report);
   if (opts.readCommitted && !report.inPlace.filter) {
     throw new WeirError(
       'KAFKAJS_UNFIXED',
@@ -157,13 +170,14 @@ interface KafkajsEncoder {
 
 /** record/v0's replacement: weir's exact-size encoder, kafkajs' own for what it does not take. */
 function fastRecordEncoder(req: NodeJS.Require, file: string): unknown {
-  // Loads only the record module and the Encoder, not kafkajs.
-  const original = req(file) as (fields: RecordFields) => KafkajsEncoder;
-  const Encoder = req(path.join(path.dirname(file), '../../../encoder.js')) as { prototype: KafkajsEncoder };
+  // Both load on the first record (kafkajs has loaded them by then), not as weir loads.
+  let original: ((fields: RecordFields) => KafkajsEncoder) | undefined;
+  let Encoder: { prototype: KafkajsEncoder } | undefined;
   return Object.assign(
     (fields: RecordFields): KafkajsEncoder => {
       const buf = encodeRecord(fields);
-      if (buf === undefined) return original(fields);
+      if (buf === undefined) return (original ??= loadOriginal(req, file) as (fields: RecordFields) => KafkajsEncoder)(fields);
+      Encoder ??= req(path.join(path.dirname(file), '../../../encoder.js')) as { prototype: KafkajsEncoder };
       const e = Object.create(Encoder.prototype) as KafkajsEncoder;
       e.buf = buf;
       e.offset = buf.length;
@@ -171,6 +185,17 @@ function fastRecordEncoder(req: NodeJS.Require, file: string): unknown {
     },
     { [FIXED]: true },
   );
+}
+
+/** kafkajs' own module at `file`, whose cache entry holds weir's replacement: loaded aside, the replacement kept. */
+function loadOriginal(req: NodeJS.Require, file: string): unknown {
+  const mine = req.cache[file];
+  delete req.cache[file];
+  try {
+    return req(file);
+  } finally {
+    req.cache[file] = mine;
+  }
 }
 
 /** Makes `file`'s cache entry export `exports` (a fresh entry when the module is not loaded). */

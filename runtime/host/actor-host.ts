@@ -111,7 +111,10 @@ export class ActorHost {
     this.scheduler = new Scheduler({
       clock: o.clock,
       defer: o.defer,
-      sliceMs: o.sliceMs ?? 10,
+      // Batches and credit from other workers arrive only between ticks: a sender whose 16
+      // credits last ~3 ms of its work stalls whenever the receiver keeps the thread longer.
+      // 1 ms slices return credit within ~2 ms both ways; a turn of the event loop costs µs.
+      sliceMs: o.sliceMs ?? 1,
       order: o.order,
       maxStepsPerTick: o.maxStepsPerTick,
       onError: (task, e) => this.failed(task.actor.id, e, this.epochs[task.actor.region]),

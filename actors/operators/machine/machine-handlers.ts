@@ -8,10 +8,18 @@
  * survive failover and fire after restore. Built on `process` handlers: the
  * machine is one more keyed process function.
  */
-import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine, type EmittedFrom, type EventFromLogic, type EventObject } from 'xstate';
+import { createRequire } from 'node:module';
+import type { AnyMachineSnapshot, AnyStateMachine, EmittedFrom, EventFromLogic, EventObject } from 'xstate';
 import type { Key } from '../../key-groups.js';
 import type { ProcessContext, ProcessHandlers, TimerContext } from '../process.js';
 import { nonSerializablePath } from './serializable.js';
+
+// xstate loads on the first machine() record, not with weir: every worker thread imports weir,
+// and xstate cost each one ~15-25 ms of start-up. Its "import" entry wraps the same CommonJS
+// build that require() gives, so the user's machine and these functions share one xstate.
+type Xstate = typeof import('xstate');
+let xstateLib: Xstate | undefined;
+const xstate = (): Xstate => (xstateLib ??= createRequire(import.meta.url)('xstate') as Xstate);
 
 export interface MachineOptions<T, E extends EventObject> {
   /** The event for a record (default: the record itself, which then needs a `type`). */
@@ -105,7 +113,7 @@ export function machineHandlers<T, M extends AnyStateMachine>(m: M, opts: Machin
       let next = snap;
       let acts = pendingActions;
       if (acts === undefined) {
-        [next, acts] = transition(m as AnyStateMachine, snap, ev as never) as [AnyMachineSnapshot, unknown[]];
+        [next, acts] = xstate().transition(m as AnyStateMachine, snap, ev as never) as [AnyMachineSnapshot, unknown[]];
         if (next === snap && acts.length === 0 && fromRecord && qi === 0 && unhandledError) {
           throw new Error(`machine key ${JSON.stringify(key)} in state ${JSON.stringify(snap.value)} does not accept event ${JSON.stringify(ev.type)}. Fix: handle it in the machine, filter it out before machine(), or use unhandled: 'ignore'`);
         }
@@ -185,7 +193,7 @@ export function machineHandlers<T, M extends AnyStateMachine>(m: M, opts: Machin
       const pending = loadPending(ctx);
       let snap = load(ctx);
       if (snap === undefined) {
-        const [s0, a0] = initialTransition(m as AnyStateMachine) as [AnyMachineSnapshot, unknown[]];
+        const [s0, a0] = xstate().initialTransition(m as AnyStateMachine) as [AnyMachineSnapshot, unknown[]];
         checkContext(s0, ctx.key);
         snap = run(ctx, s0, { type: 'xstate.init' }, a0, pending, false);
       }

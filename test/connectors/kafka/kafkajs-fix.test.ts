@@ -76,6 +76,22 @@ describe('kafkajs fixes on real copies of kafkajs', () => {
     expect(installKafkajsFix(req)).toBe(report); // once per copy
   });
 
+  it("the placed record encoder hands a record with headers to kafkajs' own, loaded on first use: the same bytes", () => {
+    const req = kafkajsCopy();
+    installKafkajsFix(req);
+    const file = path.join(path.dirname(req.resolve('kafkajs/package.json')), 'src/protocol/recordBatch/record/v0/index.js');
+    type Encode = (f: object) => { buffer: Buffer };
+    const placed = req(file) as Encode;
+    const record = { offsetDelta: 3, timestampDelta: 7, key: Buffer.from('k'), value: Buffer.from('v'), headers: { trace: 'abc', multi: ['1', '2'] } };
+    const bytes = placed(record).buffer;
+    expect(req(file)).toBe(placed); // loading kafkajs' own aside kept weir's in the cache
+    delete req.cache[file];
+    const own = req(file) as Encode;
+    expect(own).not.toBe(placed);
+    expect(bytes).toEqual(own(record).buffer);
+    expect(bytes.length).toBeGreaterThan(20); // the headers are in it
+  });
+
   it('kafkajs loaded before weir: no fix takes, the aborted record is really delivered, and a read_committed reader is refused', () => {
     const req = kafkajsCopy();
     req('kafkajs');
