@@ -57,30 +57,70 @@ function expectedAlerts(device: string, temps: number[], ts: (i: number) => numb
   return out;
 }
 
+/**
+ * One gateway run's own names (MQTT topic prefixes, Redis streams cleaned up
+ * at the end, job id, state dir) and `start`: weir run of the example,
+ * resolved once a checkpoint committed (checkpoints commit once the source
+ * subscribed: its session exists at the broker). Each start of the same
+ * gateway resumes the same job.
+ */
+function gateway(tag: string, silentAfterMs: number) {
+  const sensors = unique(`sensors${tag}`);
+  const alertsPrefix = unique(`alerts${tag}`);
+  const alertsStream = unique(`alerts${tag}`);
+  const statsStream = unique(`stats${tag}`);
+  trackKey(alertsStream);
+  trackKey(statsStream);
+  const jobId = unique(`gateway${tag}`);
+  const state = tmp(`weir-gateway${tag}-`);
+  const env = {
+    MQTT_URL,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    SENSORS_PREFIX: sensors,
+    ALERTS_PREFIX: alertsPrefix,
+    ALERTS_STREAM: alertsStream,
+    STATS_STREAM: statsStream,
+    SILENT_AFTER_MS: String(silentAfterMs),
+    MQTT_CLIENT_ID: unique(`gw${tag}`),
+  };
+  const args = ['run', path.join(ROOT, 'examples/iot-gateway.ts'), '--job-id', jobId, '--state', `file:${state}`, '--checkpoint-interval', '300ms', '--workers', '2', '--log-level', 'info', '--no-status'];
+  const start = async (): Promise<Weir> => {
+    const w = weir(args, env);
+    try {
+      await waitFor(() => /checkpoint \d+ committed/.test(w.stderr()), () => `a checkpoint; stderr: ${w.stderr().slice(-2000)}`, 90_000);
+    } catch (err) {
+      w.proc.kill('SIGKILL');
+      throw err;
+    }
+    return w;
+  };
+  return { sensors, alertsPrefix, alertsStream, statsStream, jobId, state, start };
+}
+
+const key = (a: unknown) => JSON.stringify(a);
+
+/** SIGTERM: weir run drains and exits 0. */
+async function drain(w: Weir): Promise<void> {
+  w.proc.kill('SIGTERM');
+  const code = await w.exited;
+  expect(code, w.stderr().slice(-3000)).toBe(0);
+}
+
+/** The alerts stream holds every expected alert exactly once, in order per device. */
+function expectExactlyOnce(inStream: Alert[], want: Alert[]): void {
+  expect(inStream.map(key).sort()).toEqual(want.map(key).sort());
+  for (const device of new Set(want.map((a) => a.device))) {
+    expect(inStream.filter((a) => a.device === device), device).toEqual(want.filter((a) => a.device === device));
+  }
+}
+
 afterAll(async () => {
   await cleanupRedis();
 });
 
 describe('examples/iot-gateway.ts through weir run', () => {
   it('alerts once each to Redis and MQTT, closed minutes to stats, bad payloads to dead letters', { timeout: 240_000 }, async () => {
-    const sensors = unique('sensors');
-    const alertsPrefix = unique('alerts');
-    const alertsStream = unique('alerts');
-    const statsStream = unique('stats');
-    trackKey(alertsStream);
-    trackKey(statsStream);
-    const jobId = unique('gateway');
-    const state = tmp('weir-gateway-');
-    const env = {
-      MQTT_URL,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      SENSORS_PREFIX: sensors,
-      ALERTS_PREFIX: alertsPrefix,
-      ALERTS_STREAM: alertsStream,
-      STATS_STREAM: statsStream,
-      SILENT_AFTER_MS: String(SILENT_AFTER_MS),
-      MQTT_CLIENT_ID: unique('gw'),
-    };
+    const { sensors, alertsPrefix, alertsStream, statsStream, jobId, state, start } = gateway('', SILENT_AFTER_MS);
 
     // The subscriber is there before any alert can be published.
     const got: Alert[] = [];
@@ -90,12 +130,9 @@ describe('examples/iot-gateway.ts through weir run', () => {
     const topics = new Map<string, string>();
     sub.on('message', (topic, payload) => topics.set(JSON.stringify(JSON.parse(payload.toString())), topic));
 
-    const w = weir(['run', path.join(ROOT, 'examples/iot-gateway.ts'), '--job-id', jobId, '--state', `file:${state}`, '--checkpoint-interval', '300ms', '--workers', '2', '--log-level', 'info', '--no-status'], env);
+    const w = await start();
     const pub = await mqttjs.connectAsync(MQTT_URL, { clientId: unique('pub'), clean: true });
     try {
-      // Checkpoints commit once the source subscribed (its session exists at the broker).
-      await waitFor(() => /checkpoint \d+ committed/.test(w.stderr()), () => `the first checkpoint; stderr: ${w.stderr().slice(-2000)}`, 90_000);
-
       const sent: Sent[] = [];
       const send = async (device: string, payload: string) => {
         await pub.publishAsync(`${sensors}/${device}/temperature`, payload, { qos: 1 });
@@ -140,17 +177,8 @@ describe('examples/iot-gateway.ts through weir run', () => {
       await waitFor(async () => (have = await stats()).length >= wantStats.length, () => `${wantStats.length} stats; have ${JSON.stringify(have)}`, 120_000);
       await waitFor(() => new Set(got.map((a) => JSON.stringify(a))).size >= want.length, () => `${want.length} alerts over MQTT; have ${JSON.stringify(got)}`, 60_000);
 
-      w.proc.kill('SIGTERM');
-      const code = await w.exited;
-      expect(code, w.stderr().slice(-3000)).toBe(0);
-
-      const key = (a: unknown) => JSON.stringify(a);
-      // Exactly once each in the stream, in order per device.
-      const inStream = await alerts();
-      expect(inStream.map(key).sort()).toEqual(want.map(key).sort());
-      for (const device of [...Object.keys(SCRIPT), CLOCK.device]) {
-        expect(inStream.filter((a) => a.device === device), device).toEqual(want.filter((a) => a.device === device));
-      }
+      await drain(w);
+      expectExactlyOnce(await alerts(), want);
       // MQTT is at-least-once: every alert arrived, on its device's topic, and nothing else did.
       expect([...new Set(got.map(key))].sort()).toEqual(want.map(key).sort());
       for (const a of want) expect(topics.get(key(a))).toBe(`${alertsPrefix}/${a.device}`);
@@ -175,29 +203,8 @@ describe('examples/iot-gateway.ts through weir run', () => {
   });
 
   it('writes every alert exactly once across kill -9 of weir run, with readings published while it is down', { timeout: 240_000 }, async () => {
-    const sensors = unique('sensors-k');
-    const alertsStream = unique('alerts-k');
-    const statsStream = unique('stats-k');
-    trackKey(alertsStream);
-    trackKey(statsStream);
-    const jobId = unique('gateway-k');
-    const state = tmp('weir-gateway-k-');
-    const env = {
-      MQTT_URL,
-      SENSORS_PREFIX: sensors,
-      ALERTS_PREFIX: unique('alerts-k'),
-      ALERTS_STREAM: alertsStream,
-      STATS_STREAM: statsStream,
-      // No silence here: how long a restart takes is load, not behaviour.
-      SILENT_AFTER_MS: '3600000',
-      MQTT_CLIENT_ID: unique('gw-k'),
-    };
-    const args = ['run', path.join(ROOT, 'examples/iot-gateway.ts'), '--job-id', jobId, '--state', `file:${state}`, '--checkpoint-interval', '300ms', '--workers', '2', '--log-level', 'info', '--no-status'];
-    const start = async (): Promise<Weir> => {
-      const w = weir(args, env);
-      await waitFor(() => /checkpoint \d+ committed/.test(w.stderr()), () => `a checkpoint; stderr: ${w.stderr().slice(-2000)}`, 90_000);
-      return w;
-    };
+    // No silence here: how long a restart takes is load, not behaviour.
+    const { sensors, alertsStream, start } = gateway('-k', 3_600_000);
     const readings: Sent[] = [];
     for (let i = 0; i < 7; i++) for (const [device, temps] of Object.entries(SCRIPT)) if (i < temps.length) readings.push({ device, temperature: temps[i], ts: T0 + i * 15_000 });
     const want = Object.entries(SCRIPT).flatMap(([d, temps]) => expectedAlerts(d, temps, (i) => T0 + i * 15_000).filter((a) => a.to !== 'silent'));
@@ -218,13 +225,8 @@ describe('examples/iot-gateway.ts through weir run', () => {
       await publish(readings.slice(half));
       w = await start();
       await waitFor(async () => (have = await alerts()).length >= want.length, () => `${want.length} alerts; have ${JSON.stringify(have)}; stderr: ${w.stderr().slice(-2000)}`, 120_000);
-      w.proc.kill('SIGTERM');
-      const code = await w.exited;
-      expect(code, w.stderr().slice(-3000)).toBe(0);
-      const key = (a: unknown) => JSON.stringify(a);
-      const inStream = await alerts();
-      expect(inStream.map(key).sort()).toEqual(want.map(key).sort());
-      for (const device of Object.keys(SCRIPT)) expect(inStream.filter((a) => a.device === device), device).toEqual(want.filter((a) => a.device === device));
+      await drain(w);
+      expectExactlyOnce(await alerts(), want);
     } finally {
       if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
       await pub.endAsync();

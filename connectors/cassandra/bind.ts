@@ -5,7 +5,7 @@
  * operator, the record and the column, not as the driver's bare TypeError.
  */
 import { preview, WeirError } from '../../actors/errors.js';
-import type { Prepared } from './session.js';
+import type { BindColumn, Prepared } from './session.js';
 import type { Row } from './write-plan.js';
 
 export interface Encoder {
@@ -23,8 +23,8 @@ export function paramsError(w: Where, record: unknown, message: string, column?:
   });
 }
 
-function columnError(w: Where, p: Prepared, record: unknown, i: number, value: unknown, err: unknown): WeirError {
-  const c = p.columns[i];
+function columnError(w: Where, columns: BindColumn[], record: unknown, i: number, value: unknown, err: unknown): WeirError {
+  const c = columns[i];
   return paramsError(
     w,
     record,
@@ -33,17 +33,17 @@ function columnError(w: Where, p: Prepared, record: unknown, i: number, value: u
   );
 }
 
-function keyOf(enc: Encoder, p: Prepared, params: unknown[], idx: number[] | undefined, w: Where, record: unknown): string | undefined {
+function keyOf(enc: Encoder, columns: BindColumn[], params: unknown[], idx: number[] | undefined, w: Where, record: unknown): string | undefined {
   if (!idx) return undefined;
   let key = '';
   for (const i of idx) {
     let bytes: Buffer | null | undefined;
     try {
-      bytes = enc.encode(params[i], p.columns[i].type);
+      bytes = enc.encode(params[i], columns[i].type);
     } catch (err) {
-      throw columnError(w, p, record, i, params[i], err);
+      throw columnError(w, columns, record, i, params[i], err);
     }
-    if (bytes === null || bytes === undefined) throw paramsError(w, record, `key column '${p.columns[i].name}' is ${params[i] === null ? 'null' : 'undefined'}. Fix: params(record) must give every key column a value`, p.columns[i].name);
+    if (bytes === null || bytes === undefined) throw paramsError(w, record, `key column '${columns[i].name}' is ${params[i] === null ? 'null' : 'undefined'}. Fix: params(record) must give every key column a value`, columns[i].name);
     key += `${bytes.length}:${bytes.toString('latin1')}`;
   }
   return key;
@@ -56,12 +56,15 @@ export function bindRow<T>(record: T, params: (r: T) => unknown[], p: Prepared, 
   } catch (err) {
     throw new WeirError('USER_FUNCTION_FAILED', `cassandra.sink '${w.operator}' (instance ${w.instance}): params threw on record ${preview(record)}: ${(err as Error).message}`, { context: { ...w, record }, cause: err });
   }
-  if (!Array.isArray(values) || values.length !== p.columns.length) {
-    const got = Array.isArray(values) ? `${values.length} value(s)` : `${preview(values, 60)} (not an array)`;
-    throw paramsError(w, record, `params(record) gave ${got}, the statement binds ${p.columns.length}: ${p.columns.map((c) => `${c.name} ${c.typeName}`).join(', ')}. Fix: return one value per ? marker, in order`);
+  const columns = p.columns;
+  if (!Array.isArray(values)) throw paramsError(w, record, `params(record) gave ${preview(values, 60)} (not an array). Fix: return one value per ? marker, in order`);
+  // Bind variables not read up front (an unusual statement form): the driver checks the values, the row goes alone.
+  if (!columns) return { record, params: values };
+  if (values.length !== columns.length) {
+    throw paramsError(w, record, `params(record) gave ${values.length} value(s), the statement binds ${columns.length}: ${columns.map((c) => `${c.name} ${c.typeName}`).join(', ')}. Fix: return one value per ? marker, in order`);
   }
-  const partition = keyOf(enc, p, values, p.partitionKey, w, record);
-  const primary = partition === undefined ? undefined : keyOf(enc, p, values, p.primaryKey, w, record);
+  const partition = keyOf(enc, columns, values, p.partitionKey, w, record);
+  const primary = partition === undefined ? undefined : keyOf(enc, columns, values, p.primaryKey, w, record);
   return { record, params: values, partition, primary };
 }
 
@@ -70,12 +73,13 @@ export function bindRow<T>(record: T, params: (r: T) => unknown[], p: Prepared, 
  * encoding): find the record and column to blame, or wrap the driver's message.
  */
 export function diagnose<T>(rows: readonly Row<T>[], p: Prepared, enc: Encoder, w: Where, err: unknown): WeirError {
+  const columns = p.columns ?? [];
   for (const row of rows) {
-    for (let i = 0; i < p.columns.length; i++) {
+    for (let i = 0; i < columns.length; i++) {
       try {
-        enc.encode(row.params[i], p.columns[i].type);
+        enc.encode(row.params[i], columns[i].type);
       } catch (e) {
-        return columnError(w, p, row.record, i, row.params[i], e);
+        return columnError(w, columns, row.record, i, row.params[i], e);
       }
     }
   }

@@ -2,13 +2,14 @@
  * A cassandra-driver session as the sink uses it: loaded on first use (jobs
  * without Cassandra never pay for the driver), connected with backoff up to a
  * bound (a node still starting), the target keyspace and table checked with
- * the CQL to create them named when they are missing, and the statement
- * prepared once, its bind variables read from the prepared metadata.
+ * the CQL to create them named when they are missing, and the statement's
+ * bind variables read from the table's schema. Public driver API only.
  */
-import { createRequire } from 'node:module';
 import type { Client } from 'cassandra-driver';
 import type { Logger } from '../../actors/contract.js';
 import { ConfigError, WeirError } from '../../actors/errors.js';
+import type { Encoder } from './bind.js';
+import { bindVariables, typeName, type ColumnType } from './bind-variables.js';
 import { backoffMs, CONNECT_BACKOFF, isRetriable } from './retry.js';
 import type { StatementInfo } from './statement.js';
 
@@ -33,12 +34,15 @@ export interface SessionOptions {
 export interface BindColumn {
   name: string;
   /** The driver's type info (code + info), used to encode and to name the type. */
-  type: { code: number; info?: unknown };
+  type: ColumnType;
   typeName: string;
 }
 
 export interface Prepared {
-  columns: BindColumn[];
+  /** The bind variables, in marker order; absent when the statement's markers could not all be placed (then `unchecked` says which). */
+  columns?: BindColumn[];
+  /** Why the values go out unchecked (a statement form bind-variables.ts does not read). */
+  unchecked?: string;
   /** Indexes (into columns) of the partition key, when the statement binds it all. */
   partitionKey?: number[];
   /** Indexes of the whole primary key (partition + clustering), when the statement binds it all. */
@@ -111,43 +115,45 @@ export async function checkSchema(client: Client, keyspace: string, s: Statement
   }
 }
 
-interface PreparedMeta {
-  columns: { name: string; type: { code: number; info?: unknown } }[];
-  partitionKeys?: number[] | null;
-  table?: string;
-}
-
 /**
- * Prepare the statement on the cluster and read its bind variables. The
- * driver prepares lazily inside execute() and keeps the metadata private;
- * its PrepareHandler (the same cache execute() uses, so nothing is prepared
- * twice) is the only way to get the bind variables' names and types up
- * front, which the sink needs to check params and to group by partition key.
+ * The statement's bind variables, partition and primary key positions and
+ * counter columns, from the table's schema (public driver metadata; see
+ * bind-variables.ts for why not the prepared metadata). The statement itself
+ * is prepared by the driver on the first execute() with `prepare: true`, once
+ * per client, and reused after.
  */
-export async function prepare(d: Driver, client: Client, keyspace: string, statement: string, who: string): Promise<Prepared> {
-  const require = createRequire(import.meta.url);
-  const { PrepareHandler } = { PrepareHandler: require('cassandra-driver/lib/prepare-handler.js') } as {
-    PrepareHandler: { getPrepared(c: Client, lbp: unknown, q: string, ks: string): Promise<{ meta: PreparedMeta }> };
-  };
-  let meta: PreparedMeta;
-  try {
-    ({ meta } = await PrepareHandler.getPrepared(client, (client as unknown as { options: { policies: { loadBalancing: unknown } } }).options.policies.loadBalancing, statement, keyspace));
-  } catch (err) {
-    if (isRetriable(err)) throw err;
-    throw new ConfigError(`${who}: Cassandra rejected the statement ${JSON.stringify(statement)}: ${(err as Error).message}. Fix: the statement, so that it runs in cqlsh against keyspace '${keyspace}'`, { field: 'statement' });
+export async function prepare(d: Driver, client: Client, keyspace: string, statement: string, s: StatementInfo, who: string): Promise<Prepared> {
+  // The statement may name its table without a keyspace: make the keyspace the session's (the
+  // client connected without one, so that a missing keyspace is reported, not a failed connect).
+  await client.execute(`USE ${ident(keyspace)}`);
+  const table = await client.metadata.getTable(keyspace, s.table);
+  if (!table) throw new ConfigError(`${who}: table '${keyspace}.${s.table}' does not exist`, { field: 'statement', keyspace, table: s.table });
+  const counters = table.columns.filter((c) => c.type.code === d.types.dataTypes.counter).map((c) => c.name);
+  const read = bindVariables(statement, table);
+  if ('missingColumn' in read) {
+    throw new ConfigError(`${who}: the statement ${JSON.stringify(statement)} names column '${read.missingColumn}', which table '${keyspace}.${s.table}' does not have (columns: ${table.columns.map((c) => c.name).join(', ')}). Fix: the statement, so that it runs in cqlsh against keyspace '${keyspace}'`, { field: 'statement' });
   }
-  const typeName = (t: unknown) => (d.types as unknown as { getDataTypeNameByCode(t: unknown): string }).getDataTypeNameByCode(t).replace(/\bvarchar\b/g, 'text');
-  const columns = meta.columns.map((c) => ({ name: c.name, type: c.type, typeName: typeName(c.type) }));
-  // The table: in the global table spec (meta.table) or on each column (tablename).
-  const tableName = meta.table ?? (meta.columns[0] as { tablename?: string } | undefined)?.tablename;
-  const table = tableName ? await client.metadata.getTable(keyspace, tableName) : undefined;
+  if ('unknown' in read) return { unchecked: read.unknown, counters };
+  const dataTypes = d.types.dataTypes as unknown as Record<string, unknown>;
+  const columns = read.variables.map((v) => ({ name: v.name, type: v.type, typeName: typeName(v.type, dataTypes) }));
   const indexOf = (name: string) => columns.findIndex((c) => c.name === name);
   const keyIndexes = (names: string[]) => {
     const idx = names.map(indexOf);
     return idx.length > 0 && idx.every((i) => i >= 0) ? idx : undefined;
   };
-  const partitionKey = table ? keyIndexes(table.partitionKeys.map((c) => c.name)) : undefined;
-  const primaryKey = table && partitionKey ? keyIndexes([...table.partitionKeys, ...table.clusteringKeys].map((c) => c.name)) : undefined;
-  const counters = table ? table.columns.filter((c) => c.type.code === d.types.dataTypes.counter).map((c) => c.name) : [];
+  const partitionKey = keyIndexes(table.partitionKeys.map((c) => c.name));
+  const primaryKey = partitionKey ? keyIndexes([...table.partitionKeys, ...table.clusteringKeys].map((c) => c.name)) : undefined;
   return { columns, partitionKey, primaryKey, counters };
+}
+
+/**
+ * The driver's value encoder (`cassandra-driver`'s exported `Encoder`, public
+ * and documented, though missing from its typings). Protocol v4: values are
+ * encoded alike in every protocol version from v3 on (v5 changed framing, not
+ * values), so the bytes equal what execute() sends whatever version the
+ * connection negotiated.
+ */
+export function valueEncoder(d: Driver): Encoder {
+  const { Encoder: EncoderClass } = d as unknown as { Encoder: new (protocolVersion: number, options: unknown) => Encoder };
+  return new EncoderClass(d.types.protocolVersion.v4, d.defaultOptions());
 }

@@ -31,7 +31,7 @@ import type { SinkConnector, SinkContext, SinkWriter } from '../../actors/contra
 import { ConfigError, WeirError } from '../../actors/errors.js';
 import { bindRow, diagnose, type Encoder, type Where } from './bind.js';
 import { backoffMs, isRetriable, WRITE_BACKOFF } from './retry.js';
-import { checkSchema, connect, loadDriver, prepare, type Prepared } from './session.js';
+import { checkSchema, connect, loadDriver, prepare, valueEncoder, type Prepared } from './session.js';
 import { explainUnsafe, parseStatement } from './statement.js';
 import { MonotonicMicros } from './timestamps.js';
 import { InflightWindow } from './window.js';
@@ -125,13 +125,13 @@ export function cassandraSink<T = unknown>(options: CassandraSinkOptions<T>): Si
       const client = await connect(d, { contactPoints, localDataCenter: o.localDataCenter, connectTimeoutMs: o.connectTimeoutMs }, who, ctx.log);
       try {
         await checkSchema(client, keyspace, info, who);
-        const prepared = await prepare(d, client, keyspace, o.statement, who);
+        const prepared = await prepare(d, client, keyspace, o.statement, info, who);
+        if (prepared.unchecked) ctx.log.info({ reason: prepared.unchecked }, `${who}: the statement's bind variables are not read up front (${prepared.unchecked}); params go to the driver unchecked and every row alone`);
         const counters = prepared.counters.filter((c) => info.unsafe?.selfUpdated.includes(c));
         if ((counters.length > 0 || (prepared.counters.length > 0 && info.kind === 'update')) && !atLeastOnce && info.unsafe) {
           throw new ConfigError(explainUnsafe(info.unsafe, who, true), { field: 'statement' });
         }
-        // The driver's own encoder for the negotiated protocol version (what execute() encodes with).
-        const encoder = (client as unknown as { _getEncoder(): Encoder })._getEncoder();
+        const encoder = valueEncoder(d);
         return new CassandraWriter<T>(client, encoder, prepared, o.params, {
           statement: o.statement,
           consistency,

@@ -55,7 +55,7 @@ export function unquote(name: string): string {
 }
 
 /** Text without comments, string literals blanked (so a ',' or 'IF' inside one is not read as syntax). */
-function strip(cql: string): string {
+export function strip(cql: string): string {
   return cql
     .replace(/\/\*[\s\S]*?\*\//g, ' ')
     .replace(/(--|\/\/)[^\n]*/g, ' ')
@@ -65,7 +65,7 @@ function strip(cql: string): string {
 }
 
 /** Top-level comma-separated parts (not inside (), [], {}). */
-function splitTop(text: string): string[] {
+export function splitTop(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../../actors/contract.js';
 import { ConfigError } from '../../actors/errors.js';
+import { mulberry32 } from '../../actors/seeded-random.js';
 import { connectMqtt, endMqtt, type MqttConnection } from './client.js';
 
 export interface SensorOptions extends MqttConnection {
@@ -38,17 +39,6 @@ export function readingAt(i: number, devices: number, state: Float64Array, rando
   const spike = random() < 0.002 ? 25 : 0;
   state[d] = Math.max(-10, Math.min(60, state[d] + (random() - 0.5) * 2));
   return { device: `${prefix}${d}`, temperature: Math.round((state[d] + spike) * 10) / 10, ts: now };
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Publish readings until `count` is reached or `signal` aborts; resolves with the number sent (PUBACKed for QoS 1). */

@@ -8,19 +8,8 @@
  * takes milliseconds.
  */
 import type { Clock } from '../../actors/contract.js';
+import { mulberry32 } from '../../actors/seeded-random.js';
 import type { Timers } from '../host/env.js';
-
-/** mulberry32: small, fast, good enough to pick interleavings. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Event {
   at: number;
@@ -41,7 +30,7 @@ export class VirtualTime implements Clock {
   events = 0;
 
   constructor(seed: number) {
-    this.random = rng(seed);
+    this.random = mulberry32(seed);
   }
 
   now = (): number => this.t;

@@ -32,9 +32,9 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exchange, findOurProcess, isAlive, logTail, portInUse as portAnswers, readText, sleep, terminate as stopProcess, withLock as withFileLock } from './service-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -62,84 +62,26 @@ const START_TIMEOUT_MS = Number(process.env.WEIR_CASSANDRA_START_TIMEOUT ?? 180)
 const STOP_GRACE_MS = 60_000;
 const LOCK_TIMEOUT_MS = MAVEN_TIMEOUT_MS + START_TIMEOUT_MS + 60_000;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (msg) => process.stderr.write(`[cassandra] ${msg}\n`);
 
 export class CassandraServiceError extends Error {
   name = 'CassandraServiceError';
 }
 
-function readText(file) {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-function logTail(lines = 40, file = LOG_FILE) {
-  const text = readText(file);
-  return text ? text.split('\n').slice(-lines).join('\n') : '';
-}
-
 function fail(message, { withLog = true, logFile = LOG_FILE } = {}) {
-  const tail = withLog ? logTail(40, logFile) : '';
+  const tail = withLog ? logTail(logFile, 40) : '';
   throw new CassandraServiceError(tail ? `${message}\n--- last lines of ${path.relative(REPO_ROOT, logFile)} ---\n${tail}\n--- end ---` : message);
 }
 
-function isAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-  const stat = readText(`/proc/${pid}/stat`); // a zombie still answers kill(0)
-  if (stat) {
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-  }
-  return true;
-}
-
-/** True when pid is a Cassandra node started with *our* cassandra.yaml (or `yamlFile`). */
-function isOurNode(pid, yamlFile = YAML_FILE) {
-  if (!isAlive(pid)) return false;
-  const cmdline = readText(`/proc/${pid}/cmdline`);
-  if (cmdline === null) return true;
-  return cmdline.split('\0').includes(`-Dcassandra.config=file://${yamlFile}`);
-}
-
-function readPid() {
-  const pid = Number.parseInt(readText(PID_FILE) ?? '', 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
+/** A Cassandra node's command line with *our* cassandra.yaml. */
+const isNodeArgs = (yamlFile) => (args) => args.includes(`-Dcassandra.config=file://${yamlFile}`);
 /** Our node's pid: from the pid file, else by scanning /proc (lost pid file). */
-function findOurNode() {
-  const pid = readPid();
-  if (pid !== null && isOurNode(pid)) return pid;
-  let entries = [];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return null;
-  }
-  for (const e of entries) {
-    if (/^\d+$/.test(e) && Number(e) !== process.pid && isOurNode(Number(e))) return Number(e);
-  }
-  return null;
-}
-
-function portInUse(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: CASSANDRA_HOST, port });
-    socket.setTimeout(1000);
-    socket.on('connect', () => (socket.destroy(), resolve(true)));
-    socket.on('timeout', () => (socket.destroy(), resolve(false)));
-    socket.on('error', () => resolve(false));
-  });
-}
+const findOurNode = () => findOurProcess(PID_FILE, isNodeArgs(YAML_FILE));
+const portInUse = (port) => portAnswers(CASSANDRA_HOST, port);
+/** Hold .cassandra/start.lock, so that two starts at once (two vitest runs) do not race. */
+const withLock = (fn) => withFileLock(LOCK_FILE, fn, { timeoutMs: LOCK_TIMEOUT_MS, log, fail: (message) => fail(message, { withLog: false }) });
+/** `signal` (SIGTERM drains the node), SIGKILL after STOP_GRACE_MS; true once the pid is gone. */
+const terminate = (pid, signal = 'SIGTERM') => stopProcess(pid, { signal, graceMs: STOP_GRACE_MS, killWaitMs: 10_000, log });
 
 // ---------------------------------------------------------------------------
 // the CQL native protocol (v4), just enough for a readiness probe
@@ -170,42 +112,20 @@ const cqlLongString = (s) => {
 
 /** Send the frames one after another on one connection; resolve with the responses { opcode, body }. */
 function cqlExchange(frames, { host = CASSANDRA_HOST, port = CASSANDRA_PORT, timeoutMs = 3000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const responses = [];
-    let buffer = Buffer.alloc(0);
-    let done = false;
-    const finish = (err) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(responses);
-    };
-    const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('error', finish);
-    socket.on('close', () => finish(new Error(`connection to ${host}:${port} closed early`)));
-    socket.on('connect', () => socket.write(frames[0]));
-    socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      while (buffer.length >= 9) {
-        const length = buffer.readInt32BE(5);
-        if (buffer.length < 9 + length) break;
-        const opcode = buffer.readUInt8(4);
-        const body = buffer.subarray(9, 9 + length);
-        buffer = buffer.subarray(9 + length);
-        if (opcode === OP.ERROR) {
-          const code = body.readInt32BE(0);
-          const msgLen = body.readUInt16BE(4);
-          return finish(new Error(`CQL error 0x${code.toString(16)}: ${body.toString('utf8', 6, 6 + msgLen)}`));
-        }
-        responses.push({ opcode, body });
-        if (responses.length === frames.length) return finish();
-        socket.write(frames[responses.length]);
-      }
-    });
-  });
+  const readFrame = (buffer) => {
+    if (buffer.length < 9) return null;
+    const length = buffer.readInt32BE(5);
+    if (buffer.length < 9 + length) return null;
+    const opcode = buffer.readUInt8(4);
+    const body = buffer.subarray(9, 9 + length);
+    if (opcode === OP.ERROR) {
+      const code = body.readInt32BE(0);
+      const msgLen = body.readUInt16BE(4);
+      throw new Error(`CQL error 0x${code.toString(16)}: ${body.toString('utf8', 6, 6 + msgLen)}`);
+    }
+    return { response: { opcode, body }, length: 9 + length };
+  };
+  return exchange(frames, { host, port, timeoutMs, readFrame });
 }
 
 /**
@@ -390,51 +310,6 @@ function javaArgs(l = DEFAULT_LAYOUT) {
 }
 
 // ---------------------------------------------------------------------------
-// a lock so that two starts at once (two vitest runs) do not race
-
-function claimPidFile(file) {
-  const tmp = `${file}.${process.pid}`;
-  fs.writeFileSync(tmp, `${process.pid}\n`);
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if (err.code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-async function withLock(fn) {
-  const deadline = Date.now() + LOCK_TIMEOUT_MS;
-  let announced = false;
-  while (!claimPidFile(LOCK_FILE)) {
-    const holder = Number.parseInt(readText(LOCK_FILE) ?? '', 10);
-    if (!isAlive(holder)) {
-      // a dead holder: move its lock aside atomically (of several waiters only one does)
-      const aside = `${LOCK_FILE}.stale.${process.pid}`;
-      try {
-        fs.renameSync(LOCK_FILE, aside);
-        const moved = Number.parseInt(readText(aside) ?? '', 10);
-        if (moved !== holder && isAlive(moved)) fs.linkSync(aside, LOCK_FILE);
-      } catch {
-        /* someone else moved it */
-      }
-      fs.rmSync(aside, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) fail(`timed out waiting for ${LOCK_FILE} (held by pid ${holder})`, { withLog: false });
-    if (!announced) log(`another start (pid ${holder}) is in progress; waiting for it`);
-    announced = true;
-    await sleep(300);
-  }
-  try {
-    return await fn();
-  } finally {
-    if (readText(LOCK_FILE) === String(process.pid)) fs.rmSync(LOCK_FILE, { force: true });
-  }
-}
 
 // ---------------------------------------------------------------------------
 // start / stop
@@ -524,22 +399,6 @@ export async function startCassandra() {
       throw err;
     }
   });
-}
-
-async function terminate(pid, signal = 'SIGTERM') {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    return true;
-  }
-  const deadline = Date.now() + (signal === 'SIGKILL' ? 10_000 : STOP_GRACE_MS);
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(200);
-  }
-  if (signal === 'SIGKILL') return false;
-  log(`pid ${pid} still alive after ${STOP_GRACE_MS / 1000} s; sending SIGKILL`);
-  return terminate(pid, 'SIGKILL');
 }
 
 /**

@@ -40,10 +40,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { claimPidFile, exchange, findOurProcess, isAlive, isOurProcess, logTail, portInUse as portAnswers, readPidFile, readText, sleep, terminate as stopProcess, withLock as withFileLock } from './service-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -166,9 +166,7 @@ const STOP_GRACE_MS = 15_000;
 const LOCK_TIMEOUT_MS = MAVEN_TIMEOUT_MS + START_TIMEOUT_MS + 60_000;
 
 // ---------------------------------------------------------------------------
-// small helpers
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// small helpers (the process handling shared with cassandra.mjs is in service-process.mjs)
 
 function log(msg) {
   process.stderr.write(`[kafka] ${msg}\n`);
@@ -184,87 +182,29 @@ class KafkaServiceError extends Error {
 function fail(message, { withLog = true, logFile = LOG_FILE } = {}) {
   let text = message;
   if (withLog) {
-    const tail = logTail(40, logFile);
+    const tail = logTail(logFile, 40);
     if (tail) text += `\n--- last lines of ${path.relative(REPO_ROOT, logFile)} ---\n${tail}\n--- end ---`;
   }
   throw new KafkaServiceError(text);
-}
-
-function logTail(lines = 40, file = LOG_FILE) {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    return text.trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function readText(file) {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-  // A zombie (exited, not yet reaped) still answers kill(0); treat it as dead.
-  const stat = readText(`/proc/${pid}/stat`);
-  if (stat) {
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-  }
-  return true;
-}
-
-/** True when pid is a Kafka broker started with *our* server.properties. */
-function isOurBroker(pid) {
-  if (!isAlive(pid)) return false;
-  const cmdline = readText(`/proc/${pid}/cmdline`);
-  if (cmdline === null) return true; // no /proc (not Linux): trust the pid file
-  const args = cmdline.split('\0');
-  return args.includes('kafka.Kafka') && args.includes(PROPS_FILE);
-}
-
-function readPid() {
-  const pid = Number.parseInt(readText(PID_FILE) ?? '', 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-/** Our broker's pid: from the pid file, else by scanning /proc (lost pid file). */
-function findOurBroker() {
-  const pid = readPid();
-  if (pid !== null && isOurBroker(pid)) return pid;
-  let entries = [];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return null;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const candidate = Number(entry);
-    if (candidate === process.pid) continue;
-    const cmdline = readText(`/proc/${candidate}/cmdline`);
-    if (!cmdline) continue;
-    const args = cmdline.split('\0');
-    if (args.includes('kafka.Kafka') && args.includes(PROPS_FILE) && isAlive(candidate)) {
-      return candidate;
-    }
-  }
-  return null;
 }
 
 function onPath(cmd) {
   const r = spawnSync(cmd, ['-version'], { stdio: 'ignore' });
   return !r.error;
 }
+
+/** Our broker's command line: kafka.Kafka with *our* server.properties. */
+const isBrokerArgs = (args) => args.includes('kafka.Kafka') && args.includes(PROPS_FILE);
+/** True when pid is a Kafka broker started with *our* server.properties. */
+const isOurBroker = (pid) => isOurProcess(pid, isBrokerArgs);
+const readPid = () => readPidFile(PID_FILE);
+/** Our broker's pid: from the pid file, else by scanning /proc (lost pid file). */
+const findOurBroker = () => findOurProcess(PID_FILE, isBrokerArgs);
+const portInUse = (port, host = KAFKA_HOST) => portAnswers(host, port);
+/** Hold .kafka/start.lock, so that two starts at once (e.g. two vitest runs) do not race. */
+const withLock = (fn) => withFileLock(LOCK_FILE, fn, { timeoutMs: LOCK_TIMEOUT_MS, log, fail: (message) => fail(message, { withLog: false }) });
+/** SIGTERM, SIGKILL after STOP_GRACE_MS; true once the pid is gone. */
+const terminate = (pid) => stopProcess(pid, { graceMs: STOP_GRACE_MS, killWaitMs: 5000, log });
 
 // ---------------------------------------------------------------------------
 // the Kafka wire protocol, just enough for a readiness probe
@@ -293,35 +233,12 @@ function encodeRequest(apiKey, apiVersion, correlationId, body) {
  * response bodies (after the size prefix). Rejects on any socket error or timeout.
  */
 function kafkaExchange(requests, { host = KAFKA_HOST, port = KAFKA_PORT, timeoutMs = 3000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const responses = [];
-    let buffer = Buffer.alloc(0);
-    let done = false;
-    const finish = (err) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(responses);
-    };
-    const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('error', finish);
-    socket.on('close', () => finish(new Error(`connection to ${host}:${port} closed early`)));
-    socket.on('connect', () => socket.write(requests[0]));
-    socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      while (buffer.length >= 4) {
-        const size = buffer.readInt32BE(0);
-        if (buffer.length < 4 + size) break;
-        responses.push(buffer.subarray(4, 4 + size));
-        buffer = buffer.subarray(4 + size);
-        if (responses.length === requests.length) return finish();
-        socket.write(requests[responses.length]);
-      }
-    });
-  });
+  const readFrame = (buffer) => {
+    if (buffer.length < 4) return null;
+    const size = buffer.readInt32BE(0);
+    return buffer.length < 4 + size ? null : { response: buffer.subarray(4, 4 + size), length: 4 + size };
+  };
+  return exchange(requests, { host, port, timeoutMs, readFrame });
 }
 
 /**
@@ -399,22 +316,6 @@ export async function kafkaRunning() {
   } catch {
     return false;
   }
-}
-
-function portInUse(port, host = KAFKA_HOST) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.setTimeout(1000);
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 // ---------------------------------------------------------------------------
@@ -649,68 +550,6 @@ function ensureStorage(version, b = DEFAULT_LAYOUT) {
 }
 
 // ---------------------------------------------------------------------------
-// a lock so that two `start`s at once (e.g. two vitest runs) do not race
-
-/** Atomically create `file` holding our pid (write a temp file, then hard-link it); false if it exists. */
-function claimPidFile(file) {
-  const tmp = `${file}.${process.pid}`;
-  fs.writeFileSync(tmp, `${process.pid}\n`);
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if (err.code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-
-/** Remove LOCK_FILE if its holder is dead; never removes a live holder's lock. */
-function breakStaleLock(holder) {
-  const aside = `${LOCK_FILE}.stale.${process.pid}`;
-  try {
-    fs.renameSync(LOCK_FILE, aside); // atomic: of several waiters only one moves it
-  } catch {
-    return;
-  }
-  const moved = Number.parseInt(readText(aside) ?? '', 10);
-  if (moved !== holder && isAlive(moved)) {
-    // The lock changed hands between our read and the rename: put it back.
-    try {
-      fs.linkSync(aside, LOCK_FILE);
-    } catch {
-      /* someone else holds it now */
-    }
-  }
-  fs.rmSync(aside, { force: true });
-}
-
-async function withLock(fn) {
-  const deadline = Date.now() + LOCK_TIMEOUT_MS;
-  let announced = false;
-  while (!claimPidFile(LOCK_FILE)) {
-    const holder = Number.parseInt(readText(LOCK_FILE) ?? '', 10);
-    if (Number.isInteger(holder) && !isAlive(holder)) {
-      breakStaleLock(holder);
-      continue;
-    }
-    if (Date.now() > deadline) fail(`timed out waiting for ${LOCK_FILE} (held by pid ${holder})`, { withLog: false });
-    if (!announced) {
-      log(`another start (pid ${holder}) is in progress; waiting for it`);
-      announced = true;
-    }
-    await sleep(300);
-  }
-  try {
-    return await fn();
-  } finally {
-    if (readText(LOCK_FILE) === String(process.pid)) fs.rmSync(LOCK_FILE, { force: true });
-  }
-}
-
-// ---------------------------------------------------------------------------
 // start / stop
 
 async function waitUntilReady(pid, exited, timeoutMs, b = DEFAULT_LAYOUT) {
@@ -816,30 +655,6 @@ export async function startKafka() {
       throw err;
     }
   });
-}
-
-async function terminate(pid) {
-  const gone = async (ms) => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if (!isAlive(pid)) return true;
-      await sleep(200);
-    }
-    return !isAlive(pid);
-  };
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return true;
-  }
-  if (await gone(STOP_GRACE_MS)) return true;
-  log(`pid ${pid} still alive after ${STOP_GRACE_MS / 1000} s; sending SIGKILL`);
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-  return gone(5000);
 }
 
 /**

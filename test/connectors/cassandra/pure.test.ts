@@ -5,6 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import cassandraDriver from 'cassandra-driver';
+import { bindVariables, typeName } from '../../../connectors/cassandra/bind-variables.js';
 import { parseStatement } from '../../../connectors/cassandra/statement.js';
 import { planWrites, type Row } from '../../../connectors/cassandra/write-plan.js';
 import { InflightWindow } from '../../../connectors/cassandra/window.js';
@@ -30,6 +32,38 @@ describe('parseStatement', () => {
     expect(() => parseStatement('SELECT * FROM t', 'w')).toThrow(/must start with INSERT INTO, UPDATE or DELETE/);
     expect(() => parseStatement('BEGIN BATCH INSERT INTO t (k) VALUES (?); APPLY BATCH', 'w')).toThrow(/ONE INSERT/);
     expect(() => parseStatement(42, 'w')).toThrow(/statement must be a CQL INSERT/);
+  });
+});
+
+describe('bindVariables (statement + table schema, as the prepared metadata would give them)', () => {
+  const { dataTypes } = cassandraDriver.types;
+  const table = {
+    columns: [
+      { name: 'device', type: { code: dataTypes.varchar } },
+      { name: 'seq', type: { code: dataTypes.int } },
+      { name: 'Total', type: { code: dataTypes.bigint } },
+      { name: 'tags', type: { code: dataTypes.set, info: { code: dataTypes.varchar } } },
+      { name: 'm', type: { code: dataTypes.map, info: [{ code: dataTypes.varchar }, { code: dataTypes.int }], options: { frozen: true } } },
+    ],
+  };
+  const names = (cql: string) => {
+    const r = bindVariables(cql, table);
+    return 'variables' in r ? r.variables.map((v) => `${v.name} ${typeName(v.type, dataTypes as unknown as Record<string, unknown>)}`) : r;
+  };
+  it('places each ? on its column, in marker order, with cqlsh type names', () => {
+    expect(names('INSERT INTO ks.t (device, seq, "Total") VALUES (?, ?, ?)')).toEqual(['device text', 'seq int', 'Total bigint']);
+    expect(names("INSERT INTO t (device, seq, \"Total\") VALUES (?, 3, ?) USING TTL ? AND TIMESTAMP ?;")).toEqual(['device text', 'Total bigint', '[ttl] int', '[timestamp] bigint']);
+    expect(names('UPDATE t USING TTL ? SET tags = tags + ?, m = ? WHERE device = ? AND seq IN (?, ?)')).toEqual(['[ttl] int', 'tags set<text>', 'm frozen<map<text, int>>', 'device text', 'seq int', 'seq int']);
+    expect(names('DELETE FROM t USING TIMESTAMP ? WHERE device = ? AND seq >= ?')).toEqual(['[timestamp] bigint', 'device text', 'seq int']);
+    expect(names("INSERT INTO t (device, seq) VALUES ('a?', ?) -- a comment ?")).toEqual(['seq int']);
+  });
+  it('a marker it cannot place gives unknown (values then go unchecked); a column the table lacks is named', () => {
+    expect(names('UPDATE t SET m[?] = ? WHERE device = ?')).toEqual({ unknown: 'm[?] = ?' });
+    expect(names('DELETE FROM t WHERE device IN ?')).toEqual({ unknown: 'device IN ?' });
+    expect(names('INSERT INTO t (device, seq) VALUES (?, blobAsInt(?))')).toEqual({ unknown: 'blobAsInt(?)' });
+    expect(names('INSERT INTO t (device) VALUES (:d)')).toEqual({ unknown: 'named markers (:name)' });
+    expect(names('INSERT INTO t (device, nope) VALUES (?, ?)')).toEqual({ missingColumn: 'nope' });
+    expect(names('UPDATE t SET total = ? WHERE device = ?')).toEqual({ missingColumn: 'total' }); // unquoted: lower-cased, as Cassandra reads it
   });
 });
 

@@ -4,12 +4,13 @@
  * a driver client, the test keyspace, unique tables, reading a table back,
  * the weir CLI, and the reference result of the keyed-totals fixture.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'cassandra-driver';
 import { CASSANDRA_CONTACT_POINT, CASSANDRA_DC } from '../../services/cassandra.mjs';
+import { killIfRunning, spawnCli, type CliRun } from '../../support/cli-run.js';
+import { pollUntil } from '../../support/wait-for.js';
 
 export const CONTACT_POINT = CASSANDRA_CONTACT_POINT;
 export const DC = CASSANDRA_DC;
@@ -94,43 +95,24 @@ export async function recordsIn(name: string, contactPoint = CONTACT_POINT): Pro
   return Object.values(await readTotals(name, contactPoint)).reduce((s, [, n]) => s + n, 0);
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 60_000, everyMs = 100): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await Promise.resolve().then(cond).catch(() => false))) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(everyMs);
-  }
+/** Polls `cond` until true (a query that throws, e.g. Cassandra still down, counts as false). */
+export function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 60_000, everyMs = 100): Promise<void> {
+  return pollUntil(() => Promise.resolve().then(cond).catch(() => false), what, timeoutMs, everyMs);
 }
 
-export interface CliRun {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type { CliRun };
 
 const children: CliRun[] = [];
-/** `node dist/bundle/cli.js ...args` (the real CLI process). */
+/** `node dist/bundle/cli.js ...args` (the real CLI process); killed by cleanup() if still running. */
 export function weir(args: string[], env: Record<string, string | undefined> = {}): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const run = { child, stdout: () => out, stderr: () => err, exit };
+  const run = spawnCli(args, env);
   children.push(run);
   return run;
 }
 
 /** Kill leftover CLI processes, close clients. */
 export async function cleanup(): Promise<void> {
-  for (const r of children.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exit;
-    }
-  }
+  for (const r of children.splice(0)) await killIfRunning(r);
   for (const c of clients.values()) await c.shutdown().catch(() => {});
   clients.clear();
 }

@@ -100,6 +100,13 @@ describe('cassandra.sink (real Cassandra)', () => {
     expect(msg).toContain('gave 2 value(s), the statement binds 3: device text, total bigint, n bigint');
   });
 
+  it('a statement naming a column the table lacks: the error names the column, the table and its columns', async () => {
+    const table = await createTotalsTable(unique('nocol'));
+    const sink = cassandra.sink<Total>({ ...sinkOpts(table), statement: `INSERT INTO ${table} (device, totl, n) VALUES (?, ?, ?)` });
+    const err = await run(totalsJob('cass-nocol', sink, 10), { workers: 0, logLevel: 'silent', ...failFast }).done.catch((e) => e);
+    expect(String(err.message)).toContain(`names column 'totl', which table '${KEYSPACE}.${table}' does not have (columns: device, n, total)`);
+  });
+
   it('a value of the wrong type: the error names the operator, the record and the column (the driver message wrapped)', async () => {
     const table = await createTotalsTable(unique('badtype'));
     const sink = cassandra.sink<Total>({ ...sinkOpts(table), params: (r) => [r.device, r.total, r.n > 3 ? true : r.n] });

@@ -25,11 +25,12 @@
  *    --job-id and state, once the broker is back, resumes from it and
  *    completes with exact output.
  *
- * Case 2 found a runtime bug, fixed in runtime/host/tasks/sink-task.ts (see
- * test/runtime/sink-dispose-queued-commits.test.ts): the failover's dispose
- * of the sink ran every commit queued during the outage first, each waiting
- * out its own connect timeout, so the job failed ~25 s after the broker went
- * down instead of ~3-7 s.
+ * Case 2 found a runtime bug, fixed in runtime/host/tasks/sink-task.ts: the
+ * failover's dispose of the sink ran every commit queued during the outage
+ * first, each waiting out its own connect timeout, so the job failed ~25 s
+ * after the broker went down instead of ~3-8 s. Its regression test counts
+ * the commits the dispose starts (test/runtime/sink-dispose-queued-commits.test.ts),
+ * so this case bounds wall time only as a hang detector.
  *
  * (Each reader is opened afresh after an outage: a reader's group commits no
  * offsets, so rejoining after the broker restart it would read from the
@@ -59,6 +60,8 @@ const WAVES = 10;
 const WAVE_PACE_BOUND_MS = 30_000;
 /** Case 2: how long an unreachable broker is retried before the job fails. */
 const SHORT_CONNECT_TIMEOUT_MS = 2000;
+/** Case 2: a job that has not failed this long after the broker went down hangs (see the case). */
+const FAIL_HANG_BOUND_MS = 20 * SHORT_CONNECT_TIMEOUT_MS;
 const VERBOSE = !!process.env.BO_VERBOSE;
 
 let dir: string | undefined;
@@ -267,22 +270,29 @@ describe('Kafka broker outage mid-run (a private broker, killed and restarted)',
     await brokerDown();
     const downAt = performance.now();
 
-    // Fails: not at once (it retries first), and not long after connectTimeoutMs: a failing commit, the
-    // commit in flight when the region resets, the failover's attempt to reconnect, each bounded by it.
-    const timer = setTimeout(() => first.child.kill('SIGKILL'), 40_000);
+    // Fails by itself, after retrying: a failing commit, the commit in flight when the region resets
+    // and the failover's attempt to reconnect, each bounded by connectTimeoutMs (~3-8 s measured, 7.8 s
+    // in a full CI run on 2 cores). The wall bound is only a hang detector (20x connectTimeoutMs, about
+    // 5x the loaded figure), not a performance claim: the bug this case found (the failover's dispose
+    // running every commit queued during the outage, each waiting out its own timeout: ~25 s) is
+    // guarded by counting, not timing, in test/runtime/sink-dispose-queued-commits.test.ts.
+    const timer = setTimeout(() => first.child.kill('SIGKILL'), FAIL_HANG_BOUND_MS);
     const e1 = await first.exit;
     clearTimeout(timer);
     const failMs = performance.now() - downAt;
     if (VERBOSE) writeFileSync('/tmp/broker-outage-2.log', first.stderr());
-    expect(e1, info()).toEqual({ code: 1, signal: null });
-    expect(failMs).toBeGreaterThan(0.8 * SHORT_CONNECT_TIMEOUT_MS); // kafkajs' retry delays have a +-20% jitter
-    // A time bound IS the behaviour here. Fixed, the job fails after about three steps each bounded by
-    // connectTimeoutMs (~3-8 s measured, 7.8 s with a full CI run on the same 2 cores); with the bug
-    // (every queued commit waiting out its own timeout) it took ~25 s. 8x (16 s) leaves about twice
-    // the loaded figure and still catches that bug; a bound near 25 s would not.
-    expect(failMs, info()).toBeLessThan(8 * SHORT_CONNECT_TIMEOUT_MS);
-    const error = logLines(first.stderr()).find((l) => l.raw.startsWith('weir: '))?.raw ?? '';
+    expect(e1, `the job must fail by itself (exit 1) within the ${FAIL_HANG_BOUND_MS} ms hang bound; ${info()}`).toEqual({ code: 1, signal: null });
+    // A lower bound only (a loaded machine makes it later, never earlier): it retried for its budget
+    // before giving up (kafkajs' retry delays have a +-20% jitter).
+    expect(failMs).toBeGreaterThan(0.8 * SHORT_CONNECT_TIMEOUT_MS);
+    const lines = logLines(first.stderr());
+    const errorAt = lines.findIndex((l) => l.raw.startsWith('weir: '));
+    const error = lines[errorAt]?.raw ?? '';
     expect(error, info()).toMatch(new RegExp(`^weir: kafka\\.(source 'in'|sink 'out'): cannot reach the Kafka broker\\(s\\) ${BROKERS.replace(/\./g, '\\.')} within ${SHORT_CONNECT_TIMEOUT_MS} ms \\(.*ECONNREFUSED.*\\)\\. Fix: .*connectTimeoutMs`));
+    // In that order: connection retries naming the broker were logged before the job gave up.
+    const firstRetryAt = lines.findIndex((l) => l.level === 40 && l.msg?.includes(`connect ECONNREFUSED ${BROKERS}`));
+    expect(firstRetryAt, `a refused-connection retry before the final error; ${info()}`).toBeGreaterThanOrEqual(0);
+    expect(firstRetryAt, info()).toBeLessThan(errorAt);
 
     // The checkpoint is kept: at least as far as before the outage.
     const kept = committedCheckpoints(s.stateDir);

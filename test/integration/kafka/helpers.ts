@@ -8,7 +8,6 @@
  * kafkajs logs retriable broker answers at ERROR and retries on its own; the
  * client here is silent (WEIR_KAFKAJS_LOG=1 shows them).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import './kafkajs-fixed.js';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { KAFKA_BROKERS } from '../../services/kafka.mjs';
+import { killIfRunning, spawnCli, type CliRun } from '../../support/cli-run.js';
+import { pollUntil } from '../../support/wait-for.js';
 
 /** Always an IP (kafkajs + "localhost" may resolve to ::1 first). */
 export const BROKERS = KAFKA_BROKERS;
@@ -48,12 +49,8 @@ export const kafka = kafkaClient(BROKERS);
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `cond` until true; throws naming `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000, everyMs = 50): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(everyMs);
-  }
+export function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000, everyMs = 50): Promise<void> {
+  return pollUntil(cond, what, timeoutMs, everyMs);
 }
 
 /** What this file created on one broker list, for `cleanupKafka()`. */
@@ -206,29 +203,13 @@ export async function reader(topic: string, opts: { readUncommitted?: boolean; b
   };
 }
 
-/** A spawned `weir` CLI process with its output collected live. */
-export interface CliRun {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type { CliRun };
 
+/** A spawned `weir` CLI process with its output collected live; killed by cleanupKafka() if still running. */
 export function weir(args: string[], env: Record<string, string | undefined> = {}): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  // Never leave a job process behind a failed test.
-  closers.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exit;
-    }
-  });
-  return { child, stdout: () => out, stderr: () => err, exit };
+  const run = spawnCli(args, env);
+  closers.push(() => killIfRunning(run)); // never leave a job process behind a failed test
+  return run;
 }
 
 /** A CLI run to its end, with a timeout that kills it. */

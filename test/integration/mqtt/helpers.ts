@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { pollUntil } from '../../support/wait-for.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/bundle/cli.js');
@@ -22,12 +23,8 @@ export const unique = (name: string) => `weir-it-${name}-${runId}`;
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const tmp = (prefix: string) => mkdtempSync(path.join(tmpdir(), prefix));
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 60_000, everyMs = 100): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(everyMs);
-  }
+export function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 60_000, everyMs = 100): Promise<void> {
+  return pollUntil(cond, what, timeoutMs, everyMs);
 }
 
 let shared: Redis | undefined;

@@ -13,7 +13,7 @@ import { connect } from 'mqtt';
 import { Redis } from 'ioredis';
 import { mqtt } from 'weir';
 import { startMosquitto, type PrivateMosquitto } from '../../services/mosquitto.js';
-import { startDurableRedis, type DurableRedis } from '../../services/redis-durable.js';
+import { startPrivateRedis, type PrivateRedis } from '../../services/private-redis.js';
 import { cleanupRedis, expectedCounts, fixture, multisetDiff, redisClient, sleep, streamValues, tmp, trackKey, unique, waitFor, weir } from './helpers.js';
 
 const JOB = fixture('mqtt-keyed-count.ts');
@@ -70,7 +70,8 @@ describe('outages', () => {
     expect(w.stderr()).toMatch(/mqtt\.source 'in' instance 0: lost the MQTT broker/);
     expect(w.stderr()).toMatch(/mqtt\.source 'in' instance 0: connected to .* again/);
     // At-least-once alerts: "device,count" of every reading above the threshold (the publisher's readings are seeded).
-    const { readingAt, mulberry32 } = await import('../../../connectors/mqtt/sensors.js');
+    const { readingAt } = await import('../../../connectors/mqtt/sensors.js');
+    const { mulberry32 } = await import('../../../actors/seeded-random.js');
     const random = mulberry32(3);
     const walk = new Float64Array(devices).fill(20);
     const hot = new Set<string>();
@@ -86,7 +87,7 @@ describe('outages', () => {
   });
 
   it('goes on after Redis was down for 3 s: each count written once', { timeout: 180_000 }, async () => {
-    const red: DurableRedis = await startDurableRedis();
+    const red: PrivateRedis = await startPrivateRedis({ durable: true });
     cleanups.push(() => red.stop());
     const readings = 1500;
     const devices = 4;

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { file } from 'weir';
 import { decodeSnapshot } from '../../../runtime/channel/codec.js';
+import { pollUntil } from '../../support/wait-for.js';
 import { blobFileName } from '../../../runtime/checkpoint/storage/file-backend.js';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
@@ -130,12 +131,8 @@ export function generatorPosition(stateDir: string, job: string, id: number): nu
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `cond` every `everyMs` until it is true; throws with `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, everyMs = 25): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+export function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, everyMs = 25): Promise<void> {
+  return pollUntil(cond, what, timeoutMs, everyMs);
 }
 
 export interface Exited {

@@ -25,7 +25,7 @@ import { run, type JobHandle } from 'weir';
 import { decodeSnapshot } from '../../../runtime/channel/codec.js';
 import { createBackend } from '../../../runtime/checkpoint/storage/create-backend.js';
 import { loadCheckpoint } from '../../../runtime/checkpoint/storage/restore.js';
-import { startPrivateRedis, type PrivateRedis } from '../../runtime/checkpoint/storage/redis-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../../services/private-redis.js';
 import { cleanupDirs, committed, configure, diffSummary, fixture, tmp, waitFor } from './helpers.js';
 
 /** More input than the test takes: it stops the job itself. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeirError } from '../../../../actors/errors.js';
 import { redisBackend, type RedisStateBackend } from '../../../../runtime/checkpoint/storage/redis-backend.js';
 import { bytesOf, checkpoint, meta } from './backend-contract.js';
-import { startPrivateRedis, type PrivateRedis } from './redis-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../../../services/private-redis.js';
 
 /** The backends' timeoutMs: every call must settle within it (waiting for a connection included). */
 const TIMEOUT_MS = 1000;
