@@ -84,4 +84,6 @@ export interface TaskMetrics {
   credits?: number;
   /** A source's records not yet read, by partition, where it knows (SourceReader.lag). */
   lag?: Record<string, number>;
+  /** The actor's current watermark (its event time; assignTimestamps: the one it emits), once it has a finite one. */
+  watermark?: number;
 }

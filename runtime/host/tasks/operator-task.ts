@@ -220,6 +220,10 @@ export class OperatorTask implements Task {
       backpressuredMs: this.out.backpressuredMs,
       busyMs: this.busyMs,
       finished: this.finished,
+      ...finiteWatermark(this.op.ownsWatermarks ? this.outWatermark : this.ctx.time.watermark),
     };
   }
 }
+
+/** Only a finite watermark is shown: none yet (-Infinity) and the end of event time (+Infinity) have no lag. */
+const finiteWatermark = (wm: number): { watermark?: number } => (Number.isFinite(wm) ? { watermark: wm } : {});
