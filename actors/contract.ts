@@ -154,8 +154,17 @@ export interface SourceConnector<T = unknown> {
   readonly role: 'source';
   /** Connector type, shown in plans and status (e.g. 'generator', 'kafka'). */
   readonly type: string;
-  /** Event time the records carry (e.g. Kafka record timestamps): the DSL assigns it right after the source. */
-  readonly timestamps?: { of(record: T): number; options: { outOfOrderness?: number; idleTimeout?: number } };
+  /**
+   * Event time the records carry (e.g. Kafka record timestamps): the DSL assigns it right after the source.
+   * With `split` (Kafka: partitions) watermarks are per split, the instance's the minimum over its non-idle splits:
+   * `split.of(record)` names a record's split; `split.assigned(instance)` the splits source instance `instance` was
+   * assigned, registered when it opens (the assigner runs in the same worker: a forward chain is co-located).
+   */
+  readonly timestamps?: {
+    of(record: T): number;
+    split?: { of(record: T): number | string; assigned?(instance: number): readonly (number | string)[] | undefined };
+    options: { outOfOrderness?: number; idleTimeout?: number };
+  };
   open(ctx: SourceContext): SourceReader<T> | Promise<SourceReader<T>>;
 }
 

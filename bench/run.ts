@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,latency,startup,memory,overload,checkpoint,checkpoint100,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine   run a subset (kafka, cassandra: skipped when the service does not answer)
+ *   --only chain,keyed,latency,startup,memory,overload,checkpoint,checkpoint100,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine,nexmark   run a subset (kafka, cassandra: skipped when the service does not answer)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -41,8 +41,10 @@ import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type Cas
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 // gateway (bench/gateway.ts)
 import { benchGateway, GATEWAY_IDLE_MS, gatewayRows, type GatewayResult } from './gateway.js';
+// nexmark (bench/nexmark.ts)
+import { benchNexmark, nexmarkRows, nexmarkTargets, type NexmarkResult } from './nexmark.js';
 
-const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine'] as const;
+const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine', 'nexmark'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -99,6 +101,7 @@ const results: {
   simulation?: SimulationResult;
   cassandra?: CassandraResult | { skipped: string };
   machine?: MachineMemoryResult;
+  nexmark?: NexmarkResult;
 } = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
@@ -229,6 +232,15 @@ await step('cassandra', `generator -> cassandra.sink, ${cassandraRecords.toLocal
   }
   const r = (results.cassandra = await benchCassandra(cassandraRecords, values.quick ? 3 : Math.min(reps, 5), 250, values.quick ? 12 : 20, log));
   targets.push(target('cassandra', 'throughput ratio weir / cassandra-driver executeConcurrent', r.ratio, '>=', 0.9, 'x'));
+});
+
+// ---- nexmark (bench/nexmark.ts): q1, q2, q5, q7 in weir and Flink 1.20 (built with Maven), same generated events ----
+const nexmarkEvents = values.quick ? 200_000 : 2_000_000;
+const nexmarkReps = values.quick ? 1 : Math.min(reps, 3);
+await step('nexmark', `Nexmark q1, q2, q5, q7, ${nexmarkEvents.toLocaleString('en')} events generated in-process, parallelism 2, checkpoints 1 s, weir vs Flink 1.20, ${nexmarkReps} run(s) per side`, async () => {
+  const r = (results.nexmark = await benchNexmark(nexmarkEvents, nexmarkReps, log));
+  for (const t of nexmarkTargets(r)) targets.push(target('nexmark', t.metric, t.value, '>=', 1.0, 'x'));
+  if (r.errors.length > 0) throw new Error(r.errors.join('\n'));
 });
 
 /** Which weir was measured: commit, and whether its sources differed from it (read-only git queries). */
@@ -387,6 +399,7 @@ if (results.recovery) {
 if (results.kafka) rows.push(...kafkaRows(results.kafka, (metric) => { const t = targets.find((x) => x.benchmark === 'kafka' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; }));
 if (results.mqtt) rows.push(...mqttRows(results.mqtt));
 if (results.gateway) rows.push(...gatewayRows(results.gateway, passOf('gateway')));
+if (results.nexmark) rows.push(...nexmarkRows(results.nexmark, (metric) => { const t = targets.find((x) => x.benchmark === 'nexmark' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; }));
 if (results.simulation) {
   const r = results.simulation;
   rows.push(['7. simulation (weir/testing)', `${r.cleanRunsPerSec} runs/s fault-free`, '(no peer)', `${r.faultyRunsPerSec} runs/s with a failover; ${r.eventsPerRun} events/run`, '', r.correct ? 'ok' : 'WRONG']);

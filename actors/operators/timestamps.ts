@@ -12,11 +12,16 @@
  * declares itself idle, so it stops holding back downstream event time,
  * and becomes active with its next record.
  *
+ * With `splitOf` (a source's own event time: kafka.source's partitions) the
+ * watermark is generated per split and is the minimum over the splits not
+ * idle (actors/time/split-watermarks.ts), as Flink's KafkaSource.
+ *
  * A timestamp function that throws or returns a non-number is a user
  * failure of this operator (onError), naming the record.
  */
 import type { Collector, OnError, Operator, OperatorContext } from '../contract.js';
 import { userFailure } from './guard.js';
+import { SplitWatermarks, type SplitId } from '../time/split-watermarks.js';
 
 export interface TimestampOptions {
   /** How far (ms) a record may trail the newest timestamp seen and still be on time (default 0). */
@@ -29,7 +34,16 @@ export interface TimestampOptions {
 
 export const DEFAULT_WATERMARK_INTERVAL = 200;
 
-export function timestampsOperator<T>(fn: (value: T) => number, o: TimestampOptions, onError: OnError): Operator<T, T> {
+/** Checkpointed state: the largest timestamp, and with splits each split's. */
+type Snapshot = number | { max: number; splits: [SplitId, number][] };
+
+/** A source's splits (Kafka partitions): each record's, and those the source instance was assigned, once it knows. */
+export interface SplitSource<T> {
+  of(value: T): SplitId;
+  assigned?(instance: number): readonly SplitId[] | undefined;
+}
+
+export function timestampsOperator<T>(fn: (value: T) => number, o: TimestampOptions, onError: OnError, split?: SplitSource<T>): Operator<T, T> {
   const ooo = o.outOfOrderness ?? 0;
   const interval = o.interval ?? DEFAULT_WATERMARK_INTERVAL;
   const idleTimeout = o.idleTimeout;
@@ -40,10 +54,22 @@ export function timestampsOperator<T>(fn: (value: T) => number, o: TimestampOpti
   let lastRecordAt = 0;
   let idle = false;
   let ended = false;
+  const splits = split ? new SplitWatermarks(ooo, idleTimeout) : undefined;
+  let announced = false;
+  // The source instance registers its splits when it opens, before its first record (same worker: a forward chain).
+  const announce = (now: number): void => {
+    if (announced || !split?.assigned) return;
+    const a = split.assigned(ctx.instance);
+    if (a) {
+      splits!.assigned(a, now);
+      announced = true;
+    }
+  };
 
-  const pending = (): number => maxTs - ooo - 1;
+  // With splits: the minimum over the active ones (none active: hold the last one emitted).
+  const pending = (now: number): number => (splits ? Math.max(splits.watermark(now) ?? emitted, emitted) : maxTs - ooo - 1);
   const emit = (now: number): void => {
-    const wm = pending();
+    const wm = pending(now);
     lastEmitAt = now;
     if (wm > emitted || idle) {
       emitted = Math.max(emitted, wm);
@@ -60,6 +86,8 @@ export function timestampsOperator<T>(fn: (value: T) => number, o: TimestampOpti
     },
     processBatch(records: readonly T[], out: Collector<T>) {
       let m = maxTs;
+      const now = ctx.time.processingTime();
+      if (splits) announce(now);
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
         let ts: number;
@@ -73,22 +101,26 @@ export function timestampsOperator<T>(fn: (value: T) => number, o: TimestampOpti
           continue;
         }
         if (ts > m) m = ts;
+        if (splits) splits.record(split!.of(r), ts, now);
         out.emit(r);
       }
       maxTs = m;
-      const now = ctx.time.processingTime();
       lastRecordAt = now;
       if (idle || now - lastEmitAt >= interval) emit(now);
     },
     nextProcessingTime() {
       if (ended) return undefined;
+      const now = ctx.time.processingTime();
       let next: number | undefined;
-      if (pending() > emitted) next = lastEmitAt + interval;
+      if (pending(now) > emitted) next = lastEmitAt + interval;
       if (idleTimeout !== undefined && !idle) next = Math.min(next ?? Infinity, lastRecordAt + idleTimeout);
+      // A split turning idle may let the watermark advance.
+      const splitIdle = splits?.nextIdleAt(now);
+      if (splitIdle !== undefined && !idle) next = Math.min(next ?? Infinity, Math.max(splitIdle, lastEmitAt + interval));
       return next;
     },
     onProcessingTime(now) {
-      if (pending() > emitted && now - lastEmitAt >= interval) emit(now);
+      if (pending(now) > emitted && now - lastEmitAt >= interval) emit(now);
       if (idleTimeout !== undefined && !idle && now - lastRecordAt >= idleTimeout) {
         idle = true;
         ctx.emitWatermark(emitted, true);
@@ -102,11 +134,17 @@ export function timestampsOperator<T>(fn: (value: T) => number, o: TimestampOpti
         ctx.emitWatermark(wm, false);
       }
     },
-    snapshot: () => maxTs,
+    snapshot: (): Snapshot => (splits ? { max: maxTs, splits: splits.snapshot() } : maxTs),
     restore(states) {
       // After a rescale several old instances' maxima arrive: the lowest never runs ahead of any input.
-      maxTs = Math.min(...(states as number[]));
-      emitted = pending();
+      const all = states as Snapshot[];
+      maxTs = Math.min(...all.map((s) => (typeof s === 'number' ? s : s.max)));
+      if (splits) {
+        const lists = all.map((s) => (typeof s === 'number' ? [] : s.splits));
+        splits.restore(lists);
+        const seeded = lists.flat().map(([, max]) => max - ooo - 1);
+        emitted = seeded.length ? Math.min(...seeded) : maxTs - ooo - 1;
+      } else emitted = maxTs - ooo - 1;
     },
   };
 }

@@ -41,9 +41,12 @@ export interface KafkaSourceOptions extends KafkaConnection {
   topic: string;
   /**
    * Event time from each Kafka record's timestamp, with bounded-out-of-orderness
-   * watermarks (as stream.assignTimestamps((r) => r.timestamp, options) right
-   * after the source; one watermark per source instance over its partitions).
-   * Needs `envelope: true`: the timestamp travels in the record.
+   * watermarks per partition, as Flink's KafkaSource: the source instance's
+   * watermark is the minimum over its partitions, leaving out those idle for
+   * `idleTimeout` ms; each assigned partition counts from the source's start,
+   * so an empty one holds event time back until `idleTimeout` (as in Flink).
+   * An assigner chained right after the source. Needs `envelope: true`: the
+   * timestamp travels in the record.
    */
   timestamps?: { outOfOrderness?: number; idleTimeout?: number };
   /** Consumer group (default `weir-<operator>`) the positions are committed to after each checkpoint, for monitoring and startFrom 'committed'. */
@@ -100,8 +103,14 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
   if (options.timestamps !== undefined && options.envelope !== true) {
     throw new ConfigError('kafka.source timestamps come from the Kafka record, which the stream only carries with envelope: true. Fix: kafka.source({ ..., envelope: true, timestamps: { outOfOrderness } }) and read r.value', { field: 'timestamps' });
   }
+  // Partitions per instance, registered at open for the watermark assigner chained after it (same worker, same module).
+  const assigned = new Map<number, number[]>();
   return {
-    timestamps: options.timestamps && { of: (r: unknown) => (r as KafkaRecord).timestamp, options: options.timestamps },
+    timestamps: options.timestamps && {
+      of: (r: unknown) => (r as KafkaRecord).timestamp,
+      split: { of: (r: unknown) => (r as KafkaRecord).partition, assigned: (instance: number) => assigned.get(instance) },
+      options: options.timestamps,
+    },
     role: 'source',
     type: 'kafka',
     async open(ctx: SourceContext): Promise<SourceReader<V | KafkaRecord<V>>> {
@@ -118,6 +127,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
         throw e;
       }
       const mine = all.filter((p) => p % ctx.parallelism === ctx.instance);
+      assigned.set(ctx.instance, mine);
 
       // Where each partition starts: the checkpoint, else startFrom.
       const next = new Map<number, number>(); // after the last record emitted downstream

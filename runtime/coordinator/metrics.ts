@@ -23,7 +23,15 @@ export interface Flow {
 
 const idle = (): Flow => ({ recordsIn: 0, recordsOut: 0, inRate: 0, outRate: 0, queued: 0, backpressure: 0, busy: 0, credits: 0 });
 
-export interface OperatorMetrics extends Flow {
+/** Event time, where an operator has it (after assignTimestamps). */
+export interface EventTime {
+  /** Current watermark, ms since the epoch; an operator's is the minimum over its instances that have one. */
+  watermark?: number;
+  /** Processing time when sampled minus the watermark, ms (Flink's event-time lag): how far event time trails the clock. */
+  eventTimeLagMs?: number;
+}
+
+export interface OperatorMetrics extends Flow, EventTime {
   operator: string;
   kind: string;
   parallelism: number;
@@ -31,7 +39,7 @@ export interface OperatorMetrics extends Flow {
   instances: InstanceMetrics[];
 }
 
-export interface InstanceMetrics extends Flow {
+export interface InstanceMetrics extends Flow, EventTime {
   instance: number;
   worker: number;
   /** A source's records not yet read, by partition, where it knows (Kafka). */
@@ -112,6 +120,10 @@ export function aggregate(plan: ExecutionPlan, now: Sample, before: Sample | und
     if (cur.lag) one.lag = cur.lag;
     if (cur.unacked !== undefined) one.unacked = cur.unacked;
     if (cur.receiveDelayMs !== undefined) one.receiveDelayMs = cur.receiveDelayMs;
+    if (cur.watermark !== undefined) {
+      one.watermark = cur.watermark;
+      m.watermark = Math.min(m.watermark ?? Infinity, cur.watermark);
+    }
     m.instances.push(one);
     m.inRate += one.inRate;
     m.outRate += one.outRate;

@@ -41,6 +41,8 @@ export interface LogicalNode {
   timestampFn?: (value: any) => number;
   /** assignTimestamps options ('timestamps' nodes). */
   timestamps?: import('../../actors/operators/timestamps.js').TimestampOptions;
+  /** A source's splits (Kafka: partitions): watermarks per split ('timestamps' nodes a connector added). */
+  split?: import('../../actors/operators/timestamps.js').SplitSource<unknown>;
   /** The window, its lateness and function ('window' nodes). */
   window?: import('../../actors/windows/window-spec.js').WindowSpec;
   /** process({ onRecord, onTimer }); machine() builds its handlers too. */

@@ -354,7 +354,7 @@ export function topology(name: string, a: TopologyOptions | ((t: TopologyBuilder
       if (ts) {
         // The connector's own event time (Kafka record timestamps): an assigner chained right after it.
         const name = `${sourceName}.timestamps`;
-        const assigner = builder.add('timestamps', { name, parallelism: opts.parallelism }, [{ from: sourceName, partitioning: 'forward' }], { fn: ts.of, timestamps: ts.options });
+        const assigner = builder.add('timestamps', { name, parallelism: opts.parallelism }, [{ from: sourceName, partitioning: 'forward' }], { fn: ts.of, timestamps: ts.options, split: ts.split as LogicalNode['split'] });
         validateTimestampOptions(ts.options, name);
         return new Stream<T>(builder, assigner, 'auto', undefined, ts.of);
       }

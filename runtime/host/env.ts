@@ -88,4 +88,6 @@ export interface TaskMetrics {
   unacked?: number;
   /** A source's receive-to-emit delay now (SourceReader.receiveDelayMs). */
   receiveDelayMs?: number;
+  /** The actor's current watermark (its event time; assignTimestamps: the one it emits), once it has a finite one. */
+  watermark?: number;
 }

@@ -24,7 +24,7 @@ export function createOperator(node: LogicalNode): Operator {
     case 'machine': // a machine is process handlers built from the statechart (actors/operators/machine)
       return processOperator(node.handlers ?? node.fn!, node.onError, node.keySelector, node.timestampFn);
     case 'timestamps':
-      return timestampsOperator(node.fn!, node.timestamps ?? {}, node.onError);
+      return timestampsOperator(node.fn!, node.timestamps ?? {}, node.onError, node.split);
     case 'window':
       return windowOperator(node.window!, node.onError, node.keySelector!, node.timestampFn);
     case 'select':

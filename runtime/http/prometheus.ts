@@ -13,6 +13,7 @@
 import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
 import type { JobTelemetry } from '../metrics/telemetry.js';
 import type { CheckpointEvent } from '../metrics/events.js';
+import type { InstanceMetrics, OperatorMetrics } from '../coordinator/metrics.js';
 
 export interface PrometheusExport {
   registry: Registry;
@@ -21,6 +22,51 @@ export interface PrometheusExport {
 }
 
 type Labels = Record<string, string | number>;
+
+/**
+ * The metrics every operator and every actor has: `weir_operator_<name>`
+ * (help `operator`) and `weir_actor_<name>` (help `actor`), each where its
+ * help is given. `read` returning undefined leaves the series out (no
+ * watermark yet).
+ */
+interface FlowMetric {
+  type: 'counter' | 'gauge';
+  name: string;
+  operator?: string;
+  actor?: string;
+  read(m: OperatorMetrics | InstanceMetrics): number | undefined;
+}
+
+const FLOW_METRICS: FlowMetric[] = [
+  { type: 'counter', name: 'records_in_total', operator: 'Records an operator took in (all instances, all incarnations).', actor: 'Records an actor took in.', read: (m) => m.recordsIn },
+  { type: 'counter', name: 'records_out_total', operator: 'Records an operator emitted.', actor: 'Records an actor emitted.', read: (m) => m.recordsOut },
+  { type: 'gauge', name: 'records_in_per_second', operator: 'Records/s in over the last sampling interval.', actor: 'Records/s in of an actor.', read: (m) => m.inRate },
+  { type: 'gauge', name: 'records_out_per_second', operator: 'Records/s out over the last sampling interval.', actor: 'Records/s out of an actor.', read: (m) => m.outRate },
+  { type: 'gauge', name: 'queued_records', operator: 'Records waiting in the input channels of an operator.', actor: 'Records waiting in an actor’s input channels.', read: (m) => m.queued },
+  { type: 'gauge', name: 'output_credits', actor: 'Buffers an actor may still send before waiting for credit.', read: (m) => m.credits },
+  { type: 'gauge', name: 'backpressure_ratio', operator: 'Share of the last interval the outputs waited for credit (mean over instances).', actor: 'Share of the last interval an actor’s outputs waited for credit.', read: (m) => m.backpressure },
+  { type: 'gauge', name: 'busy_ratio', operator: 'Share of the last interval spent processing (mean over instances).', actor: 'Share of the last interval an actor spent processing.', read: (m) => m.busy },
+  // Event time (operators after assignTimestamps), as Flink's currentInputWatermark and event-time lag.
+  {
+    type: 'gauge',
+    name: 'watermark_timestamp_seconds',
+    operator: 'Current watermark of an operator, the minimum over its instances (Unix time); absent before the first watermark.',
+    actor: 'Current watermark of an actor (Unix time; assignTimestamps: the one it emits).',
+    read: (m) => (m.watermark === undefined ? undefined : m.watermark / 1000),
+  },
+  {
+    type: 'gauge',
+    name: 'event_time_lag_seconds',
+    operator: 'Processing time minus the operator’s watermark when sampled: how far event time trails the clock.',
+    actor: 'Processing time minus the actor’s watermark when sampled.',
+    read: (m) => (m.eventTimeLagMs === undefined ? undefined : m.eventTimeLagMs / 1000),
+  },
+];
+
+function seriesOf(f: FlowMetric, m: OperatorMetrics | InstanceMetrics, set: (v: number) => void): void {
+  const v = f.read(m);
+  if (v !== undefined) set(v);
+}
 
 export function prometheusRegistry(t: JobTelemetry): PrometheusExport {
   const registry = new Registry();
@@ -60,42 +106,17 @@ export function prometheusRegistry(t: JobTelemetry): PrometheusExport {
   gauge('weir_job_uptime_seconds', 'Seconds since the job started.', [], (set) => set({}, (Date.now() - t.info.startedAt) / 1000));
   gauge('weir_job_running', '1 while the job runs, 0 otherwise.', [], (set) => set({}, t.info.state === 'running' ? 1 : 0));
 
-  // Per operator (instances added up; ratios averaged over instances).
-  counter('weir_operator_records_in_total', 'Records an operator took in (all instances, all incarnations).', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.recordsIn)));
-  counter('weir_operator_records_out_total', 'Records an operator emitted.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.recordsOut)));
-  gauge('weir_operator_records_in_per_second', 'Records/s in over the last sampling interval.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.inRate)));
-  gauge('weir_operator_records_out_per_second', 'Records/s out over the last sampling interval.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.outRate)));
-  gauge('weir_operator_queued_records', 'Records waiting in the input channels of an operator.', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.queued)));
-  gauge('weir_operator_backpressure_ratio', 'Share of the last interval the outputs waited for credit (mean over instances).', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.backpressure)));
-  gauge('weir_operator_busy_ratio', 'Share of the last interval spent processing (mean over instances).', ['operator'], (set) => ops().forEach((o) => set({ operator: o.operator }, o.busy)));
+  // Per operator (instances added up; ratios averaged over instances) and per actor (operator instance): one table.
+  for (const f of FLOW_METRICS) {
+    const make = f.type === 'counter' ? counter : gauge;
+    if (f.operator) make(`weir_operator_${f.name}`, f.operator, ['operator'], (set) => ops().forEach((o) => seriesOf(f, o, (v) => set({ operator: o.operator }, v))));
+    if (f.actor) make(`weir_actor_${f.name}`, f.actor, ['operator', 'instance', 'worker'], (set) => {
+      for (const a of actors()) seriesOf(f, a.i, (v) => set(a.labels, v));
+    });
+  }
   gauge('weir_operator_parallelism', 'Instances of an operator.', ['operator', 'kind'], (set) => ops().forEach((o) => set({ operator: o.operator, kind: o.kind }, o.parallelism)));
 
-  // Per actor (operator instance).
-  counter('weir_actor_records_in_total', 'Records an actor took in.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.recordsIn);
-  });
-  counter('weir_actor_records_out_total', 'Records an actor emitted.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.recordsOut);
-  });
-  gauge('weir_actor_records_in_per_second', 'Records/s in of an actor.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.inRate);
-  });
-  gauge('weir_actor_records_out_per_second', 'Records/s out of an actor.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.outRate);
-  });
-  gauge('weir_actor_queued_records', 'Records waiting in an actor’s input channels.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.queued);
-  });
-  gauge('weir_actor_output_credits', 'Buffers an actor may still send before waiting for credit.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.credits);
-  });
-  gauge('weir_actor_backpressure_ratio', 'Share of the last interval an actor’s outputs waited for credit.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.backpressure);
-  });
-  gauge('weir_actor_busy_ratio', 'Share of the last interval an actor spent processing.', ['operator', 'instance', 'worker'], (set) => {
-    for (const a of actors()) set(a.labels, a.i.busy);
-  });
-
+  // Sources: how far behind their input they are.
   gauge(
     'weir_source_lag_records',
     'Records of a source partition not yet read, where the source knows (Kafka: high watermark minus position; Redis Streams with a group: the group lag of XINFO GROUPS; MQTT: messages received from the broker, not yet emitted).',

@@ -92,6 +92,7 @@ export class JobTelemetry {
     if (!this.plan) return undefined;
     const s: Sample = { at: now, tasks: new Map(this.tasks), threads: new Map(this.threads) };
     const m = aggregate(this.plan, s, this.previous, this.startedPerf, counters);
+    withEventTimeLag(m, Date.now());
     this.previous = s;
     this.latest = m;
     this.history.push({
@@ -140,6 +141,14 @@ export class JobTelemetry {
   lastCompleted(): CheckpointEvent | undefined {
     for (let i = this.checkpoints.length - 1; i >= 0; i--) if (this.checkpoints[i].status === 'completed') return this.checkpoints[i];
     return undefined;
+  }
+}
+
+/** Event-time lag (processing time - watermark) of every operator and actor that has a watermark, as of `now` (wall clock, as the workers' processing time). */
+export function withEventTimeLag(m: JobMetrics, now: number): void {
+  for (const o of m.operators) {
+    if (o.watermark !== undefined) o.eventTimeLagMs = now - o.watermark;
+    for (const i of o.instances) if (i.watermark !== undefined) i.eventTimeLagMs = now - i.watermark;
   }
 }
 

@@ -67,7 +67,10 @@ export class OperatorTask implements Task {
       const timers = this.restored.map((s) => s.timers).filter((t): t is TimerServiceSnapshot => t !== undefined);
       this.ctx.timers?.restore(timers, range);
       // Event time resumes where the checkpoint left it (the lowest of the old instances' after a rescale).
-      const wms = this.restored.map((s) => s.wm).filter((w): w is [number, number] => w !== undefined);
+      // A snapshot without `wm` is an instance that had no watermark yet: it counts as MIN_WATERMARK, or
+      // after a rescale the others' would run ahead of the records it had not yet seen (found by the
+      // rescale property: a savepoint early in the run made those records late).
+      const wms = this.restored.map((s): [number, number] => s.wm ?? [MIN_WATERMARK, MIN_WATERMARK]);
       if (wms.length) {
         this.ctx.time.watermark = Math.min(...wms.map((w) => w[0]));
         this.outWatermark = Math.min(...wms.map((w) => w[1]));
@@ -220,6 +223,10 @@ export class OperatorTask implements Task {
       backpressuredMs: this.out.backpressuredMs,
       busyMs: this.busyMs,
       finished: this.finished,
+      ...finiteWatermark(this.op.ownsWatermarks ? this.outWatermark : this.ctx.time.watermark),
     };
   }
 }
+
+/** Only a finite watermark is shown: none yet (-Infinity) and the end of event time (+Infinity) have no lag. */
+const finiteWatermark = (wm: number): { watermark?: number } => (Number.isFinite(wm) ? { watermark: wm } : {});

@@ -48,6 +48,13 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 const time = (at: number) => new Date(at).toLocaleTimeString();
 const ago = (sec: number | undefined) => (sec === undefined ? '—' : sec < 60 ? `${sec.toFixed(0)} s ago` : `${(sec / 60).toFixed(1)} min ago`);
 
+/** Event-time lag for a table cell: '—' without a watermark. */
+export function fmtLag(ms: number | undefined): string {
+  if (ms === undefined) return '—';
+  const s = ms / 1000;
+  return Math.abs(s) < 100 ? `${s.toFixed(1)} s` : Math.abs(s) < 6000 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
 /** Flink's thresholds: more than half the time waiting for credit is high backpressure. */
 export function operatorState(o: Pick<OperatorMetrics, 'backpressure' | 'busy'>): 'backpressured' | 'busy' | 'ok' {
   if (o.backpressure >= 0.5) return 'backpressured';
@@ -170,7 +177,7 @@ function buildOperatorRows(p: PlanJson, history: HistoryJson): void {
   for (const op of p.operators) {
     const spark = h('div', { class: 'spark' });
     const tr = h('tr', { 'data-operator': op.id }, h('td', {}, op.id), h('td', {}, op.kind), h('td', { class: 'num' }, String(op.parallelism)));
-    for (const c of ['in', 'out', 'queued', 'busy', 'bp']) tr.append(h('td', { class: 'num', 'data-col': c }, '—'));
+    for (const c of ['in', 'out', 'queued', 'busy', 'bp', 'lag']) tr.append(h('td', { class: 'num', 'data-col': c }, '—'));
     tr.append(h('td', {}, spark));
     tbody.append(tr);
     const idx = history.operators.indexOf(op.id);
@@ -196,6 +203,9 @@ function updateOperators(m: JobMetrics, point: HistoryPoint | undefined): void {
     cell('queued').textContent = fmtCount(o.queued);
     cell('busy').replaceChildren(h('span', { class: 'bar', style: `width:${Math.round(o.busy * 40)}px` }), pct(o.busy));
     cell('bp').replaceChildren(h('span', { class: 'bar bp', style: `width:${Math.round(o.backpressure * 40)}px` }), pct(o.backpressure));
+    // Event time (after assignTimestamps): how far the watermark trails the clock, with the watermark on hover.
+    cell('lag').textContent = fmtLag(o.eventTimeLagMs);
+    cell('lag').setAttribute('title', o.watermark === undefined ? 'no watermark' : `watermark ${new Date(o.watermark).toISOString()}`);
     tr.classList.toggle('backpressured', operatorState(o) === 'backpressured');
     const sp = sparks.get(o.operator);
     if (sp && point) {
