@@ -62,6 +62,15 @@ export interface KafkaSourceOptions extends KafkaConnection {
   sessionTimeoutMs?: number;
 }
 
+/** What cluster mode (runtime/cluster) reads of a kafka.source: it consumes the topic itself, one task per partition. */
+export interface KafkaSourceEndpoint {
+  brokers: string | string[];
+  topic: string;
+  format: ValueFormat;
+  envelope: boolean;
+  startFrom: StartFrom;
+}
+
 export interface KafkaRecord<V = unknown> {
   key: string | null;
   value: V;
@@ -100,10 +109,11 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
   if (options.timestamps !== undefined && options.envelope !== true) {
     throw new ConfigError('kafka.source timestamps come from the Kafka record, which the stream only carries with envelope: true. Fix: kafka.source({ ..., envelope: true, timestamps: { outOfOrderness } }) and read r.value', { field: 'timestamps' });
   }
-  return {
+  const connector: SourceConnector<V | KafkaRecord<V>> & { kafkaEndpoint: KafkaSourceEndpoint } = {
     timestamps: options.timestamps && { of: (r: unknown) => (r as KafkaRecord).timestamp, options: options.timestamps },
     role: 'source',
     type: 'kafka',
+    kafkaEndpoint: { brokers: options.brokers, topic, format, envelope: options.envelope === true, startFrom },
     async open(ctx: SourceContext): Promise<SourceReader<V | KafkaRecord<V>>> {
       const groupId = options.groupId ?? `weir-${ctx.operator}`;
       const kafka = await createKafka(`weir-${ctx.operator}-${ctx.instance}`, options, ctx.log, `kafka.source '${ctx.operator}'`, { readCommitted: true });
@@ -312,6 +322,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
       };
     },
   };
+  return connector;
 }
 
 const SKIP = Symbol('skip');
