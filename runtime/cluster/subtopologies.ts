@@ -133,6 +133,16 @@ export function planCluster(graph: LogicalGraph, job: string, prefix: string, co
     const to = subOf.get(find(e.to))!;
     if (!to.inputs.some((i) => i.topic === e.topic)) to.inputs.push({ topic: e.topic, kind: 'repartition', node: e.to });
   }
+  const readers = new Map<string, number>();
+  for (const s of subtopologies) {
+    for (const i of s.inputs) {
+      const other = readers.get(i.topic);
+      if (other !== undefined && other !== s.id) {
+        throw new TopologyError(`topic '${i.topic}' is read by two parts of the job (sub-topologies ${other} and ${s.id}), which cluster mode cannot split into tasks. Fix: read it with one kafka.source and branch the stream after it`, { topic: i.topic });
+      }
+      readers.set(i.topic, s.id);
+    }
+  }
   if (!byId.size) throw new TopologyError(`bug: topology '${graph.name}' has no nodes`);
   return { job, subtopologies, repartitionTopics: [...new Set(cut.map((e) => e.topic))] };
 }
