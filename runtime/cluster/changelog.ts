@@ -51,7 +51,7 @@ export async function restoreTaskState(kafka: Kafka, o: { group: string; changel
     topics: [o.changelog],
     partition: o.partition,
     partitions: o.partitions,
-    from: new Map(),
+    from: () => new Map(),
     onBatch: async (_topic, messages) => {
       for (const m of messages) {
         if (!m.value) continue;

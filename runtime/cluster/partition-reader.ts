@@ -19,8 +19,8 @@ export interface ReaderOptions {
   partition: number;
   /** Partitions of each topic (they are co-partitioned). */
   partitions: number;
-  /** Next offset to read per topic; a topic without one is read from its start. */
-  from: ReadonlyMap<string, number>;
+  /** Next offset to read per topic, asked on every (re)join; a topic without one is read from its start. */
+  from: () => ReadonlyMap<string, number>;
   /** Handles one fetched batch; the next batch of the partition waits for it. */
   onBatch(topic: string, messages: KafkaMessage[], highWatermark: number): Promise<void>;
   onCrash(error: Error): void;
@@ -41,7 +41,7 @@ export async function readPartition(kafka: Kafka, o: ReaderOptions): Promise<Par
     retry: { retries: 5, restartOnFailure: async () => !closed },
   });
   consumer.on(consumer.events.GROUP_JOIN, () => {
-    for (const [topic, offset] of o.from) consumer.seek({ topic, partition: o.partition, offset: String(offset) });
+    for (const [topic, offset] of o.from()) consumer.seek({ topic, partition: o.partition, offset: String(offset) });
   });
   consumer.on(consumer.events.CRASH, (e) => {
     if (!e.payload.restart && !closed) o.onCrash(e.payload.error);

@@ -107,12 +107,12 @@ export class TaskRunner {
       topics,
       partition,
       partitions: this.d.partitions,
-      from: new Map(Object.entries(committed)),
+      from: () => new Map(Object.entries(this.stats.offsets)),
       onBatch: (topic, messages) => (this.inFlight = this.onBatch(topic, messages)),
       onCrash: (e) => this.fail(e),
     });
     if (this.closed) await this.reader.close(); // revoked while starting
-    log.info({ task: this.id, ms: Date.now() - t0, restoredKeys: state ? Object.keys(state).length : 0, offsets: committed }, `task ${this.id} running`);
+    log.info({ task: this.id, ms: Date.now() - t0, restored: state !== undefined, offsets: committed }, `task ${this.id} running`);
   }
 
   async close(): Promise<void> {
@@ -130,8 +130,13 @@ export class TaskRunner {
     this.d.onFailed(e, isFenced(e));
   }
 
-  private async onBatch(topic: string, messages: KafkaMessage[]): Promise<void> {
+  private async onBatch(topic: string, fetched: KafkaMessage[]): Promise<void> {
     if (this.closed || this.failed) return;
+    // A reader that rejoined its private group (e.g. after a long pause) seeks to its start again:
+    // records before the committed position were processed already.
+    const at = this.stats.offsets[topic] ?? 0;
+    const messages = fetched[0] && Number(fetched[0].offset) >= at ? fetched : fetched.filter((m) => Number(m.offset) >= at);
+    if (messages.length === 0) return;
     const producer = this.producer!;
     let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {

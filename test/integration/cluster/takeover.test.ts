@@ -1,85 +1,147 @@
 /**
  * Cluster mode on a real Kafka broker (127.0.0.1:9092) with real processes:
- * three `weir run --cluster` members run a keyed count (two sub-topologies, a
- * repartition topic, a changelog) from a 6-partition topic; words arrive in
- * waves; one member is killed with SIGKILL mid-stream, the others take over
- * its tasks (fencing its transactional ids, restoring its state from the
- * changelog); a new member joins later and takes a share. The output topic,
- * read with read_committed, must equal the fault-free result exactly: for each
- * word w seen n times, the lines "w,1" .. "w,n" once each (a lost record drops
- * a line, a duplicate repeats one, state restored at the wrong position
- * shifts a word's counts).
+ * `weir run --cluster` members run a keyed count (two sub-topologies, a
+ * repartition topic, a changelog) from a 6-partition topic while words keep
+ * arriving. The output topic, read with read_committed, must equal the
+ * fault-free result exactly: for each word w seen n times, the lines "w,1" ..
+ * "w,n" once each (a lost record drops a line, a duplicate repeats one, state
+ * restored at the wrong position shifts a word's counts).
+ *
+ * - takeover: three members; one is killed with SIGKILL mid-stream; the two
+ *   others take over its tasks (restoring their state from the changelog);
+ *   a new member joins later and takes a share;
+ * - zombie: a member is paused (SIGSTOP) until the group has moved its tasks,
+ *   then resumed: its transactions are fenced, nothing it does shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKERS, cleanupKafka, createTopic, expectedLines, fixture, groupMembers, multisetDiff, produce, reader, runId, track, unique, waitFor, weir, type CliRun } from '../kafka/helpers.js';
+import { BROKERS, cleanupKafka, createTopic, expectedLines, fixture, groupMembers, multisetDiff, produce, reader, runId, sleep, track, unique, waitFor, weir, type CliRun, type Reader } from '../kafka/helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
 
 const JOB = fixture('cluster-keyed-count.ts');
-const PREFIX = `scaleout-${runId}`;
-const GROUP = `${PREFIX}.cluster-keyed-count`;
 const WORDS = 40;
 
-function words(n: number, seed: number): string[] {
-  let x = seed;
-  return Array.from({ length: n }, () => {
-    x = (x * 1103515245 + 12345) >>> 0;
-    return `w${x % WORDS}`;
-  });
-}
-
-describe('cluster mode: kill -9 a member, the others take over, a new one joins: exactly-once output', () => {
-  let input: string;
-  let output: string;
+/** One cluster of the keyed-count job under its own prefix, input and output topics. */
+async function cluster(name: string) {
+  const prefix = `scaleout-${name}-${runId}`;
+  const group = `${prefix}.cluster-keyed-count`;
+  const input = await createTopic(unique(`${name}-in`), 6);
+  const output = await createTopic(unique(`${name}-out`), 1);
+  track({ groupPrefix: prefix });
+  for (const t of ['count-repartition', 'count-changelog']) track({ topic: `${group}-${t}` });
   const members: CliRun[] = [];
-  const env = () => ({ WEIR_CLUSTER_JOB: JSON.stringify({ brokers: BROKERS, input, output }) });
+  const all: string[] = [];
+  let seed = 7;
   const member = () => {
-    const m = weir(['run', JOB, '--cluster', `kafka://${BROKERS}/${PREFIX}`, '--session-timeout', '6s', '--log-level', 'info'], env());
+    const m = weir(['run', JOB, '--cluster', `kafka://${BROKERS}/${prefix}`, '--session-timeout', '6s', '--log-level', 'info'], {
+      WEIR_CLUSTER_JOB: JSON.stringify({ brokers: BROKERS, input, output }),
+    });
     members.push(m);
     return m;
   };
-  const log = () => members.map((m, i) => `--- member ${i} (exit ${m.child.exitCode ?? m.child.signalCode ?? 'running'}):\n${m.stderr().split('\n').filter((l) => /weir cluster|"level":(40|50|60)/.test(l)).slice(-12).join('\n')}`).join('\n');
+  const log = () =>
+    members
+      .map((m, i) => `--- member ${i} (${m.child.exitCode ?? m.child.signalCode ?? 'running'}):\n${m.stderr().split('\n').filter((l) => /weir cluster|"level":(40|50|60)|^weir:/.test(l)).slice(-10).join('\n')}`)
+      .join('\n');
+  /** Words produced in the background, 300 every 100 ms, until the returned stop() is awaited. */
+  const feed = () => {
+    let on = true;
+    const done = (async () => {
+      while (on) {
+        const w = Array.from({ length: 300 }, () => `w${(seed = (seed * 1103515245 + 12345) >>> 0) % WORDS}`);
+        await produce(input, w.map((value) => ({ value })));
+        all.push(...w);
+        await sleep(100);
+      }
+    })();
+    return async () => {
+      on = false;
+      await done;
+    };
+  };
+  const membersAre = (n: number) =>
+    waitFor(
+      async () => {
+        const g = await groupMembers({ group });
+        return g.stable && g.members.length === n;
+      },
+      () => `${n} members in ${group}\n${log()}`,
+      60_000,
+      200,
+    );
+  /** The tasks a member was given last. */
+  const tasksOf = (m: CliRun): string[] => {
+    const lines = m.stderr().split('\n').filter((l) => l.includes('weir cluster: joined group'));
+    return lines.length ? (JSON.parse(lines[lines.length - 1]).tasks as string[]) : [];
+  };
+  const settle = async (out: Reader) => {
+    await out.atLeast(all.length, 120_000, () => `${log()}\n${JSON.stringify(multisetDiff(out.values, expectedLines(all)))}`);
+    await out.quiet(3000);
+    return multisetDiff(out.values, expectedLines(all));
+  };
+  return { group, output, member, log, feed, membersAre, tasksOf, settle, all };
+}
 
+describe('cluster mode on a real broker: exactly-once output across processes', () => {
   beforeAll(async () => {
     await startKafka();
-    input = await createTopic(unique('cluster-in'), 6);
-    output = await createTopic(unique('cluster-out'), 1);
-    track({ groupPrefix: PREFIX });
-    for (const t of ['count-repartition', 'count-changelog', 'in-changelog']) track({ topic: `${GROUP}-${t}` });
   }, 120_000);
   afterAll(cleanupKafka);
 
-  it('three members, one killed mid-stream, one joining later: the committed output equals the fault-free one', async () => {
-    const all: string[] = [];
-    const wave = async (n: number, seed: number) => {
-      const w = words(n, seed);
-      all.push(...w);
-      await produce(input, w.map((value) => ({ value })));
-    };
-    const out = await reader(output);
-    const [a, b, c] = [member(), member(), member()];
-    await waitFor(async () => (await groupMembers({ group: GROUP })).members.length === 3 && (await groupMembers({ group: GROUP })).stable, () => `3 members in ${GROUP}\n${log()}`, 60_000, 200);
-    await wave(3000, 1);
-    await out.atLeast(1000, 60_000, log);
-    await wave(3000, 2);
-    // Mid-stream: the victim's tasks have uncommitted work or are between transactions.
-    await out.atLeast(4000, 60_000, log);
-    b.child.kill('SIGKILL');
+  it('three members, one killed with SIGKILL mid-stream, one joining later: the committed output equals the fault-free one', async () => {
+    const c = await cluster('kill');
+    const out = await reader(c.output);
+    const [a, b, d] = [c.member(), c.member(), c.member()];
+    await c.membersAre(3);
+    const stopFeed = c.feed();
+    await out.atLeast(3000, 60_000, c.log);
+    const victim = c.tasksOf(b);
+    expect(victim.length, c.log()).toBeGreaterThan(0);
+    b.child.kill('SIGKILL'); // while words keep arriving
     await b.exit;
-    await wave(3000, 3);
-    await waitFor(async () => (await groupMembers({ group: GROUP })).members.length === 2 && (await groupMembers({ group: GROUP })).stable, () => `the 2 survivors alone in ${GROUP}\n${log()}`, 60_000, 200);
-    await out.atLeast(9000, 90_000, log);
-    const d = member();
-    await waitFor(async () => (await groupMembers({ group: GROUP })).members.length === 3 && (await groupMembers({ group: GROUP })).stable, () => `the new member in ${GROUP}\n${log()}`, 60_000, 200);
-    await wave(3000, 4);
-    await out.atLeast(all.length, 90_000, () => `${log()}\n${JSON.stringify(multisetDiff(out.values, expectedLines(all)))}`);
-    await out.quiet(3000);
-    const diff = multisetDiff(out.values, expectedLines(all));
-    expect(diff, log()).toEqual({ missing: 0, extra: 0, examples: [] });
-    expect(out.values.length).toBe(12_000);
-    // The newcomer took a share of the 12 tasks (6 per sub-topology).
-    expect(d.stderr(), log()).toMatch(/joined group .* with [1-9]\d* task\(s\)/);
-    for (const m of [a, c, d]) m.child.kill('SIGTERM');
-    const exits = await Promise.all([a, c, d].map((m) => m.exit));
-    expect(exits.map((e) => e.code), log()).toEqual([0, 0, 0]);
+    await c.membersAre(2);
+    // The survivors run the victim's tasks, its count tasks (sub-topology 1) restored from the changelog.
+    await waitFor(() => victim.every((t) => [a, d].some((m) => c.tasksOf(m).includes(t))), () => `survivors to own ${victim.join(', ')}\n${c.log()}`, 60_000, 200);
+    await waitFor(
+      () => victim.filter((t) => t.startsWith('1.')).every((t) => [a, d].some((m) => m.stderr().includes(`"task":"${t}"`) && new RegExp(`"task":"${t.replace('.', '\\.')}"[^\\n]*"restored":true`).test(m.stderr()))),
+      () => `the victim's count tasks restored on the survivors\n${c.log()}`,
+      60_000,
+      200,
+    );
+    await out.atLeast(out.values.length + 2000, 60_000, c.log);
+    const e = c.member();
+    await c.membersAre(3);
+    await waitFor(() => c.tasksOf(e).length > 0, () => `the newcomer to take a share\n${c.log()}`, 30_000, 200);
+    await out.atLeast(out.values.length + 2000, 60_000, c.log);
+    await stopFeed();
+    const diff = await c.settle(out);
+    expect(diff, c.log()).toEqual({ missing: 0, extra: 0, examples: [] });
+    expect(out.values.length).toBe(c.all.length);
+    for (const m of [a, d, e]) m.child.kill('SIGTERM');
+    const exits = await Promise.all([a, d, e].map((m) => m.exit));
+    expect(exits.map((x) => x.code), c.log()).toEqual([0, 0, 0]);
+  }, 400_000);
+
+  it('a zombie (paused until its tasks moved, then resumed) is fenced: the output stays exact', async () => {
+    const c = await cluster('zombie');
+    const out = await reader(c.output);
+    const [a, z] = [c.member(), c.member()];
+    await c.membersAre(2);
+    const stopFeed = c.feed();
+    await out.atLeast(2000, 60_000, c.log);
+    const zTasks = c.tasksOf(z);
+    expect(zTasks.length, c.log()).toBeGreaterThan(0);
+    z.child.kill('SIGSTOP');
+    await c.membersAre(1); // its session expired: a runs everything now
+    await waitFor(() => c.tasksOf(a).length === 12, () => `a to own all 12 tasks\n${c.log()}`, 60_000, 200);
+    await out.atLeast(out.values.length + 2000, 60_000, c.log);
+    z.child.kill('SIGCONT'); // the zombie wakes up with fetched records and open transactions
+    await c.membersAre(2);
+    await out.atLeast(out.values.length + 2000, 60_000, c.log);
+    await stopFeed();
+    const diff = await c.settle(out);
+    expect(diff, c.log()).toEqual({ missing: 0, extra: 0, examples: [] });
+    for (const m of [a, z]) m.child.kill('SIGTERM');
+    const exits = await Promise.all([a, z].map((m) => m.exit));
+    expect(exits.map((x) => x.code), c.log()).toEqual([0, 0]);
   }, 400_000);
 });
