@@ -32,11 +32,11 @@ export async function prepareTopics(admin: Admin, plan: ClusterPlan, o: { repart
     if (!counts.has(topic)) counts.set(topic, (await topicPartitions(admin, topic, undefined, WHO)).length);
     return counts.get(topic)!;
   };
-  const create = async (topic: string, partitions: number, policy: 'delete' | 'compact', role: string, fix: string) => {
+  const create = async (topic: string, partitions: number, policy: 'delete' | 'compact', role: string, fixFor: (actual: number) => string) => {
     if (existing.has(topic)) {
       const n = await countOf(topic);
       if (n !== partitions) {
-        throw new ConfigError(`${WHO}: ${role} topic '${topic}' has ${n} partition(s), the job needs ${partitions}. Fix: ${fix}`, { topic, partitions: n, expected: partitions });
+        throw new ConfigError(`${WHO}: ${role} topic '${topic}' has ${n} partition(s), the job needs ${partitions}. Fix: ${fixFor(n)}`, { topic, partitions: n, expected: partitions });
       }
       return;
     }
@@ -48,7 +48,7 @@ export async function prepareTopics(admin: Admin, plan: ClusterPlan, o: { repart
     }
     existing.add(topic);
     const n = await countOf(topic);
-    if (n !== partitions) throw new ConfigError(`${WHO}: ${role} topic '${topic}' has ${n} partition(s), the job needs ${partitions}. Fix: ${fix}`, { topic, partitions: n, expected: partitions });
+    if (n !== partitions) throw new ConfigError(`${WHO}: ${role} topic '${topic}' has ${n} partition(s), the job needs ${partitions}. Fix: ${fixFor(n)}`, { topic, partitions: n, expected: partitions });
   };
   if (o.repartitionPartitions !== undefined && (!Number.isInteger(o.repartitionPartitions) || o.repartitionPartitions < 1 || o.repartitionPartitions > o.maxParallelism)) {
     throw new ConfigError(`repartitionPartitions ${o.repartitionPartitions} is invalid: each partition owns a range of the ${o.maxParallelism} key groups. Fix: an integer from 1 to ${o.maxParallelism} (maxParallelism)`, { field: 'repartitionPartitions' });
@@ -82,9 +82,9 @@ export async function prepareTopics(admin: Admin, plan: ClusterPlan, o: { repart
     for (const r of s.repartitions) {
       const k = o.repartitionPartitions ?? n;
       layout.repartitionPartitions.set(r.topic, k);
-      await create(r.topic, k, 'delete', 'repartition', `delete it (kafka-topics.sh --delete --topic ${r.topic}) when no member runs, or set repartitionPartitions: ${counts.get(r.topic) ?? k} to match it`);
+      await create(r.topic, k, 'delete', 'repartition', (actual) => `delete it (kafka-topics.sh --delete --topic ${r.topic}) when no member runs, or set repartitionPartitions: ${actual} to match it`);
     }
-    if (s.stateful) await create(s.changelog, n, 'compact', 'changelog', `its partitions are the tasks of sub-topology ${s.id}: reset the job (delete the group, the changelog and repartition topics) or give the input topics ${counts.get(s.changelog)} partition(s)`);
+    if (s.stateful) await create(s.changelog, n, 'compact', 'changelog', (actual) => `its partitions are the tasks of sub-topology ${s.id}: reset the job (delete the group, the changelog and repartition topics) or give the input topics ${actual} partition(s)`);
   }
   return layout;
 }
