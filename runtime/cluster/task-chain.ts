@@ -13,6 +13,8 @@
 import type { Collector, Logger, Operator, OperatorContext } from '../../actors/contract.js';
 import { instanceForKey, keyGroupRange } from '../../actors/key-groups.js';
 import { KeyedStateStore, type KeyedSnapshot } from '../../actors/state/keyed-state.js';
+import type { TimerService } from '../../actors/time/timer-service.js';
+import { ConfigError } from '../../actors/errors.js';
 import { encodeBatch } from '../channel/codec.js';
 import type { LogicalGraph, LogicalNode } from '../dsl/graph.js';
 import { createOperator } from '../host/operator-factory.js';
@@ -83,6 +85,7 @@ export class TaskChain {
         clock: { now: () => Date.now() },
         log,
         keyedState,
+        timers: keyedState ? noTimers(id) : undefined,
         time: { watermark: -Infinity, processingTime: () => Date.now() },
         emitWatermark: () => {},
         deadLetter: (record, error) => log.warn({ operator: id, partition, record, err: error }, `operator '${id}' skipped a record (onError: 'skip'): ${error.message}`),
@@ -149,4 +152,17 @@ export class TaskChain {
       }
     }
   }
+}
+
+/**
+ * Timers do not fire in cluster mode yet (no watermarks cross repartition
+ * topics, no processing-time loop per task): setting one fails the task with
+ * this error rather than never firing.
+ */
+function noTimers(operator: string): TimerService {
+  const refuse = () => {
+    throw new ConfigError(`operator '${operator}' sets a timer, and timers do not fire in cluster mode yet. Fix: run this job as one process (without --cluster)`, { operator });
+  };
+  const domain = { register: refuse, delete: refuse, size: 0, peek: () => undefined };
+  return { event: domain, processing: domain, queue: refuse, snapshot: () => undefined, restore: () => {} } as unknown as TimerService;
 }
