@@ -127,6 +127,19 @@ async function runMember(job: string, opts: Record<string, any>): Promise<void> 
   }
 }
 
+const clusterCmd = program.command('cluster').description('cluster mode (weir run --cluster): inspect a cluster job');
+clusterCmd
+  .command('status')
+  .description('members of a cluster job, their tasks and each task\'s lag (records not yet committed, transaction markers included)')
+  .requiredOption('--cluster <url>', 'kafka://host:port[,host:port][/prefix], as given to weir run')
+  .requiredOption('--job <id>', "the job id (the topology's name unless --job-id was given)")
+  .option('--json', 'print JSON instead of text')
+  .option('--log-level <level>', 'log level on stderr', 'warn')
+  .action(async (opts) => {
+    const { clusterStatus } = await import('../cluster/status-command.js');
+    process.stdout.write(`${await clusterStatus(opts.cluster, opts.job, opts.json === true, createLogger(opts.logLevel))}\n`);
+  });
+
 program
   .command('produce')
   .description('send messages made from a template to a Kafka topic (the reference producer)')

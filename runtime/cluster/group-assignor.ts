@@ -31,6 +31,15 @@ export function decodeMemberMeta(AssignerProtocol: typeof Protocol, metadata: Bu
   }
 }
 
+/** What the leader adds to each member's assignment (read by `weir cluster status`). */
+export interface AssignmentData {
+  tasks: string[];
+  /** Sub-topology id -> its input topics. */
+  inputs: Record<number, string[]>;
+}
+
+const inputsOf = (plan: ClusterPlan): Record<number, string[]> => Object.fromEntries(plan.subtopologies.map((s) => [s.id, s.inputs.map((i) => i.topic)]));
+
 /** Every task of the plan, given each sub-topology's task count. */
 export function allTasks(tasks: ReadonlyMap<number, number>): string[] {
   const out: string[] = [];
@@ -57,11 +66,12 @@ export function taskAssigner(plan: ClusterPlan, tasks: ReadonlyMap<number, numbe
       const result = assignTasks(claims, allTasks(tasks));
       return members.map((m) => {
         const assignment: Record<string, number[]> = {};
-        for (const t of result.tasks.get(m.memberId) ?? []) {
+        const mine = result.tasks.get(m.memberId) ?? [];
+        for (const t of mine) {
           const { subtopology, partition } = parseTaskId(t);
           for (const i of plan.subtopologies[subtopology].inputs) (assignment[i.topic] ??= []).push(partition);
         }
-        return { memberId: m.memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.alloc(0) }) };
+        return { memberId: m.memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.from(JSON.stringify({ tasks: mine, inputs: inputsOf(plan) } satisfies AssignmentData)) }) };
       });
     },
     protocol({ topics }: { topics: string[] }) {

@@ -14,7 +14,7 @@
  *   then resumed: its transactions are fenced, nothing it does shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKERS, cleanupKafka, createTopic, expectedLines, fixture, groupMembers, multisetDiff, produce, reader, runId, sleep, track, unique, waitFor, weir, type CliRun, type Reader } from '../kafka/helpers.js';
+import { BROKERS, cleanupKafka, createTopic, expectedLines, fixture, groupMembers, multisetDiff, produce, reader, runId, sleep, track, unique, waitFor, weir, weirSync, type CliRun, type Reader } from '../kafka/helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
 
 const JOB = fixture('cluster-keyed-count.ts');
@@ -78,7 +78,7 @@ async function cluster(name: string) {
     await out.quiet(3000);
     return multisetDiff(out.values, expectedLines(all));
   };
-  return { group, output, member, log, feed, membersAre, tasksOf, settle, all };
+  return { group, output, member, log, feed, membersAre, tasksOf, settle, all, url: `kafka://${BROKERS}/${prefix}` };
 }
 
 describe('cluster mode on a real broker: exactly-once output across processes', () => {
@@ -116,6 +116,19 @@ describe('cluster mode on a real broker: exactly-once output across processes', 
     const diff = await c.settle(out);
     expect(diff, c.log()).toEqual({ missing: 0, extra: 0, examples: [] });
     expect(out.values.length).toBe(c.all.length);
+    // weir cluster status: the three members, the 12 tasks, caught up (a repartition input's lag counts its last transaction marker).
+    const st = await weirSync(['cluster', 'status', '--cluster', c.url, '--job', 'cluster-keyed-count', '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    const status = JSON.parse(st.stdout) as { members: { tasks: { task: string; lag: number; inputs: unknown[] }[] }[] };
+    expect(status.members).toHaveLength(3);
+    const tasks = status.members.flatMap((m) => m.tasks);
+    expect(tasks.map((t) => t.task).sort()).toEqual(['0.0', '0.1', '0.2', '0.3', '0.4', '0.5', '1.0', '1.1', '1.2', '1.3', '1.4', '1.5']);
+    for (const t of tasks) {
+      expect(t.inputs).toHaveLength(1);
+      expect(t.lag, JSON.stringify(t)).toBeLessThanOrEqual(t.task.startsWith('1.') ? 1 : 0);
+    }
+    const text = await weirSync(['cluster', 'status', '--cluster', c.url, '--job', 'cluster-keyed-count']);
+    expect(text.stdout).toMatch(/^group scaleout-kill-.*\.cluster-keyed-count: Stable, 3 member\(s\), 12 task\(s\)/);
     for (const m of [a, d, e]) m.child.kill('SIGTERM');
     const exits = await Promise.all([a, d, e].map((m) => m.exit));
     expect(exits.map((x) => x.code), c.log()).toEqual([0, 0, 0]);
