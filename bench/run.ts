@@ -35,10 +35,13 @@ import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult
 // cassandra (bench/cassandra.ts)
 import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type CassandraResult } from './cassandra.js';
 
+// cluster (bench/cluster.ts)
+import { benchCluster, type ClusterResult } from './cluster.js';
+
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 
-const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine'] as const;
+const ALL = ['chain', 'keyed', 'startup', 'memory', 'checkpoint', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'observability', 'machine', 'cluster'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -91,6 +94,7 @@ const results: {
   simulation?: SimulationResult;
   cassandra?: CassandraResult | { skipped: string };
   machine?: MachineMemoryResult;
+  cluster?: ClusterResult | { skipped: string };
 } = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
@@ -161,6 +165,18 @@ await step('simulation', 'weir/testing: simulated runs per second, 5-operator ke
 // ---- mqtt (bench/mqtt.ts): a private mosquitto (/usr/sbin/mosquitto) per case ----
 await step('mqtt', 'MQTT -> per-device threshold -> MQTT through Mosquitto, QoS 1, checkpoints every 1 s, by in-flight window', async () => {
   results.mqtt = await benchMqtt(values.quick ? 5000 : 20_000, log);
+});
+
+// ---- cluster (bench/cluster.ts): weir run --cluster members on the Kafka broker, no target yet ----
+await step('cluster', 'cluster mode: keyed count from 6 partitions, 1/2/3 member processes vs single-process mode; rebalance time', async () => {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable) {
+    results.cluster = { skipped: unreachable };
+    if (values.only) throw new Error(unreachable);
+    log(`  skipped: ${unreachable}`);
+    return;
+  }
+  results.cluster = await benchCluster(values.quick ? 30_000 : 100_000, log);
 });
 
 // ---- machine (bench/machine.ts): per-key xstate statecharts, memory per idle key, not timed ----
@@ -348,6 +364,13 @@ if (results.machine) {
   const r = results.machine;
   const pass = targets.find((x) => x.benchmark === 'machine')?.pass ? 'PASS' : 'FAIL';
   rows.push(['11. machine(), 100k idle keys', `${r.heapBytesPerKey} B/key heap`, '(no peer)', `checkpoint ${r.checkpointBytesPerKey} B/key (${r.checkpointMB} MB); no delay: ${r.heapBytesPerKeyNoDelay} B heap, ${r.checkpointBytesPerKeyNoDelay} B ckpt`, '<= 1024 B', pass]);
+}
+if (results.cluster && 'skipped' in results.cluster) rows.push(['12. cluster mode', 'skipped', results.cluster.skipped, '', '', '']);
+else if (results.cluster) {
+  const r = results.cluster;
+  for (const m of r.members) rows.push([`12. cluster, ${m.n} member(s), ${r.records.toLocaleString("en")} rec`, `${(m.recordsPerSec / 1000).toFixed(1)} k rec/s`, `${(r.singleProcess.recordsPerSec / 1000).toFixed(1)} k rec/s (1 process)`, `${(m.recordsPerSec / r.singleProcess.recordsPerSec).toFixed(2)}x`, '(no target)', '']);
+  rows.push(['   rebalance, member killed', `${r.rebalance.killedMs.join(' / ')} ms`, '', `incl. session timeout ${r.rebalance.sessionTimeoutMs} ms`, '', '']);
+  rows.push(['   rebalance, member left', `${r.rebalance.leftMs.join(' / ')} ms`, '', 'SIGTERM: graceful leave', '', '']);
 }
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 

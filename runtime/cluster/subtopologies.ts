@@ -147,7 +147,3 @@ export function planCluster(graph: LogicalGraph, job: string, prefix: string, co
   return { job, subtopologies, repartitionTopics: [...new Set(cut.map((e) => e.topic))] };
 }
 
-/** The sub-topology reading `topic`, if any. */
-export function readerOf(plan: ClusterPlan, topic: string): SubTopology | undefined {
-  return plan.subtopologies.find((s) => s.inputs.some((i) => i.topic === topic));
-}
