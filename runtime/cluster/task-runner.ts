@@ -79,7 +79,8 @@ export class TaskRunner {
   async start(): Promise<void> {
     const { kafka, sub, partition, log } = this.d;
     const t0 = Date.now();
-    const producer = kafka.producer({ transactionalId: this.d.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+    // Retries start small: CONCURRENT_TRANSACTIONS right after the previous commit clears in milliseconds (as in kafka.sink).
+    const producer = kafka.producer({ transactionalId: this.d.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 12 } });
     this.producer = producer;
     await producer.connect(); // fences the zombie (step 1)
     const admin = kafka.admin();
