@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,latency,startup,memory,overload,checkpoint,checkpoint100,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine,nexmark   run a subset (kafka, cassandra: skipped when the service does not answer)
+ *   --only chain,keyed,latency,startup,memory,overload,checkpoint,checkpoint100,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine,nexmark,cluster   run a subset (kafka, cassandra: skipped when the service does not answer)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -37,6 +37,9 @@ import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult
 // cassandra (bench/cassandra.ts)
 import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type CassandraResult } from './cassandra.js';
 
+// cluster (bench/cluster.ts)
+import { benchCluster, type ClusterResult } from './cluster.js';
+
 // mqtt (bench/mqtt.ts)
 import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 // gateway (bench/gateway.ts)
@@ -44,7 +47,7 @@ import { benchGateway, GATEWAY_IDLE_MS, gatewayRows, type GatewayResult } from '
 // nexmark (bench/nexmark.ts)
 import { benchNexmark, nexmarkRows, nexmarkTargets, type NexmarkResult } from './nexmark.js';
 
-const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine', 'nexmark'] as const;
+const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine', 'nexmark', 'cluster'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -102,6 +105,7 @@ const results: {
   cassandra?: CassandraResult | { skipped: string };
   machine?: MachineMemoryResult;
   nexmark?: NexmarkResult;
+  cluster?: ClusterResult | { skipped: string };
 } = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
@@ -197,6 +201,18 @@ await step('mqtt', 'MQTT -> per-device threshold -> MQTT through Mosquitto, QoS 
 await step('gateway', `examples/iot-gateway.ts on 2 workers: spawn -> first alert, and idle RSS ${GATEWAY_IDLE_MS} ms after it`, async () => {
   const r = (results.gateway = await benchGateway(Math.min(reps, 3), log));
   targets.push(target('gateway', 'idle RSS of the gateway job, 2 workers (median VmRSS)', r.medianIdleRssMB, '<=', 90, 'MB'));
+});
+
+// ---- cluster (bench/cluster.ts): weir run --cluster members on the Kafka broker, no target yet ----
+await step('cluster', 'cluster mode: keyed count from 6 partitions, 1/2/3 member processes vs single-process mode; rebalance time', async () => {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable) {
+    results.cluster = { skipped: unreachable };
+    if (values.only) throw new Error(unreachable);
+    log(`  skipped: ${unreachable}`);
+    return;
+  }
+  results.cluster = await benchCluster(values.quick ? 30_000 : 100_000, log);
 });
 
 // ---- machine (bench/machine.ts): per-key xstate statecharts, memory per idle key, not timed ----
@@ -425,6 +441,13 @@ if (results.machine) {
   const r = results.machine;
   const pass = targets.find((x) => x.benchmark === 'machine')?.pass ? 'PASS' : 'FAIL';
   rows.push(['11. machine(), 100k idle keys', `${r.heapBytesPerKey} B/key heap`, '(no peer)', `checkpoint ${r.checkpointBytesPerKey} B/key (${r.checkpointMB} MB); no delay: ${r.heapBytesPerKeyNoDelay} B heap, ${r.checkpointBytesPerKeyNoDelay} B ckpt`, '<= 1024 B', pass]);
+}
+if (results.cluster && 'skipped' in results.cluster) rows.push(['12. cluster mode', 'skipped', results.cluster.skipped, '', '', '']);
+else if (results.cluster) {
+  const r = results.cluster;
+  for (const m of r.members) rows.push([`12. cluster, ${m.n} member(s), ${r.records.toLocaleString("en")} rec`, `${(m.recordsPerSec / 1000).toFixed(1)} k rec/s`, `${(r.singleProcess.recordsPerSec / 1000).toFixed(1)} k rec/s (1 process)`, `${(m.recordsPerSec / r.singleProcess.recordsPerSec).toFixed(2)}x`, '(no target)', '']);
+  rows.push(['   rebalance, member killed', `${r.rebalance.killedMs.join(' / ')} ms`, '', `incl. session timeout ${r.rebalance.sessionTimeoutMs} ms`, '', '']);
+  rows.push(['   rebalance, member left', `${r.rebalance.leftMs.join(' / ')} ms`, '', 'SIGTERM: graceful leave', '', '']);
 }
 for (const e of errors) rows.push([e.benchmark, 'ERROR', '', '', '', 'ERROR']);
 

@@ -11,6 +11,9 @@
  */
 export { topology, Stream, KeyedStream, WindowedStream, WindowResultStream, type Topology, type TopologyBuilder, type TopologyOptions, type OperatorOptions } from './dsl/topology.js';
 export { run } from './run.js';
+export { runCluster, type ClusterRunOptions, type ClusterHandle } from './cluster/run-cluster.js';
+export type { MemberStatus } from './cluster/member.js';
+export type { TaskStats } from './cluster/task-runner.js';
 export type { JobHandle, JobResult, DeadLetter, StopOptions } from './coordinator/job.js';
 export type { RunOptions } from './coordinator/options.js';
 export type { FaultInjector, InjectorControls } from './coordinator/fault-injector.js';

@@ -41,6 +41,13 @@ export interface KafkaSinkOptions<T> extends KafkaConnection {
   createTopic?: CreateTopic;
 }
 
+/** What cluster mode (runtime/cluster) uses of a kafka.sink: it writes the topic in each task's transaction, encoded as the sink does. */
+export interface KafkaSinkEndpoint {
+  brokers: string | string[];
+  topic: string;
+  toMessage(record: never): { key: string | Buffer | null; value: string | Buffer };
+}
+
 interface Epoch {
   n: number;
   messages: { key: string | Buffer | null; value: string | Buffer }[];
@@ -99,10 +106,11 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
   const topic = requireTopic(options.topic, 'kafka.sink');
   const exactlyOnce = options.exactlyOnce === true;
   const toMessage = (r: T) => ({ key: options.key ? options.key(r) : null, value: encodeValue(r) });
-  return {
+  const connector: SinkConnector<T> & { kafkaEndpoint: KafkaSinkEndpoint } = {
     role: 'sink',
     type: 'kafka',
     guarantee: exactlyOnce ? 'exactly-once' : 'at-least-once',
+    kafkaEndpoint: { brokers: options.brokers, topic, toMessage },
     async open(ctx: SinkContext): Promise<SinkWriter<T>> {
       const kafka = await createKafka(`weir-${ctx.job}-${ctx.operator}-${ctx.instance}`, options, ctx.log, `kafka.sink '${ctx.operator}'`, { readCommitted: false });
       const admin = kafka.admin();
@@ -255,4 +263,5 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
       };
     },
   };
+  return connector;
 }

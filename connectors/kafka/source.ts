@@ -65,6 +65,15 @@ export interface KafkaSourceOptions extends KafkaConnection {
   sessionTimeoutMs?: number;
 }
 
+/** What cluster mode (runtime/cluster) reads of a kafka.source: it consumes the topic itself, one task per partition. */
+export interface KafkaSourceEndpoint {
+  brokers: string | string[];
+  topic: string;
+  format: ValueFormat;
+  envelope: boolean;
+  startFrom: StartFrom;
+}
+
 export interface KafkaRecord<V = unknown> {
   key: string | null;
   value: V;
@@ -105,7 +114,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
   }
   // Partitions per instance, registered at open for the watermark assigner chained after it (same worker, same module).
   const assigned = new Map<number, number[]>();
-  return {
+  const connector: SourceConnector<V | KafkaRecord<V>> & { kafkaEndpoint: KafkaSourceEndpoint } = {
     timestamps: options.timestamps && {
       of: (r: unknown) => (r as KafkaRecord).timestamp,
       split: { of: (r: unknown) => (r as KafkaRecord).partition, assigned: (instance: number) => assigned.get(instance) },
@@ -113,6 +122,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
     },
     role: 'source',
     type: 'kafka',
+    kafkaEndpoint: { brokers: options.brokers, topic, format, envelope: options.envelope === true, startFrom },
     async open(ctx: SourceContext): Promise<SourceReader<V | KafkaRecord<V>>> {
       const groupId = options.groupId ?? `weir-${ctx.operator}`;
       const kafka = await createKafka(`weir-${ctx.operator}-${ctx.instance}`, options, ctx.log, `kafka.source '${ctx.operator}'`, { readCommitted: true });
@@ -322,6 +332,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
       };
     },
   };
+  return connector;
 }
 
 const SKIP = Symbol('skip');

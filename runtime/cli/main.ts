@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { WeirError } from '../../actors/errors.js';
 import { run } from '../coordinator/job.js';
+import { runCluster } from '../cluster/run-cluster.js';
 import { DEFAULTS } from '../coordinator/options.js';
 import { kafka, mqtt } from '../index.js'; // the public API, as a user's program (runtime/ imports no connector module itself)
 import { createLogger } from '../log.js';
@@ -56,7 +57,11 @@ program
   .option('--http <[host:]port>', 'serve Prometheus /metrics, the JSON API and the dashboard (default host 127.0.0.1; another host needs a token)', httpArg)
   .option('--http-token <token>', `token every HTTP request must carry (prefer the ${TOKEN_ENV} environment variable: arguments show in ps)`)
   .option('--create-topics', 'Kafka connectors create missing topics (1 partition) instead of failing')
+  .option('--cluster <url>', 'run as one member of a cluster of processes: kafka://host:port[,host:port][/prefix] (see docs/scale-out.md)')
+  .option('--repartition-partitions <n>', 'cluster mode: partitions of the repartition topics weir creates (default: the task count upstream)', intArg('--repartition-partitions', 1))
+  .option('--session-timeout <duration>', 'cluster mode: a member silent this long loses its tasks (default 10s, at least 6s)', durationArg('--session-timeout', 6000))
   .action(async (job: string, opts) => {
+    if (opts.cluster !== undefined) return runMember(job, opts);
     const tty = process.stderr.isTTY && opts.status !== false;
     // Read by the Kafka connectors in every worker (workers inherit the environment).
     if (opts.createTopics) process.env.WEIR_CREATE_TOPICS = '1';
@@ -95,6 +100,44 @@ program
       report(e);
       process.exitCode = 1;
     }
+  });
+
+/** `weir run job.ts --cluster ...`: a cluster member until SIGINT/SIGTERM (graceful leave: tasks move after their transactions commit). */
+async function runMember(job: string, opts: Record<string, any>): Promise<void> {
+  const handle = runCluster(job, {
+    cluster: opts.cluster,
+    jobId: opts.jobId,
+    exportName: opts.export,
+    logLevel: opts.logLevel,
+    repartitionPartitions: opts.repartitionPartitions,
+    sessionTimeoutMs: opts.sessionTimeout,
+  });
+  const onSignal = (sig: string) => {
+    process.stderr.write(`\nweir: ${sig}, leaving the cluster (tasks move to the other members)\n`);
+    void handle.stop().catch(() => {});
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  try {
+    await handle.done;
+    process.exitCode = 0;
+  } catch (e) {
+    report(e);
+    process.exitCode = 1;
+  }
+}
+
+const clusterCmd = program.command('cluster').description('cluster mode (weir run --cluster): inspect a cluster job');
+clusterCmd
+  .command('status')
+  .description('members of a cluster job, their tasks and each task\'s lag (records not yet committed, transaction markers included)')
+  .requiredOption('--cluster <url>', 'kafka://host:port[,host:port][/prefix], as given to weir run')
+  .requiredOption('--job <id>', "the job id (the topology's name unless --job-id was given)")
+  .option('--json', 'print JSON instead of text')
+  .option('--log-level <level>', 'log level on stderr', 'warn')
+  .action(async (opts) => {
+    const { clusterStatus } = await import('../cluster/status-command.js');
+    process.stdout.write(`${await clusterStatus(opts.cluster, opts.job, opts.json === true, createLogger(opts.logLevel))}\n`);
   });
 
 program

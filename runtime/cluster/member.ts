@@ -1,0 +1,233 @@
+/**
+ * A member of a weir cluster: one process running the job's tasks that the
+ * group assigns to it (`weir run job.ts --cluster kafka://...`).
+ *
+ * It joins the consumer group `<prefix><job>` with weir's task assignor
+ * (group-assignor.ts). The group consumer never fetches (its partitions stay
+ * paused): it only holds membership and receives assignments. Each task reads
+ * its input on a consumer of its own (task-runner.ts), so when kafkajs
+ * rebalances eagerly (kafkajs 2.2.4 has no cooperative protocol), the tasks a
+ * member keeps go on running; only tasks that move stop and start.
+ *
+ * A member whose topology differs from the cluster's is given no task and
+ * fails with the difference named (it reads the other members' metadata).
+ */
+import { hostname } from 'node:os';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from '../../actors/contract.js';
+import { WeirError } from '../../actors/errors.js';
+import { connectOrExplain, createKafka } from '../../connectors/kafka/client.js';
+import { graphShape } from '../dsl/fingerprint.js';
+import { shapeDifferences } from '../dsl/shape-diff.js';
+import type { Topology } from '../dsl/topology.js';
+import { parseClusterUrl } from './cluster-url.js';
+import { prepareTopics } from './cluster-topics.js';
+import { kafkaConnectorTopics } from './endpoints.js';
+import { decodeMemberMeta, taskAssigner, tasksOf, type MemberMeta } from './group-assignor.js';
+import { clusterFingerprint, parseTaskId } from './sticky-assignment.js';
+import { planCluster, type ClusterPlan } from './subtopologies.js';
+import { TaskRunner, type TaskStats } from './task-runner.js';
+
+export interface ClusterOptions {
+  /** `kafka://host:port[,host:port...][/prefix]` */
+  cluster: string;
+  /** Names the group, internal topics and transactional ids (default: the topology's name). */
+  jobId?: string;
+  log: Logger;
+  /** Partitions of repartition topics (default: the task count of the sub-topology writing them). */
+  repartitionPartitions?: number;
+  /** A member silent this long leaves the group and its tasks move (default 10000; the broker's minimum is 6000). */
+  sessionTimeoutMs?: number;
+  /** How long an unreachable broker is retried at start (default 30000). */
+  connectTimeoutMs?: number;
+}
+
+export interface MemberStatus {
+  job: string;
+  group: string;
+  memberId: string | undefined;
+  tasks: Record<string, TaskStats>;
+}
+
+export interface ClusterMember {
+  /** Resolves after stop(); rejects when the member fails (e.g. another topology, brokers gone). */
+  readonly done: Promise<void>;
+  /** Graceful leave: running transactions finish, then the member leaves the group and its tasks move at once. */
+  stop(): Promise<void>;
+  status(): MemberStatus;
+}
+
+export async function startMember(topology: Topology, o: ClusterOptions): Promise<ClusterMember> {
+  const address = parseClusterUrl(o.cluster);
+  const job = o.jobId ?? topology.name;
+  const group = `${address.prefix}${job}`;
+  const plan = planCluster(topology.graph, job, address.prefix, kafkaConnectorTopics);
+  const conn = { brokers: address.brokers, connectTimeoutMs: o.connectTimeoutMs ?? 30_000 };
+  const kafka = await createKafka(`weir-${job}-member`, conn, o.log, 'weir cluster', { readCommitted: true });
+  const admin = kafka.admin();
+  await connectOrExplain(() => admin.connect(), conn, `weir cluster (job '${job}')`);
+  let layout;
+  try {
+    layout = await prepareTopics(admin, plan, { repartitionPartitions: o.repartitionPartitions, maxParallelism: topology.graph.maxParallelism });
+  } finally {
+    await admin.disconnect();
+  }
+  return new Member(kafka, topology, plan, layout.tasks, layout.repartitionPartitions, group, address.prefix, job, o).start();
+}
+
+class Member implements ClusterMember {
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (e: Error) => void;
+  private readonly running = new Map<string, TaskRunner>();
+  /** Tasks assigned by the last rebalance. */
+  private assigned = new Set<string>();
+  private consumer!: Consumer;
+  private memberId: string | undefined;
+  private stopping = false;
+  /** Assignment changes are applied one at a time, in order. */
+  private applying: Promise<void> = Promise.resolve();
+  private readonly name = `${hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topology: Topology,
+    private readonly plan: ClusterPlan,
+    private readonly tasks: ReadonlyMap<number, number>,
+    private readonly repartitionPartitions: ReadonlyMap<string, number>,
+    private readonly group: string,
+    private readonly prefix: string,
+    private readonly job: string,
+    private readonly o: ClusterOptions,
+  ) {
+    this.done = new Promise((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    this.done.catch(() => {});
+  }
+
+  private meta = (): MemberMeta => ({ fingerprint: this.topology.fingerprint, shape: graphShape(this.topology.graph), owned: [...this.running.keys()], name: this.name });
+
+  async start(): Promise<this> {
+    const { AssignerProtocol } = await import('kafkajs');
+    const topics = this.plan.subtopologies.flatMap((s) => s.inputs.map((i) => i.topic));
+    this.consumer = this.kafka.consumer({
+      groupId: this.group,
+      partitionAssigners: [taskAssigner(this.plan, this.tasks, this.meta, AssignerProtocol)],
+      sessionTimeout: this.o.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(500, Math.floor((this.o.sessionTimeoutMs ?? 10_000) / 6)),
+      rebalanceTimeout: 30_000,
+      maxWaitTimeInMs: 500,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.memberId = e.payload.memberId;
+      this.consumer.pause(topics.map((topic) => ({ topic })));
+      const mine = tasksOf(this.plan, e.payload.memberAssignment as Record<string, number[]>);
+      this.o.log.info({ member: this.memberId, leader: e.payload.isLeader, tasks: mine }, `weir cluster: joined group '${this.group}' with ${mine.length} task(s)`);
+      this.applying = this.applying.then(() => this.apply(new Set(mine), AssignerProtocol));
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart && !this.stopping) void this.fail(e.payload.error);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics });
+    // The group consumer only holds membership: it never fetches (paused on every join).
+    await this.consumer.run({ autoCommit: false, eachBatch: async () => {} });
+    this.consumer.pause(topics.map((topic) => ({ topic })));
+    return this;
+  }
+
+  /** Stop the tasks that moved away, start the ones that came. */
+  private async apply(next: Set<string>, AssignerProtocol: typeof import('kafkajs').AssignerProtocol): Promise<void> {
+    if (this.stopping) return;
+    this.assigned = next;
+    if (next.size === 0) await this.checkTopology(AssignerProtocol);
+    const gone = [...this.running.keys()].filter((t) => !next.has(t));
+    await Promise.all(gone.map((t) => this.stopTask(t)));
+    for (const t of next) if (!this.running.has(t)) this.startTask(t);
+  }
+
+  /** A member given nothing may run another topology: name the difference and fail. */
+  private async checkTopology(AssignerProtocol: typeof import('kafkajs').AssignerProtocol): Promise<void> {
+    const g = await this.consumer.describeGroup();
+    const metas = g.members.map((m) => ({ memberId: m.memberId, meta: decodeMemberMeta(AssignerProtocol, m.memberMetadata as Buffer) }));
+    const winner = clusterFingerprint(metas.map((m) => ({ memberId: m.memberId, fingerprint: m.meta?.fingerprint ?? '?', owned: m.meta?.owned ?? [] })));
+    if (winner === this.topology.fingerprint) return;
+    const other = metas.find((m) => m.meta?.fingerprint === winner)?.meta;
+    const diff = other ? shapeDifferences(graphShape(this.topology.graph), other.shape) : [];
+    await this.fail(
+      new WeirError(
+        'CLUSTER_TOPOLOGY_MISMATCH',
+        `weir cluster: this member's topology differs from the one group '${this.group}' runs (fingerprint ${this.topology.fingerprint} here, ${winner} on ${other?.name ?? 'the other members'}): ${diff.join('; ') || 'same operators, other build'}. ` +
+          `Fix: run the same job code on every member, or give a changed job another --job-id (it then starts from scratch)`,
+        { context: { fingerprint: this.topology.fingerprint, cluster: winner, differences: diff } },
+      ),
+    );
+  }
+
+  private startTask(t: string): void {
+    const { subtopology, partition } = parseTaskId(t);
+    const runner: TaskRunner = new TaskRunner({
+      kafka: this.kafka,
+      graph: this.topology.graph,
+      sub: this.plan.subtopologies[subtopology],
+      partition,
+      partitions: this.tasks.get(subtopology)!,
+      repartitionPartitions: this.repartitionPartitions,
+      group: this.group,
+      transactionalId: `${this.prefix}${this.job}-task-${t}`,
+      log: this.o.log,
+      onFailed: (err, fenced) => {
+        if (this.running.get(t) !== runner) return;
+        this.running.delete(t);
+        void runner.close();
+        if (fenced) {
+          this.o.log.warn({ task: t }, `weir cluster: task ${t} was fenced (another member runs it now); it stays stopped here until the group assigns it again`);
+          return;
+        }
+        this.o.log.warn({ task: t, err }, `weir cluster: task ${t} failed (${err.message}); restarting it from its last committed transaction in 1 s`);
+        setTimeout(() => {
+          this.applying = this.applying.then(() => {
+            if (!this.stopping && this.assigned.has(t) && !this.running.has(t)) this.startTask(t);
+          });
+        }, 1000);
+      },
+    });
+    this.running.set(t, runner);
+    // A start that fails (e.g. its restore timed out) is a task failure too.
+    runner.start().catch((err: Error) => runner.fail(err));
+  }
+
+  private async stopTask(t: string): Promise<void> {
+    const r = this.running.get(t);
+    this.running.delete(t);
+    await r?.close();
+  }
+
+  private async fail(e: Error): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.shutdown();
+    this.rejectDone(e);
+  }
+
+  private async shutdown(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((t) => this.stopTask(t)));
+    await this.consumer.disconnect().catch(() => {});
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return this.done;
+    this.stopping = true;
+    await this.applying.catch(() => {});
+    await this.shutdown();
+    this.resolveDone();
+  }
+
+  status(): MemberStatus {
+    const tasks: Record<string, TaskStats> = {};
+    for (const [t, r] of this.running) tasks[t] = { ...r.stats, offsets: { ...r.stats.offsets } };
+    return { job: this.job, group: this.group, memberId: this.memberId, tasks };
+  }
+}

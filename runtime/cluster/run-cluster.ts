@@ -1,0 +1,41 @@
+/**
+ * `runCluster(job, { cluster })`: runs this process as one member of the
+ * job's cluster (the public API of `weir run job.ts --cluster ...`). A thin
+ * facade: the member and kafkajs load on first use.
+ */
+import type { Topology } from '../dsl/topology.js';
+import type { ClusterOptions, MemberStatus } from './member.js';
+
+export interface ClusterRunOptions extends Omit<ClusterOptions, 'log'> {
+  /** pino level for logs on stderr (default 'warn'). */
+  logLevel?: string;
+  /** Named export holding the topology, when the module has several. */
+  exportName?: string;
+}
+
+export interface ClusterHandle {
+  /** Resolves once stop() has left the group; rejects with a WeirError when the member fails (also when it cannot start). */
+  readonly done: Promise<void>;
+  /** Graceful leave: in-flight transactions commit, then the member leaves and its tasks move to the others at once. */
+  stop(): Promise<void>;
+  /** This member's tasks and their committed positions; undefined until it has started. */
+  status(): MemberStatus | undefined;
+}
+
+export function runCluster(job: string | URL | Topology, options: ClusterRunOptions): ClusterHandle {
+  const started = (async () => {
+    const [{ startMember }, { loadJob }, { createLogger }] = await Promise.all([import('./member.js'), import('../coordinator/load.js'), import('../log.js')]);
+    const loaded = await loadJob(job, { workers: 0, exportName: options.exportName });
+    const log = createLogger(options.logLevel ?? 'warn', { job: options.jobId ?? loaded.topology.name });
+    return startMember(loaded.topology, { ...options, log });
+  })();
+  let member: Awaited<typeof started> | undefined;
+  void started.then((m) => (member = m), () => {});
+  const done = started.then((m) => m.done);
+  done.catch(() => {});
+  return {
+    done,
+    stop: () => started.then((m) => m.stop()),
+    status: () => member?.status(),
+  };
+}
