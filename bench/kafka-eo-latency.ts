@@ -41,6 +41,7 @@ export interface EoLatencyResult {
   ratePerSec: number;
   warmupMs: number;
   measureMs: number;
+  /** ratio: of the median rates, each from the job's start until every record is committed. */
   throughput: { fast: KafkaSample[]; slow: KafkaSample[]; fastRecordsPerSec: number; slowRecordsPerSec: number; ratio: number };
   latency: { fast?: LatencyReport; slow?: LatencyReport };
   errors: string[];
@@ -70,7 +71,7 @@ export async function benchKafkaEoLatency(records: number, reps: number, measure
       for (const k of order) {
         const s = await throughputRun(kafka, admin, k === 'fast' ? fast : slow, inTopic, records, created);
         samples[k].push(s);
-        log(`  throughput ${k === 'fast' ? EO_FAST_CHECKPOINT_MS : EO_SLOW_CHECKPOINT_MS} ms checkpoints: ${(s.wallMs / 1000).toFixed(1)} s (${s.checkpoints ?? '?'} checkpoints)`);
+        log(`  throughput ${k === 'fast' ? EO_FAST_CHECKPOINT_MS : EO_SLOW_CHECKPOINT_MS} ms checkpoints: ${(s.wallMs / 1000).toFixed(1)} s, first output at ${(s.firstOutputMs / 1000).toFixed(1)} s (${s.checkpoints ?? '?'} checkpoints)`);
       }
     }
     const rate = (xs: KafkaSample[]): number => Math.round((records * 1000) / median(xs.map((s) => s.wallMs)));

@@ -227,7 +227,7 @@ await step('kafka-eo-latency', 'weir exactly-once Kafka -> map -> Kafka: latency
     log(`  skipped: ${unreachable}`);
     return;
   }
-  const r = (results['kafka-eo-latency'] = await benchKafkaEoLatency(values.quick ? 100_000 : 200_000, values.quick ? 1 : 2, values.quick ? 5000 : 10_000, log));
+  const r = (results['kafka-eo-latency'] = await benchKafkaEoLatency(values.quick ? 200_000 : 1_000_000, values.quick ? 1 : 2, values.quick ? 5000 : 10_000, log));
   targets.push(target('kafka-eo-latency', EO_LATENCY_METRIC, r.latency.fast?.p99Ms ?? NaN, '<', 250, 'ms'));
   targets.push(target('kafka-eo-latency', EO_THROUGHPUT_METRIC, r.throughput.ratio, '>=', 0.9, 'x'));
   if (r.errors.length > 0) throw new Error(r.errors.join('\n'));
