@@ -205,7 +205,9 @@ export interface SinkWriter<T = unknown> {
    * so writes and later snapshots may go on while it runs (commits stay in
    * order among themselves). A slow commit then no longer holds back the
    * next barrier and, through it, the whole pipeline. Default false: every
-   * writer call is serialized.
+   * writer call is serialized. Commits queued behind a slow one are
+   * coalesced: the next runs as `commit(latest completed id)`, and those
+   * already covered are not called.
    */
   readonly commitsConcurrently?: boolean;
   close?(): void | Promise<void>;

@@ -53,9 +53,9 @@ const FIRST_OUTPUT_TIMEOUT_MS = 60_000;
 const PEER_CHUNK = 1000;
 
 
-type Log = (s: string) => void;
+export type Log = (s: string) => void;
 const brokers = (): string[] => KAFKA_BROKERS.split(',').map((b) => b.trim());
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // ---------------------------------------------------------------------------
 // results
@@ -157,14 +157,14 @@ export async function kafkaUnreachable(timeoutMs = 3000): Promise<string | undef
   }
 }
 
-const newKafka = (clientId: string): Kafka => new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.ERROR });
+export const newKafka = (clientId: string): Kafka => new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.ERROR });
 
-async function createTopics(admin: Admin, topics: string[]): Promise<void> {
+export async function createTopics(admin: Admin, topics: string[]): Promise<void> {
   await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: KAFKA_PARTITIONS, replicationFactor: 1 })) });
 }
 
 /** "Message i" for i < n, partition i mod 2, in sends of 2,000 messages, 4 in flight. */
-async function produceInput(kafka: Kafka, topic: string, n: number): Promise<void> {
+export async function produceInput(kafka: Kafka, topic: string, n: number): Promise<void> {
   const producer = kafka.producer(); // not idempotent: several requests in flight
   await producer.connect();
   try {
@@ -185,7 +185,7 @@ async function produceInput(kafka: Kafka, topic: string, n: number): Promise<voi
   }
 }
 
-async function committedEnd(admin: Admin, topic: string): Promise<number> {
+export async function committedEnd(admin: Admin, topic: string): Promise<number> {
   // ListOffsets, read_committed: the last stable offsets. A leader change in the single broker's
   // metadata (NOT_LEADER_FOR_PARTITION, seen once in a full run) is retried, not a failed sample.
   for (let attempt = 0; ; attempt++) {
@@ -290,9 +290,9 @@ interface SideIo {
 type Starter = (io: SideIo) => Promise<RunningSide>;
 
 let seq = 0;
-const uniq = (): string => `${process.pid}-${Date.now().toString(36)}-${++seq}`;
+export const uniq = (): string => `${process.pid}-${Date.now().toString(36)}-${++seq}`;
 
-function weirStarter(exactlyOnce: boolean): Starter {
+export function weirStarter(exactlyOnce: boolean, checkpointMs = KAFKA_CHECKPOINT_MS): Starter {
   return async (io) => {
     Object.assign(process.env, {
       WEIR_BENCH_KAFKA_BROKERS: KAFKA_BROKERS,
@@ -306,7 +306,7 @@ function weirStarter(exactlyOnce: boolean): Starter {
     const handle = run(new URL('kafka-map.ts', JOBS), {
       workers: 2,
       parallelism: 2,
-      checkpointInterval: KAFKA_CHECKPOINT_MS,
+      checkpointInterval: checkpointMs,
       state: 'memory',
       jobId: `bench-kafka-${uniq()}`, // own transactional ids and epoch markers per run
       logLevel: 'warn',
@@ -449,7 +449,7 @@ function flinkStarter(exactlyOnce: boolean): Starter {
 // ---------------------------------------------------------------------------
 // the benchmark
 
-interface SideDef {
+export interface SideDef {
   id: SideId;
   name: string;
   start: Starter;
@@ -563,7 +563,7 @@ export async function benchKafka(records: number, reps: number, latencyMeasureMs
   }
 }
 
-async function throughputRun(kafka: Kafka, admin: Admin, side: SideDef, inTopic: string, n: number, created: string[]): Promise<KafkaSample> {
+export async function throughputRun(kafka: Kafka, admin: Admin, side: SideDef, inTopic: string, n: number, created: string[]): Promise<KafkaSample> {
   const id = uniq();
   const outTopic = `bench-kafka-out-${side.id}-${id}`;
   await createTopics(admin, [outTopic]);
@@ -618,7 +618,7 @@ function summarize(name: string, samples: KafkaSample[], n: number, errors: stri
   };
 }
 
-async function latencyRun(admin: Admin, side: SideDef, warmupMs: number, measureMs: number, created: string[]): Promise<LatencyReport> {
+export async function latencyRun(admin: Admin, side: SideDef, warmupMs: number, measureMs: number, created: string[]): Promise<LatencyReport> {
   const id = uniq();
   const inTopic = `bench-kafka-lat-in-${side.id}-${id}`;
   const outTopic = `bench-kafka-lat-out-${side.id}-${id}`;

@@ -6,7 +6,7 @@
  * bench/results/latest.json and a table on stdout.
  *
  * Options:
- *   --only chain,keyed,latency,startup,memory,overload,checkpoint,checkpoint100,recovery,kafka,simulation,cassandra,mqtt,gateway,observability,machine,nexmark,cluster   run a subset (kafka, cassandra: skipped when the service does not answer)
+ *   --only chain,keyed,latency,startup,memory,overload,checkpoint,checkpoint100,recovery,kafka,kafka-eo-latency,simulation,cassandra,mqtt,gateway,observability,machine,nexmark,cluster   run a subset (kafka, cassandra: skipped when the service does not answer)
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
@@ -34,6 +34,7 @@ import { benchSimulation, type SimulationResult } from './simulation.js';
 import { benchMachineMemory, type MachineMemoryResult } from './machine.js';
 // kafka (bench/kafka.ts)
 import { benchKafka, kafkaRows, kafkaTargets, kafkaUnreachable, type KafkaResult, type KafkaSkipped } from './kafka.js';
+import { benchKafkaEoLatency, EO_LATENCY_METRIC, EO_THROUGHPUT_METRIC, eoLatencyRows, type EoLatencyResult } from './kafka-eo-latency.js';
 // cassandra (bench/cassandra.ts)
 import { benchCassandra, cassandraUnreachable, CASSANDRA_CHECKPOINT_MS, type CassandraResult } from './cassandra.js';
 
@@ -47,7 +48,7 @@ import { benchGateway, GATEWAY_IDLE_MS, gatewayRows, type GatewayResult } from '
 // nexmark (bench/nexmark.ts)
 import { benchNexmark, nexmarkRows, nexmarkTargets, type NexmarkResult } from './nexmark.js';
 
-const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine', 'nexmark', 'cluster'] as const;
+const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'kafka-eo-latency', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine', 'nexmark', 'cluster'] as const;
 type BenchId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -99,6 +100,7 @@ const results: {
   checkpoint100?: CheckpointResult;
   recovery?: RecoveryResult;
   kafka?: KafkaResult | KafkaSkipped;
+  'kafka-eo-latency'?: EoLatencyResult;
   mqtt?: MqttResult;
   gateway?: GatewayResult;
   simulation?: SimulationResult;
@@ -233,6 +235,20 @@ await step('kafka', `Kafka -> map -> Kafka, ${kafkaRecords.toLocaleString('en')}
   }
   const r = (results.kafka = await benchKafka(kafkaRecords, values.quick ? 1 : Math.min(reps, 2), values.quick ? 5000 : 10_000, log));
   for (const t of kafkaTargets(r)) targets.push(target('kafka', t.metric, t.value, t.op, t.target, t.unit));
+  if (r.errors.length > 0) throw new Error(r.errors.join('\n'));
+});
+
+// ---- kafka-eo-latency (bench/kafka-eo-latency.ts): exactly-once latency with 100 ms checkpoints (issue 14) ----
+await step('kafka-eo-latency', 'weir exactly-once Kafka -> map -> Kafka: latency at 5k rec/s with 100 ms checkpoints, throughput 100 ms vs 1 s checkpoints', async () => {
+  const unreachable = await kafkaUnreachable();
+  if (unreachable) {
+    if (values.only) throw new Error(unreachable);
+    log(`  skipped: ${unreachable}`);
+    return;
+  }
+  const r = (results['kafka-eo-latency'] = await benchKafkaEoLatency(values.quick ? 200_000 : 1_000_000, values.quick ? 1 : 2, values.quick ? 5000 : 10_000, log));
+  targets.push(target('kafka-eo-latency', EO_LATENCY_METRIC, r.latency.fast?.p99Ms ?? NaN, '<', 250, 'ms'));
+  targets.push(target('kafka-eo-latency', EO_THROUGHPUT_METRIC, r.throughput.ratio, '>=', 0.9, 'x'));
   if (r.errors.length > 0) throw new Error(r.errors.join('\n'));
 });
 
@@ -413,6 +429,7 @@ if (results.recovery) {
   ]);
 }
 if (results.kafka) rows.push(...kafkaRows(results.kafka, (metric) => { const t = targets.find((x) => x.benchmark === 'kafka' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; }));
+if (results['kafka-eo-latency']) rows.push(...eoLatencyRows(results['kafka-eo-latency'], (m) => passOf('kafka-eo-latency', m)));
 if (results.mqtt) rows.push(...mqttRows(results.mqtt));
 if (results.gateway) rows.push(...gatewayRows(results.gateway, passOf('gateway')));
 if (results.nexmark) rows.push(...nexmarkRows(results.nexmark, (metric) => { const t = targets.find((x) => x.benchmark === 'nexmark' && x.metric === metric); return t ? (t.pass ? 'PASS' : 'FAIL') : ''; }));

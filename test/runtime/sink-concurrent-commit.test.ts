@@ -73,4 +73,17 @@ describe('sink commits beside snapshots', () => {
     expectOrderedCommits(log);
     expect(snapshotsDuringCommits(log)).toBe(0);
   });
+
+  it('commitsConcurrently: commits queued behind a slow one are coalesced into one, none lost', { timeout: 30_000 }, async () => {
+    const log = await runWith(true);
+    const snapshots = log.filter((l) => l.startsWith('snapshot')).map((l) => Number(l.split(' ')[1]));
+    const commits = log.filter((l) => l.startsWith('commit') && l.endsWith(' start')).map((l) => Number(l.split(' ')[1]));
+    console.log(`${snapshots.length} snapshots, ${commits.length} commit calls: ${commits.join(' ')}`);
+    // Each call covers a later checkpoint than the one before (a covered one is not called again) ...
+    for (let i = 1; i < commits.length; i++) expect(commits[i]).toBeGreaterThan(commits[i - 1]);
+    // ... and with 150 ms commits and 100 ms checkpoints, some call skips ids: it covered a backlog.
+    expect(commits.some((c, i) => i > 0 && c > commits[i - 1] + 1), 'a commit covered more than one checkpoint').toBe(true);
+    // The last commit covers every snapshot (the final checkpoint's included): no epoch is left uncommitted.
+    expect(commits[commits.length - 1]).toBeGreaterThanOrEqual(Math.max(...snapshots));
+  });
 });

@@ -38,6 +38,9 @@ export class SinkTask implements Task {
   private chain: Promise<void> = Promise.resolve();
   /** Commits of a writer that `commitsConcurrently`, in order among themselves. */
   private commits: Promise<void> = Promise.resolve();
+  /** Of a `commitsConcurrently` writer: the latest checkpoint completed, and the latest its commits covered. */
+  private completedUpTo = 0;
+  private committedUpTo = 0;
 
   constructor(
     readonly actor: ActorPlan,
@@ -150,13 +153,23 @@ export class SinkTask implements Task {
     // could take as long as the failure that caused the reset (a broker down: its connect timeout),
     // and the restored writer's snapshot carries their epochs. (At a normal end the final commit is
     // awaited before dispose.)
-    const commit = () => (this.closed ? undefined : w.commit!(id));
     if (w.commitsConcurrently) {
-      const run = this.commits.then(commit);
+      // Coalesced: a commit that was queued behind a slow one commits up to the latest completed
+      // checkpoint when its turn comes (one Kafka transaction for the backlog, not one each), and
+      // the commits queued after it find nothing left. Checkpoints complete in id order, so every
+      // epoch up to that id is in a completed checkpoint.
+      this.completedUpTo = Math.max(this.completedUpTo, id);
+      const coalesced = async (): Promise<void> => {
+        const upTo = this.completedUpTo;
+        if (this.closed || upTo <= this.committedUpTo) return;
+        await w.commit!(upTo);
+        this.committedUpTo = Math.max(this.committedUpTo, upTo);
+      };
+      const run = this.commits.then(coalesced);
       this.commits = run.catch(() => {});
       return run;
     }
-    const run = this.chain.then(commit);
+    const run = this.chain.then(() => (this.closed ? undefined : w.commit!(id)));
     this.chain = run.catch(() => {});
     await run;
   }
