@@ -112,7 +112,13 @@ async function runMember(job: string, opts: Record<string, any>): Promise<void> 
     repartitionPartitions: opts.repartitionPartitions,
     sessionTimeoutMs: opts.sessionTimeout,
   });
+  let signals = 0;
   const onSignal = (sig: string) => {
+    // A second signal stops at once, as for a single-process job; the next owners fence what was open.
+    if (++signals > 1) {
+      process.stderr.write(`\nweir: second ${sig}, exiting now\n`);
+      process.exit(1);
+    }
     process.stderr.write(`\nweir: ${sig}, leaving the cluster (tasks move to the other members)\n`);
     void handle.stop().catch(() => {});
   };
@@ -125,6 +131,8 @@ async function runMember(job: string, opts: Record<string, any>): Promise<void> 
     report(e);
     process.exitCode = 1;
   }
+  // The member has left: clients a fenced task still holds must not keep the process alive.
+  process.exit();
 }
 
 const clusterCmd = program.command('cluster').description('cluster mode (weir run --cluster): inspect a cluster job');

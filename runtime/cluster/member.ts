@@ -220,8 +220,20 @@ class Member implements ClusterMember {
   async stop(): Promise<void> {
     if (this.stopping) return this.done;
     this.stopping = true;
-    await this.applying.catch(() => {});
-    await this.shutdown();
+    // The graceful leave is bounded, as Kafka Streams' close(timeout): a task stuck in a broker call
+    // must not keep the member alive. Leaving without it is safe: the next owner's transactional
+    // producer fences whatever this member still has open, and restores from the last commit.
+    const boundMs = this.o.sessionTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), boundMs)));
+    const left = (async () => {
+      await this.applying.catch(() => {});
+      await this.shutdown();
+      return 'left' as const;
+    })();
+    const how = await Promise.race([left, bounded]);
+    clearTimeout(timer);
+    if (how === 'timeout') this.o.log.warn({ boundMs }, `weir cluster: the graceful leave did not finish within ${boundMs} ms (the session timeout); leaving without it: the members that take the tasks over fence what was left open`);
     this.resolveDone();
   }
 
