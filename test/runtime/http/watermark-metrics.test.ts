@@ -24,7 +24,9 @@ describe('watermark metrics', () => {
       let text = '';
       for (let i = 0; i < 300; i++) {
         text = await (await fetch(`${url}/metrics`)).text();
-        if (series(text, 'weir_operator_event_time_lag_seconds').some((s) => s.labels.includes('operator="counts"'))) break;
+        // Each worker reports on its own sampling tick: wait until every instance with event time has reported once.
+        const reported = (name: string) => series(text, name).filter((s) => s.labels.includes('operator="counts"')).length;
+        if (series(text, 'weir_operator_watermark_timestamp_seconds').length >= 2 && reported('weir_actor_event_time_lag_seconds') === 2 && reported('weir_actor_watermark_timestamp_seconds') === 2) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       const startedAt = Date.now();
