@@ -34,7 +34,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exchange, findOurProcess, isAlive, logTail, portInUse as portAnswers, readText, sleep, terminate as stopProcess, withLock as withFileLock } from './service-process.mjs';
+import { exchange, findOurProcess, isAlive, logTail, portInUse as portAnswers, readText, serviceMain, sleep, terminate as stopProcess, withLock as withFileLock } from './service-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -482,27 +482,17 @@ async function status() {
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const cmd = process.argv[2];
-  const run = async () => {
-    switch (cmd) {
-      case 'start':
+  serviceMain(
+    'cassandra',
+    {
+      start: async () => {
         await startCassandra();
-        return 0;
-      case 'stop':
+      },
+      stop: async () => {
         await stopCassandra();
-        return 0;
-      case 'status':
-        return status();
-      default:
-        console.error('usage: node test/services/cassandra.mjs start|stop|status');
-        return 2;
-    }
-  };
-  run().then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(`[cassandra] ERROR: ${err instanceof CassandraServiceError ? err.message : (err.stack ?? err)}`);
-      process.exit(1);
+      },
+      status: () => status(),
     },
+    CassandraServiceError,
   );
 }

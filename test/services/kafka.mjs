@@ -43,7 +43,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { claimPidFile, exchange, findOurProcess, isAlive, isOurProcess, logTail, portInUse as portAnswers, readPidFile, readText, sleep, terminate as stopProcess, withLock as withFileLock } from './service-process.mjs';
+import { claimPidFile, exchange, findOurProcess, isAlive, isOurProcess, logTail, portInUse as portAnswers, readPidFile, readText, serviceMain, sleep, terminate as stopProcess, withLock as withFileLock } from './service-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -861,28 +861,18 @@ async function status() {
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const cmd = process.argv[2];
-  const run = async () => {
-    switch (cmd) {
-      case 'start':
+  serviceMain(
+    'kafka',
+    {
+      start: async () => {
         await startKafka();
         fs.rmSync(STARTED_BY_SUITE, { force: true }); // started or adopted by hand: no test run stops it
-        return 0;
-      case 'stop':
+      },
+      stop: async () => {
         await stopKafka();
-        return 0;
-      case 'status':
-        return status();
-      default:
-        console.error('usage: node test/services/kafka.mjs start|stop|status');
-        return 2;
-    }
-  };
-  run().then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(`[kafka] ERROR: ${err instanceof KafkaServiceError ? err.message : err.stack ?? err}`);
-      process.exit(1);
+      },
+      status: () => status(),
     },
+    KafkaServiceError,
   );
 }

@@ -225,3 +225,28 @@ export function exchange(requests, { host, port, timeoutMs, readFrame }) {
     });
   });
 }
+
+/**
+ * The `start|stop|status` command line of a service script (npm run kafka:start, ...):
+ * runs the named command and exits with its code; a service error prints its message,
+ * anything else its stack.
+ */
+export function serviceMain(name, commands, ServiceError) {
+  const cmd = process.argv[2];
+  const run = async () => {
+    const command = Object.hasOwn(commands, cmd) ? commands[cmd] : undefined;
+    if (!command) {
+      console.error(`usage: node test/services/${name}.mjs ${Object.keys(commands).join('|')}`);
+      return 2;
+    }
+    const code = await command(); // status gives an exit code; start and stop succeed with 0
+    return typeof code === 'number' ? code : 0;
+  };
+  run().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`[${name}] ERROR: ${err instanceof ServiceError ? err.message : (err.stack ?? err)}`);
+      process.exit(1);
+    },
+  );
+}
