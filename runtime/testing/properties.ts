@@ -160,10 +160,10 @@ async function compareRuns(t: TopologySource, inputs: fc.Arbitrary<Inputs> | fc.
   const name = `${mode === 'equal' ? 'checkExactlyOnce' : 'checkAtLeastOnce'}(${topology.name})${threads ? ' on threads' : ''}`;
   const coverage = new Coverage(name);
 
-  const once = async (ins: Inputs, seed: number, faults: Fault[] | undefined): Promise<RunView> => {
+  const once = async (ins: Inputs, scaled: ReturnType<typeof scaledSimulation>, seed: number, faults: Fault[] | undefined): Promise<RunView> => {
     beforeEachRun?.();
     if (!threads) {
-      const r = await runInline(topology, { ...rest, ...scaledSimulation(graph, ins, rest), workers, inputs: ins, seed, faults });
+      const r = await runInline(topology, { ...rest, ...scaled, workers, inputs: ins, seed, faults });
       return { ...r, spanMs: r.virtualTimeMs };
     }
     const { module, ...threadOptions } = threads;
@@ -173,8 +173,10 @@ async function compareRuns(t: TopologySource, inputs: fc.Arbitrary<Inputs> | fc.
 
   const property = fc.asyncProperty(inputsArb(inputs, sources, topology.name), schedules, fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (ins, drawn, seed) => {
     let clean: RunView;
+    let scaled: ReturnType<typeof scaledSimulation>;
     try {
-      clean = await once(ins, seed, undefined);
+      scaled = scaledSimulation(graph, ins, rest); // once per input: both runs and the replay line use it
+      clean = await once(ins, scaled, seed, undefined);
     } catch (e) {
       if (e instanceof ConfigError) throw new InputRejected(e.message, ins);
       throw e;
@@ -187,10 +189,10 @@ async function compareRuns(t: TopologySource, inputs: fc.Arbitrary<Inputs> | fc.
       checkWithinRun(faults, shape, threads ? 'ms' : 'virtual ms');
     } else faults = placeFaults(drawn as FaultDraw[], shape);
     const records = Object.values(ins).reduce((n, xs) => n + (Array.isArray(xs) ? xs.length : 0), 0);
-    const faulty = await once(ins, seed, faults);
+    const faulty = await once(ins, scaled, seed, faults);
     coverage.add(faults, clean.timeline, records, faulty.timeline);
     // The replay names every option the run used, so pasting it reproduces the run exactly.
-    const sim = threads ? '' : Object.entries({ workers, parallelism: rest.parallelism ?? 1, ...scaledSimulation(graph, ins, rest) }).map(([k, v]) => `${k}: ${v}, `).join('');
+    const sim = threads ? '' : Object.entries({ workers, parallelism: rest.parallelism ?? 1, ...scaled }).map(([k, v]) => `${k}: ${v}, `).join('');
     const context = `\nschedule (replay: runInline(topology, { inputs, ${sim}seed: ${seed}, faults })): ${JSON.stringify(faults)}\ntrace:\n  ${faulty.trace.join('\n  ')}`;
     if (faulty.error) {
       if (o.allowJobFailure && faulty.error.code === 'RESTARTS_EXHAUSTED') return;
