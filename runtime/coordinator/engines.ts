@@ -17,6 +17,7 @@ import type { ExecutionPlan } from '../plan/plan.js';
 import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
 import { WorkerHandle } from './worker-handle.js';
+import { workerResourceLimits } from './worker-limits.js';
 import { idleThreadStats, threadStatsSampler, type ThreadStatsSampler } from '../host/thread-stats.js';
 
 export interface EngineEvents {
@@ -74,7 +75,7 @@ export class WorkerEngine implements Engine {
 
   private newHandle(i: number): WorkerHandle {
     const stdout = this.o.stdout ?? process.stdout;
-    const limits = this.o.workerMemoryMb ? { maxOldGenerationSizeMb: this.o.workerMemoryMb } : undefined;
+    const limits = workerResourceLimits(this.o.workerYoungGenerationMb, this.o.workerMemoryMb);
     return new WorkerHandle(i, { message: this.onMessage, crashed: this.onCrash }, stdout, limits);
   }
 

@@ -7,6 +7,7 @@ import { DEFAULT_CHANNEL_OPTIONS } from '../host/actor-host.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { JobMetrics } from './metrics.js';
 import { resolveHttpOptions, type HttpOptions, type ResolvedHttpOptions } from '../http/options.js';
+import { DEFAULT_WORKER_YOUNG_MB, MAX_YOUNG_MB, YOUNG_MB_ENV, youngMbFromEnv } from './worker-limits.js';
 
 export interface RunOptions {
   /** Worker threads; default one per core. 0 runs every actor inline on the calling thread. */
@@ -60,6 +61,11 @@ export interface RunOptions {
   heartbeatTimeoutMs?: number;
   /** V8 old-generation limit per worker (resourceLimits); a worker over it is replaced. */
   workerMemoryMb?: number;
+  /**
+   * V8 young-generation size per worker in MB (resourceLimits; 0: V8's own sizing, which grows up
+   * to 48 MB). Default 6, or the environment variable WEIR_WORKER_YOUNG_MB. See docs/performance.md.
+   */
+  workerYoungGenerationMb?: number;
   /** JSON-lines file for records skipped by onError: 'skip' (default: `<dir>/<job>/dead-letters.jsonl` with file state; none otherwise); false: none. */
   deadLetters?: string | false;
   /** Fault injection on real threads (weir/testing's runThreads plugs in here); see fault-injector.ts. */
@@ -71,8 +77,9 @@ export interface RunOptions {
   http?: HttpOptions;
 }
 
-type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'restart' | 'deadLetters' | 'injector' | 'http';
-export type ResolvedOptions = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Exclude<Optional, 'restart' | 'http'>> & { restart: RestartStrategy; http?: ResolvedHttpOptions };
+type Optional = 'onMetrics' | 'exportName' | 'stdout' | 'jobId' | 'fromSavepoint' | 'workerMemoryMb' | 'workerYoungGenerationMb' | 'restart' | 'deadLetters' | 'injector' | 'http';
+export type ResolvedOptions = Required<Omit<RunOptions, Optional>> &
+  Pick<RunOptions, Exclude<Optional, 'restart' | 'http' | 'workerYoungGenerationMb'>> & { restart: RestartStrategy; http?: ResolvedHttpOptions; workerYoungGenerationMb: number };
 
 export const DEFAULTS = {
   workers: availableParallelism(),
@@ -112,12 +119,26 @@ export function resolveOptions(o: RunOptions = {}): ResolvedOptions {
   if (typeof r.fresh !== 'boolean') throw new ConfigError(`fresh is ${String(r.fresh)}. Fix: give true (run from scratch) or false`, { field: 'fresh' });
   if (r.fromSavepoint !== undefined) int(r.fromSavepoint, 'fromSavepoint', 1, Number.MAX_SAFE_INTEGER, 'a checkpoint id');
   if (r.workerMemoryMb !== undefined) int(r.workerMemoryMb, 'workerMemoryMb', 16, 1 << 20);
+  r.workerYoungGenerationMb = youngGeneration(o.workerYoungGenerationMb);
   if (r.jobId !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(r.jobId)) {
     throw new ConfigError(`jobId ${JSON.stringify(r.jobId)} is invalid. Fix: use 1-100 characters from A-Z a-z 0-9 _ . -`, { field: 'jobId' });
   }
   if (o.http !== undefined) r.http = resolveHttpOptions(o.http);
   if (!LEVELS.includes(r.logLevel)) throw new ConfigError(`logLevel '${r.logLevel}' is not a log level. Fix: use one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
   return r;
+}
+
+/** The option, else the environment's WEIR_WORKER_YOUNG_MB, else the default. */
+function youngGeneration(option: number | undefined): number {
+  if (option !== undefined) {
+    int(option, 'workerYoungGenerationMb', 0, MAX_YOUNG_MB, '0 = V8 sizes it');
+    return option;
+  }
+  const env = youngMbFromEnv();
+  if (Number.isNaN(env)) {
+    throw new ConfigError(`${YOUNG_MB_ENV} is ${JSON.stringify(process.env[YOUNG_MB_ENV])}. Fix: set it to an integer from 0 to ${MAX_YOUNG_MB} (MB of young generation per worker; 0 = V8 sizes it), or unset it`, { field: YOUNG_MB_ENV });
+  }
+  return env ?? DEFAULT_WORKER_YOUNG_MB;
 }
 
 function int(v: unknown, field: string, min: number, max: number, hint = ''): void {

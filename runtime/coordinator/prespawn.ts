@@ -6,10 +6,13 @@
  * not keep the process alive.
  */
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { WORKER_ENTRY } from '../paths.js';
+import { DEFAULT_WORKER_YOUNG_MB, sameLimits, workerResourceLimits, youngMbFromEnv } from './worker-limits.js';
 
 const pool: Worker[] = [];
+/** The limits the pool's threads were started with (the defaults; a job asking for others gets new threads). */
+let poolLimits: ResourceLimits | undefined;
 
 /** Workers inherit the process's flags, except ones meaningless for a file entry (e.g. --input-type from `node -e`). */
 export function workerExecArgv(): string[] {
@@ -18,15 +21,19 @@ export function workerExecArgv(): string[] {
 
 export function prespawn(n: number): void {
   if (!existsSync(WORKER_ENTRY)) return; // the coordinator reports it properly
+  const young = youngMbFromEnv();
+  if (Number.isNaN(young)) return; // a bad setting: the coordinator reports it
+  poolLimits = workerResourceLimits(young ?? DEFAULT_WORKER_YOUNG_MB);
   for (let i = 0; i < n; i++) {
-    const w = new Worker(WORKER_ENTRY, { stdout: true, execArgv: workerExecArgv() });
+    const w = new Worker(WORKER_ENTRY, { stdout: true, execArgv: workerExecArgv(), resourceLimits: poolLimits });
     w.unref();
     pool.push(w);
   }
 }
 
-/** A pre-spawned thread, if one is left. */
-export function takePrespawned(): Worker | undefined {
+/** A pre-spawned thread started with these resource limits, if one is left. */
+export function takePrespawned(limits: ResourceLimits | undefined): Worker | undefined {
+  if (!sameLimits(limits, poolLimits)) return undefined;
   const w = pool.shift();
   w?.ref();
   return w;

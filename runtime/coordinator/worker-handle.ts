@@ -35,8 +35,8 @@ export class WorkerHandle {
     if (!existsSync(WORKER_ENTRY)) {
       throw new WeirError('NOT_BUILT', `weir's compiled worker entry is missing (${WORKER_ENTRY}). Fix: run 'npm run build' in the weir package`);
     }
-    // A thread the CLI started early is used when no resource limits are asked for.
-    this.worker = (!resourceLimits && takePrespawned()) || new Worker(WORKER_ENTRY, { stdout: true, resourceLimits, execArgv: workerExecArgv(), name: `weir-worker-${index}` });
+    // A thread the CLI started early is used when it has the resource limits asked for.
+    this.worker = takePrespawned(resourceLimits) ?? new Worker(WORKER_ENTRY, { stdout: true, resourceLimits, execArgv: workerExecArgv(), name: `weir-worker-${index}` });
     this.stdoutDone = new Promise((resolve) => {
       this.worker.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
       this.worker.stdout.on('end', () => resolve());
