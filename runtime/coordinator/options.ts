@@ -62,8 +62,9 @@ export interface RunOptions {
   /** V8 old-generation limit per worker (resourceLimits); a worker over it is replaced. */
   workerMemoryMb?: number;
   /**
-   * V8 young-generation size per worker in MB (resourceLimits; 0: V8's own sizing, which grows up
-   * to 48 MB). Default 6, or the environment variable WEIR_WORKER_YOUNG_MB. See docs/performance.md.
+   * V8 young-generation cap per worker in MB (resourceLimits). Default: the environment variable
+   * WEIR_WORKER_YOUNG_MB, else 0 (V8's own sizing). A small cap (e.g. 6) trims idle RSS by a few MB
+   * and costs busy workers more scavenges; see docs/performance.md.
    */
   workerYoungGenerationMb?: number;
   /** JSON-lines file for records skipped by onError: 'skip' (default: `<dir>/<job>/dead-letters.jsonl` with file state; none otherwise); false: none. */
