@@ -78,7 +78,7 @@ export interface NexmarkResult {
   errors: string[];
 }
 
-async function runWeir(query: QueryId, events: number): Promise<NexmarkSample> {
+export async function runWeirNexmark(query: QueryId, events: number): Promise<NexmarkSample> {
   process.env.WEIR_BENCH_N = String(events); // workers copy process.env when they start
   process.env.WEIR_NEXMARK_QUERY = query;
   const t0 = performance.now();
@@ -138,7 +138,7 @@ export async function benchNexmark(events: number, reps: number, log: Log, queri
       for (const s of order) {
         if (s === 'flink' && !flink.available) continue;
         try {
-          const x = s === 'weir' ? await runWeir(query, events) : await runFlink(query, events);
+          const x = s === 'weir' ? await runWeirNexmark(query, events) : await runFlink(query, events);
           (s === 'weir' ? w : f).push(x);
           log(`  ${query} ${s.padEnd(5)} ${(x.wallMs / 1000).toFixed(2)} s${x.executeMs !== undefined ? ` net job runtime (execute() ${(x.executeMs / 1000).toFixed(2)} s, JVM ${(x.processMs! / 1000).toFixed(2)} s)` : ''}  ${x.count} results, checksum ${x.checksum}`);
         } catch (e) {

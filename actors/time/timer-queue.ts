@@ -6,9 +6,11 @@
  * range after rescaling. Pure data structure, no clock: the caller says up
  * to which time timers are due.
  *
- * A binary heap orders timers; deletion is lazy (the heap may hold entries
- * that were deleted or fired: `live` is the truth), so register, delete and
- * pop are O(log n) and never scan.
+ * A binary heap orders timers; deletion is lazy (a deleted or fired entry
+ * is marked dead and dropped when it reaches the top), so register, delete
+ * and pop are O(log n) and never scan. Live timers are found by key, then
+ * timestamp (two map lookups, no id text built per timer: a window operator
+ * registers one per window and key).
  *
  * @example
  * const q = new TimerQueue(128);
@@ -28,36 +30,41 @@ export interface Timer {
 export type TimerSnapshot = [number, [number, Key][]][];
 
 interface Entry extends Timer {
-  id: string;
   kg: number;
+  dead: boolean;
 }
 
 export class TimerQueue {
   private readonly heap: Entry[] = [];
-  /** id -> live entry. */
-  private readonly live = new Map<string, Entry>();
+  /** stateKey -> timestamp -> live entry. */
+  private readonly live = new Map<Key, Map<number, Entry>>();
+  private count = 0;
 
   constructor(private readonly maxParallelism: number) {}
 
   get size(): number {
-    return this.live.size;
+    return this.count;
   }
 
   /** Register a timer; a second one for the same key and timestamp is a no-op. */
   register(key: Key, ts: number): void {
-    const id = timerId(key, ts);
-    if (this.live.has(id)) return;
-    const e: Entry = { key, ts, id, kg: keyGroupOf(key, this.maxParallelism) };
-    this.live.set(id, e);
+    const sk = stateKey(key);
+    let byTs = this.live.get(sk);
+    if (byTs === undefined) this.live.set(sk, (byTs = new Map()));
+    else if (byTs.has(ts)) return;
+    const e: Entry = { key, ts, kg: keyGroupOf(key, this.maxParallelism), dead: false };
+    byTs.set(ts, e);
+    this.count++;
     this.push(e);
   }
 
   delete(key: Key, ts: number): void {
-    this.live.delete(timerId(key, ts));
+    const e = this.live.get(stateKey(key))?.get(ts);
+    if (e !== undefined) this.kill(e);
   }
 
   has(key: Key, ts: number): boolean {
-    return this.live.has(timerId(key, ts));
+    return this.live.get(stateKey(key))?.has(ts) ?? false;
   }
 
   /** Timestamp of the earliest live timer. */
@@ -72,16 +79,18 @@ export class TimerQueue {
     const top = this.heap[0];
     if (top === undefined || top.ts > upTo) return undefined;
     this.popTop();
-    this.live.delete(top.id);
+    this.kill(top);
     return { key: top.key, ts: top.ts };
   }
 
   snapshot(): TimerSnapshot {
     const byGroup = new Map<number, [number, Key][]>();
-    for (const e of this.live.values()) {
-      let l = byGroup.get(e.kg);
-      if (!l) byGroup.set(e.kg, (l = []));
-      l.push([e.ts, e.key]);
+    for (const byTs of this.live.values()) {
+      for (const e of byTs.values()) {
+        let l = byGroup.get(e.kg);
+        if (!l) byGroup.set(e.kg, (l = []));
+        l.push([e.ts, e.key]);
+      }
     }
     return [...byGroup.entries()].sort((a, b) => a[0] - b[0]).map(([kg, l]) => [kg, l.sort((a, b) => a[0] - b[0])]);
   }
@@ -90,14 +99,23 @@ export class TimerQueue {
   restore(snapshots: readonly TimerSnapshot[], range: [number, number]): void {
     this.heap.length = 0;
     this.live.clear();
+    this.count = 0;
     for (const snap of snapshots) for (const [kg, timers] of snap) if (kg >= range[0] && kg < range[1]) for (const [ts, key] of timers) this.register(key, ts);
+  }
+
+  private kill(e: Entry): void {
+    e.dead = true;
+    this.count--;
+    const sk = stateKey(e.key);
+    const byTs = this.live.get(sk)!;
+    byTs.delete(e.ts);
+    if (byTs.size === 0) this.live.delete(sk);
   }
 
   private dropDead(): void {
     const h = this.heap;
-    while (h.length > 0 && this.live.get(h[0].id) !== h[0]) this.popTop();
+    while (h.length > 0 && h[0].dead) this.popTop();
   }
-
   private push(e: Entry): void {
     const h = this.heap;
     h.push(e);
@@ -127,9 +145,4 @@ export class TimerQueue {
     }
     h[i] = last;
   }
-}
-
-function timerId(key: Key, ts: number): string {
-  const k = stateKey(key);
-  return `${typeof k === 'string' ? 's' : typeof k === 'number' ? 'n' : typeof k === 'boolean' ? 'b' : 'g'}${String(k)}@${ts}`;
 }
