@@ -88,10 +88,20 @@ export function windowOperator(spec: WindowSpec, onError: OnError, keySelector: 
     }
   }
 
+  /**
+   * A window's timers (maxTimestamp, and cleanupTime with lateness). A tumbling or sliding window is created once
+   * per key (its timers are new: add() skips the dedup lookup; a cleanup timer equal to another window's end timer
+   * fires twice, harmlessly: onAlignedTimer is idempotent); a session moves, so its timers dedup.
+   */
   function register(key: Key, end: number): void {
     const q = timers.queue(domain);
-    q.register(key, end - 1); // maxTimestamp
-    if (lateness > 0) q.register(key, end - 1 + lateness); // cleanupTime
+    if (sessions) {
+      q.register(key, end - 1);
+      if (lateness > 0) q.register(key, end - 1 + lateness);
+      return;
+    }
+    q.add(key, end - 1);
+    if (lateness > 0) q.add(key, end - 1 + lateness);
   }
 
   function onRecord(r: unknown, key: Key, ts: number, now: number, out: Collector): void {
