@@ -1,7 +1,10 @@
 /**
- * Benchmark 12, `nexmark`: Nexmark queries q1 (currency conversion), q2
- * (selection), q5 (hot items: sliding window) and q7 (highest bid: tumbling
- * window) in weir (bench/jobs/nexmark.ts) and in Flink 1.20
+ * Benchmark 12, `nexmark`: Nexmark queries q0 (pass-through), q1 (currency
+ * conversion), q2 (selection), q3 (local item suggestion: incremental
+ * join), q4 (average closing price per category), q5 (hot items: sliding
+ * window), q7 (highest bid: tumbling window) and q8 (new users: tumbling
+ * window join) in weir (bench/jobs/nexmark.ts, bench/nexmark/queries.ts)
+ * and in Flink 1.20
  * (bench/peers/flink, weir.bench.nexmark.NexmarkJob, DataStream API), side by
  * side in one run, alternating which goes first.
  *
