@@ -47,6 +47,8 @@ export interface NexmarkSample {
   /** Flink: JVM spawn -> exit, and env.execute() -> return (MiniCluster start, job, shutdown). */
   processMs?: number;
   executeMs?: number;
+  /** Flink: how often a task failed and restarted from a checkpoint (the sink's totals are checkpointed: still exact). */
+  flinkRestarts?: number;
 }
 
 export interface NexmarkSide {
@@ -114,8 +116,8 @@ function runFlink(query: QueryId, events: number): Promise<NexmarkSample> {
         reject(new Error(`flink ${query}: the JVM exited (code ${code}, signal ${signal}) without a result:\n${err.split('\n').slice(-30).join('\n')}`));
         return;
       }
-      const r = JSON.parse(line) as { count: number; checksum: number; executeMs: number; netRuntimeMs: number };
-      resolve({ wallMs: r.netRuntimeMs, count: r.count, checksum: r.checksum, processMs, executeMs: r.executeMs });
+      const r = JSON.parse(line) as { count: number; checksum: number; executeMs: number; netRuntimeMs: number; restarts: number };
+      resolve({ wallMs: r.netRuntimeMs, count: r.count, checksum: r.checksum, processMs, executeMs: r.executeMs, flinkRestarts: r.restarts });
     });
   });
 }
@@ -143,7 +145,7 @@ export async function benchNexmark(events: number, reps: number, log: Log, queri
         try {
           const x = s === 'weir' ? await runWeirNexmark(query, events) : await runFlink(query, events);
           (s === 'weir' ? w : f).push(x);
-          log(`  ${query} ${s.padEnd(5)} ${(x.wallMs / 1000).toFixed(2)} s${x.executeMs !== undefined ? ` net job runtime (execute() ${(x.executeMs / 1000).toFixed(2)} s, JVM ${(x.processMs! / 1000).toFixed(2)} s)` : ''}  ${x.count} results, checksum ${x.checksum}`);
+          log(`  ${query} ${s.padEnd(5)} ${(x.wallMs / 1000).toFixed(2)} s${x.executeMs !== undefined ? ` net job runtime (execute() ${(x.executeMs / 1000).toFixed(2)} s, JVM ${(x.processMs! / 1000).toFixed(2)} s${x.flinkRestarts ? `, ${x.flinkRestarts} task restart(s) from a checkpoint` : ''})` : ''}  ${x.count} results, checksum ${x.checksum}`);
         } catch (e) {
           errors.push(e instanceof Error ? e.message : String(e));
           log(`  ${query} ${s}: FAILED ${e instanceof Error ? e.message : String(e)}`);
