@@ -4,6 +4,7 @@
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile.js keyed [records] [weir|peer]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile.js checkpoint [records] [on|off]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile.js recovery
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile.js nexmark [events] [q0|q1|...]
  *
  * writes one .cpuprofile per thread (main, and each worker thread). `chain`
  * runs on 1 worker, `keyed` on 2, as in `npm run bench`. `checkpoint` runs the
@@ -15,16 +16,23 @@ import { MessageChannel } from 'node:worker_threads';
 import { CHECKPOINT_INTERVAL_MS, DEFAULT_REDIS, RECOVERY_RATE, runCheckpointed, runRecovery } from './fault-tolerance.js';
 import { KEYED_BATCH_SIZE, KEYED_CREDITS, PEER_YIELD_EVERY, runWeirJob } from './throughput.js';
 import { runThreads, toSample } from './lib/util.js';
+import { runWeirNexmark } from './nexmark.js';
+import { QUERIES, type QueryId } from './nexmark/checksum.js';
 
 const [which = 'keyed', records = '2000000', side] = process.argv.slice(2);
 const n = Number(records);
 const usage = (): never => {
-  console.error('usage: node [--cpu-prof] dist/bench/profile.js chain|keyed [records] [weir|peer]\n       ... checkpoint [records] [on|off]\n       ... recovery');
+  console.error('usage: node [--cpu-prof] dist/bench/profile.js chain|keyed [records] [weir|peer]\n       ... checkpoint [records] [on|off]\n       ... recovery\n       ... nexmark [events] [query]');
   process.exit(2);
 };
-if (!['chain', 'keyed', 'checkpoint', 'recovery'].includes(which) || !Number.isInteger(n) || n < 1) usage();
+if (!['chain', 'keyed', 'checkpoint', 'recovery', 'nexmark'].includes(which) || !Number.isInteger(n) || n < 1) usage();
 
-if (which === 'checkpoint') {
+if (which === 'nexmark') {
+  const q = (side ?? 'q5') as QueryId;
+  if (!QUERIES.includes(q)) usage();
+  const s = await runWeirNexmark(q, n);
+  console.log(`weir nexmark ${q}: ${n} events, ${(s.wallMs / 1000).toFixed(2)} s (${Math.round(n / (s.wallMs / 1000) / 2)} ev/s/core), ${s.count} results, checksum ${s.checksum}`);
+} else if (which === 'checkpoint') {
   if (side !== undefined && !['on', 'off'].includes(side)) usage();
   const on = side !== 'off';
   const s = await runCheckpointed(n, on ? CHECKPOINT_INTERVAL_MS : 0, process.env.WEIR_BENCH_REDIS ?? DEFAULT_REDIS);

@@ -47,6 +47,7 @@ import { benchMqtt, mqttRows, type MqttResult } from './mqtt.js';
 import { benchGateway, GATEWAY_IDLE_MS, gatewayRows, type GatewayResult } from './gateway.js';
 // nexmark (bench/nexmark.ts)
 import { benchNexmark, nexmarkRows, nexmarkTargets, type NexmarkResult } from './nexmark.js';
+import { QUERIES } from './nexmark/checksum.js';
 
 const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'kafka-eo-latency', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine', 'nexmark', 'cluster'] as const;
 type BenchId = (typeof ALL)[number];
@@ -266,10 +267,10 @@ await step('cassandra', `generator -> cassandra.sink, ${cassandraRecords.toLocal
   targets.push(target('cassandra', 'throughput ratio weir / cassandra-driver executeConcurrent', r.ratio, '>=', 0.9, 'x'));
 });
 
-// ---- nexmark (bench/nexmark.ts): q1, q2, q5, q7 in weir and Flink 1.20 (built with Maven), same generated events ----
+// ---- nexmark (bench/nexmark.ts): q0, q1, q2, q3, q4, q5, q7, q8 in weir and Flink 1.20 (built with Maven), same generated events ----
 const nexmarkEvents = values.quick ? 200_000 : 2_000_000;
 const nexmarkReps = values.quick ? 1 : Math.min(reps, 3);
-await step('nexmark', `Nexmark q1, q2, q5, q7, ${nexmarkEvents.toLocaleString('en')} events generated in-process, parallelism 2, checkpoints 1 s, weir vs Flink 1.20, ${nexmarkReps} run(s) per side`, async () => {
+await step('nexmark', `Nexmark ${QUERIES.join(', ')}, ${nexmarkEvents.toLocaleString('en')} events generated in-process, parallelism 2, checkpoints 1 s, weir vs Flink 1.20, ${nexmarkReps} run(s) per side`, async () => {
   const r = (results.nexmark = await benchNexmark(nexmarkEvents, nexmarkReps, log));
   for (const t of nexmarkTargets(r)) targets.push(target('nexmark', t.metric, t.value, '>=', 1.0, 'x'));
   if (r.errors.length > 0) throw new Error(r.errors.join('\n'));

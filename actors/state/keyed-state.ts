@@ -343,8 +343,10 @@ class MapAccessor<K extends Key, V> implements MapState<K, V> {
   set(k: K, v: V): void {
     this.ensure().set(k, v);
   }
+  /** The key's last entry gone, the key has no map left (no empty map per key kept, checkpointed, restored). */
   delete(k: K): void {
-    this.cur()?.delete(k);
+    const m = this.cur();
+    if (m !== undefined && m.delete(k) && m.size === 0) this.store.remove(this.table);
   }
   entries(): [K, V][] {
     return [...(this.cur()?.entries() ?? [])];

@@ -6,9 +6,14 @@
  * range after rescaling. Pure data structure, no clock: the caller says up
  * to which time timers are due.
  *
- * A binary heap orders timers; deletion is lazy (the heap may hold entries
- * that were deleted or fired: `live` is the truth), so register, delete and
- * pop are O(log n) and never scan.
+ * A binary heap orders timers; deletion is lazy (a deleted or fired entry
+ * is marked dead and dropped when it reaches the top), so register, delete
+ * and pop are O(log n) and never scan. Live timers are found by key, then
+ * timestamp (two map lookups, no id text built per timer: a window operator
+ * registers one per window and key). Timers added with add() (new by the
+ * caller's word: not deduplicated, not deletable) go to per-timestamp
+ * buckets instead of the heap (timer-buckets.ts); pop takes the earlier of
+ * the two.
  *
  * @example
  * const q = new TimerQueue(128);
@@ -18,6 +23,7 @@
  * q.pop(60_000); // { key: 'sensor-1', ts: 60000 }
  */
 import { keyGroupOf, stateKey, type Key } from '../key-groups.js';
+import { TimerBuckets } from './timer-buckets.js';
 
 export interface Timer {
   key: Key;
@@ -28,61 +34,86 @@ export interface Timer {
 export type TimerSnapshot = [number, [number, Key][]][];
 
 interface Entry extends Timer {
-  id: string;
   kg: number;
+  dead: boolean;
 }
 
 export class TimerQueue {
   private readonly heap: Entry[] = [];
-  /** id -> live entry. */
-  private readonly live = new Map<string, Entry>();
+  /** stateKey -> timestamp -> live entry. */
+  private readonly live = new Map<Key, Map<number, Entry>>();
+  private count = 0;
+  /** Timers from add(). */
+  private readonly buckets = new TimerBuckets();
 
   constructor(private readonly maxParallelism: number) {}
 
   get size(): number {
-    return this.live.size;
+    return this.count + this.buckets.size;
   }
 
   /** Register a timer; a second one for the same key and timestamp is a no-op. */
   register(key: Key, ts: number): void {
-    const id = timerId(key, ts);
-    if (this.live.has(id)) return;
-    const e: Entry = { key, ts, id, kg: keyGroupOf(key, this.maxParallelism) };
-    this.live.set(id, e);
+    const sk = stateKey(key);
+    let byTs = this.live.get(sk);
+    if (byTs === undefined) this.live.set(sk, (byTs = new Map()));
+    else if (byTs.has(ts)) return;
+    const e: Entry = { key, ts, kg: keyGroupOf(key, this.maxParallelism), dead: false };
+    byTs.set(ts, e);
+    this.count++;
     this.push(e);
   }
 
+  /**
+   * Register a timer the caller knows is not registered yet (a window operator: one per window it creates),
+   * without the bookkeeping that finds it again: it cannot be deleted, only fired. A duplicate fires twice.
+   */
+  add(key: Key, ts: number): void {
+    this.buckets.add(key, ts);
+  }
+
   delete(key: Key, ts: number): void {
-    this.live.delete(timerId(key, ts));
+    const e = this.live.get(stateKey(key))?.get(ts);
+    if (e !== undefined) this.kill(e);
   }
 
   has(key: Key, ts: number): boolean {
-    return this.live.has(timerId(key, ts));
+    return this.live.get(stateKey(key))?.has(ts) ?? false;
   }
 
   /** Timestamp of the earliest live timer. */
   peek(): number | undefined {
     this.dropDead();
-    return this.heap[0]?.ts;
+    const h = this.heap[0]?.ts;
+    if (this.buckets.size === 0) return h;
+    const b = this.buckets.minTs();
+    return h !== undefined && h <= b ? h : b;
   }
 
   /** Remove and return the earliest timer with ts <= upTo. */
   pop(upTo: number): Timer | undefined {
     this.dropDead();
     const top = this.heap[0];
-    if (top === undefined || top.ts > upTo) return undefined;
-    this.popTop();
-    this.live.delete(top.id);
-    return { key: top.key, ts: top.ts };
+    const b = this.buckets.minTs();
+    if (top !== undefined && top.ts <= b) {
+      if (top.ts > upTo) return undefined;
+      this.popTop();
+      this.kill(top);
+      return { key: top.key, ts: top.ts };
+    }
+    if (this.buckets.size === 0 || b > upTo) return undefined;
+    return { key: this.buckets.popMin(), ts: b };
   }
 
   snapshot(): TimerSnapshot {
     const byGroup = new Map<number, [number, Key][]>();
-    for (const e of this.live.values()) {
-      let l = byGroup.get(e.kg);
-      if (!l) byGroup.set(e.kg, (l = []));
-      l.push([e.ts, e.key]);
-    }
+    const put = (kg: number, ts: number, key: Key): void => {
+      let l = byGroup.get(kg);
+      if (!l) byGroup.set(kg, (l = []));
+      l.push([ts, key]);
+    };
+    for (const e of this.heap) if (!e.dead) put(e.kg, e.ts, e.key);
+    for (const [ts, key] of this.buckets.entries()) put(keyGroupOf(key, this.maxParallelism), ts, key);
     return [...byGroup.entries()].sort((a, b) => a[0] - b[0]).map(([kg, l]) => [kg, l.sort((a, b) => a[0] - b[0])]);
   }
 
@@ -90,14 +121,24 @@ export class TimerQueue {
   restore(snapshots: readonly TimerSnapshot[], range: [number, number]): void {
     this.heap.length = 0;
     this.live.clear();
+    this.count = 0;
+    this.buckets.clear();
     for (const snap of snapshots) for (const [kg, timers] of snap) if (kg >= range[0] && kg < range[1]) for (const [ts, key] of timers) this.register(key, ts);
+  }
+
+  private kill(e: Entry): void {
+    e.dead = true;
+    this.count--;
+    const sk = stateKey(e.key);
+    const byTs = this.live.get(sk)!;
+    byTs.delete(e.ts);
+    if (byTs.size === 0) this.live.delete(sk);
   }
 
   private dropDead(): void {
     const h = this.heap;
-    while (h.length > 0 && this.live.get(h[0].id) !== h[0]) this.popTop();
+    while (h.length > 0 && h[0].dead) this.popTop();
   }
-
   private push(e: Entry): void {
     const h = this.heap;
     h.push(e);
@@ -127,9 +168,4 @@ export class TimerQueue {
     }
     h[i] = last;
   }
-}
-
-function timerId(key: Key, ts: number): string {
-  const k = stateKey(key);
-  return `${typeof k === 'string' ? 's' : typeof k === 'number' ? 'n' : typeof k === 'boolean' ? 'b' : 'g'}${String(k)}@${ts}`;
 }

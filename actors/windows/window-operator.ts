@@ -21,7 +21,7 @@ import type { Key } from '../key-groups.js';
 import { userFailure } from '../operators/guard.js';
 import type { MapState } from '../state/keyed-state.js';
 import type { TimeDomain, TimerService } from '../time/timer-service.js';
-import { assignWindows, maxTimestamp } from './assigners.js';
+import { windowStart } from './assigners.js';
 import { mergeInto } from './merging.js';
 import { cleanupTime, isFireTime, isWindowLate } from './trigger.js';
 import type { Window, WindowProcessContext, WindowSpec } from './window-spec.js';
@@ -38,6 +38,10 @@ export function windowOperator(spec: WindowSpec, onError: OnError, keySelector: 
   let ctx!: OperatorContext;
   let timers!: TimerService;
   let windows!: MapState<number, Entry>;
+  const sessions = assigner.kind === 'session';
+  const size = assigner.kind === 'session' ? 0 : assigner.size;
+  const slide = assigner.kind === 'sliding' ? assigner.slide : size;
+  const offset = assigner.kind === 'session' ? 0 : assigner.offset;
   if (event && !timestampOf) throw new Error('bug: event-time window without a timestamp function (the DSL checks this)');
 
   const create = (): unknown => (fn.kind === 'aggregate' ? fn.agg.create() : fn.kind === 'process' ? [] : undefined);
@@ -84,10 +88,20 @@ export function windowOperator(spec: WindowSpec, onError: OnError, keySelector: 
     }
   }
 
-  function register(key: Key, w: Window): void {
+  /**
+   * A window's timers (maxTimestamp, and cleanupTime with lateness). A tumbling or sliding window is created once
+   * per key (its timers are new: add() skips the dedup lookup; a cleanup timer equal to another window's end timer
+   * fires twice, harmlessly: onAlignedTimer is idempotent); a session moves, so its timers dedup.
+   */
+  function register(key: Key, end: number): void {
     const q = timers.queue(domain);
-    q.register(key, maxTimestamp(w));
-    if (lateness > 0) q.register(key, cleanupTime(w, lateness));
+    if (sessions) {
+      q.register(key, end - 1);
+      if (lateness > 0) q.register(key, end - 1 + lateness);
+      return;
+    }
+    q.add(key, end - 1);
+    if (lateness > 0) q.add(key, end - 1 + lateness);
   }
 
   function onRecord(r: unknown, key: Key, ts: number, now: number, out: Collector): void {
@@ -109,45 +123,71 @@ export function windowOperator(spec: WindowSpec, onError: OnError, keySelector: 
       if (first) acc = create();
       const e: Entry = [window.start, window.end, add(acc, r, first), fired];
       windows.set(window.start, e);
-      register(key, window);
+      register(key, window.end);
       if (event && isFireTime(window, time)) fire(e, key, out);
       return;
     }
+    // Tumbling and sliding: the windows [start, start + size) holding ts, latest start first (as assignWindows,
+    // without allocating a window per record: a sliding window puts each record in size / slide of them).
     let added = false;
-    for (const w of assignWindows(assigner, ts)) {
-      if (event && isWindowLate(w, lateness, time)) continue;
+    for (let start = windowStart(ts, offset, slide); start > ts - size; start -= slide) {
+      const end = start + size;
+      if (event && end - 1 + lateness <= time) continue; // isWindowLate
       added = true;
-      let e = windows.get(w.start);
+      const e = windows.get(start);
       if (e === undefined) {
-        e = [w.start, w.end, add(create(), r, true), false];
-        register(key, w);
-      } else e[2] = add(e[2], r, false);
-      windows.set(w.start, e);
-      if (event && isFireTime(w, time)) fire(e, key, out); // a late record within lateness: fire again
+        const fresh: Entry = [start, end, add(create(), r, true), false];
+        windows.set(start, fresh);
+        register(key, end);
+        if (event && end - 1 <= time) fire(fresh, key, out); // a late record within lateness
+      } else {
+        e[2] = add(e[2], r, false); // the entry is the stored object: no write back
+        if (event && end - 1 <= time) fire(e, key, out); // a late record within lateness: fire again
+      }
     }
     if (!added) late(r, ts, out);
   }
 
-  /** Time reached `bound` for `key`: fire windows that end by it, clear those past their lateness. */
-  function onTimer(key: Key, bound: number, out: Collector): void {
-    ctx.keyedState!.setCurrentKey(key);
+  /**
+   * Session windows: time reached `bound` for `key`: fire windows that end by it, clear those past their lateness
+   * (a timer may be stale: its session merged into another).
+   */
+  function onSessionTimer(key: Key, bound: number, out: Collector): void {
     const es = windows.entries().sort((a, b) => a[1][1] - b[1][1]);
     for (const [start, e] of es) {
       const w = { start: e[0], end: e[1] };
       if (!e[3] && isFireTime(w, bound)) {
         e[3] = true;
-        windows.set(start, e);
         fire(e, key, out);
       }
       if (cleanupTime(w, lateness) <= bound) windows.delete(start);
     }
-    if (es.length > 0 && windows.entries().length === 0) windows.clear();
+  }
+
+  /**
+   * Tumbling and sliding windows: every window has its own timers (end - 1, and end - 1 + lateness), so the timer
+   * at `ts` names the window it is for: fire the one ending at ts + 1, clear the one whose lateness ends at ts.
+   * Timers pop in time order, so a key's windows still fire in end order; no scan of the key's windows.
+   */
+  function onAlignedTimer(ts: number, out: Collector, key: Key): void {
+    const start = ts + 1 - size;
+    const e = windows.get(start);
+    if (e !== undefined && !e[3]) {
+      e[3] = true;
+      fire(e, key, out);
+    }
+    windows.delete(ts + 1 - lateness - size); // a key without windows left has no state left (MapState.delete)
   }
 
   function fireTimers(d: TimeDomain, bound: number, out: Collector): void {
     if (d !== domain) return;
     const q = timers.queue(d);
-    for (let t = q.pop(bound); t !== undefined; t = q.pop(bound)) onTimer(t.key, bound, out);
+    const store = ctx.keyedState!;
+    for (let t = q.pop(bound); t !== undefined; t = q.pop(bound)) {
+      store.setCurrentKey(t.key);
+      if (sessions) onSessionTimer(t.key, bound, out);
+      else onAlignedTimer(t.ts, out, t.key);
+    }
   }
 
   return {

@@ -34,10 +34,12 @@ describe('TimerQueue', () => {
     expect(q.pop(100)).toBeUndefined();
   });
 
-  it('property: against a sorted-set model, any sequence of register/delete/pop', () => {
+  it('property: against a sorted-set model, any sequence of register/add/delete/pop', () => {
     let pops = 0;
+    let added = 0;
     const op = fc.oneof(
       fc.record({ t: fc.constant('reg' as const), k: fc.integer({ min: 0, max: 5 }), ts: fc.integer({ min: 0, max: 50 }) }),
+      fc.record({ t: fc.constant('add' as const), k: fc.integer({ min: 6, max: 9 }), ts: fc.integer({ min: 0, max: 50 }) }),
       fc.record({ t: fc.constant('del' as const), k: fc.integer({ min: 0, max: 5 }), ts: fc.integer({ min: 0, max: 50 }) }),
       fc.record({ t: fc.constant('pop' as const), k: fc.constant(0), ts: fc.integer({ min: 0, max: 50 }) }),
     );
@@ -49,6 +51,12 @@ describe('TimerQueue', () => {
           if (o.t === 'reg') {
             q.register(o.k, o.ts);
             model.set(`${o.k}@${o.ts}`, { key: o.k, ts: o.ts });
+          } else if (o.t === 'add') {
+            // add() is for timers the caller knows are new (keys 6..9 here, never deleted)
+            if (model.has(`${o.k}@${o.ts}`)) continue;
+            q.add(o.k, o.ts);
+            model.set(`${o.k}@${o.ts}`, { key: o.k, ts: o.ts });
+            added++;
           } else if (o.t === 'del') {
             q.delete(o.k, o.ts);
             model.delete(`${o.k}@${o.ts}`);
@@ -67,6 +75,23 @@ describe('TimerQueue', () => {
       { numRuns: 200 },
     );
     expect(pops).toBeGreaterThan(200);
+    expect(added).toBeGreaterThan(200);
+  });
+
+  it('add() (a timer the caller knows is new): fires in order with registered ones, is counted and snapshotted, cannot be deleted', () => {
+    const q = new TimerQueue(16);
+    q.add('w', 20);
+    q.register('w', 10);
+    q.add('v', 15);
+    q.delete('w', 20); // not found: add() timers are only fired
+    expect(q.size).toBe(3);
+    expect(q.snapshot().flatMap(([, l]) => l).sort((a, b) => a[0] - b[0])).toEqual([
+      [10, 'w'],
+      [15, 'v'],
+      [20, 'w'],
+    ]);
+    expect([q.pop(99), q.pop(99), q.pop(99), q.pop(99)]).toEqual([{ key: 'w', ts: 10 }, { key: 'v', ts: 15 }, { key: 'w', ts: 20 }, undefined]);
+    expect(q.size).toBe(0);
   });
 
   it('snapshots by key group; restoring key-group ranges at another parallelism splits timers exactly', () => {

@@ -10,9 +10,12 @@ import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
@@ -30,13 +33,19 @@ import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindo
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 
+import weir.bench.nexmark.NexmarkGenerator.Auction;
 import weir.bench.nexmark.NexmarkGenerator.Bid;
 import weir.bench.nexmark.NexmarkGenerator.Event;
+import weir.bench.nexmark.NexmarkGenerator.Person;
 import weir.bench.nexmark.NexmarkOutputs.Hashed;
 import weir.bench.nexmark.NexmarkOutputs.Q1Out;
 import weir.bench.nexmark.NexmarkOutputs.Q2Out;
+import weir.bench.nexmark.NexmarkOutputs.Q3Out;
+import weir.bench.nexmark.NexmarkOutputs.Q4Out;
 import weir.bench.nexmark.NexmarkOutputs.Q5Out;
 import weir.bench.nexmark.NexmarkOutputs.Q7Out;
+import weir.bench.nexmark.NexmarkOutputs.Q8Out;
+import weir.bench.nexmark.NexmarkOutputs.WinningBid;
 import weir.bench.nexmark.NexmarkOutputs.Ranked;
 
 /**
@@ -45,7 +54,9 @@ import weir.bench.nexmark.NexmarkOutputs.Ranked;
  * events k, k + 2, ..., checkpointed position), checkpoints every --checkpoint-ms (default 1000, memory
  * storage), a sink that counts the results and sums their hashes. Bounded: the job ends with the input.
  *
- * Args: --query q1|q2|q5|q7 --events N [--parallelism 2] [--checkpoint-ms 1000]
+ * The queries and their semantics are described in bench/nexmark/queries.ts (weir's side, the same topologies).
+ *
+ * Args: --query q0|q1|q2|q3|q4|q5|q7|q8 --events N [--parallelism 2] [--checkpoint-ms 1000]
  * Prints one JSON line on stdout when the job finished: {"query","count","checksum","executeMs","netRuntimeMs"}.
  */
 public final class NexmarkJob {
@@ -59,13 +70,18 @@ public final class NexmarkJob {
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
     env.enableCheckpointing(checkpointMs);
-    DataStream<Bid> bids = env.addSource(new GeneratorSource(events), "events")
+    DataStream<Event> all = env.addSource(new GeneratorSource(events), "events");
+    DataStream<Bid> bids = all
         .filter(e -> e.type == NexmarkGenerator.BID).name("bids")
         .map(e -> e.bid).returns(Bid.class);
     WatermarkStrategy<Bid> time = WatermarkStrategy.<Bid>forBoundedOutOfOrderness(Duration.ZERO).withTimestampAssigner((b, ts) -> b.dateTime);
+    WatermarkStrategy<Event> eventTime = WatermarkStrategy.<Event>forBoundedOutOfOrderness(Duration.ZERO).withTimestampAssigner((e, ts) -> eventTime(e));
 
     DataStream<? extends Hashed> out;
     switch (query) {
+      case "q0":
+        out = bids;
+        break;
       case "q1":
         out = bids.map(b -> {
           Q1Out o = new Q1Out();
@@ -84,6 +100,29 @@ public final class NexmarkJob {
           return o;
         }).returns(Q2Out.class);
         break;
+      case "q3":
+        out = all
+            .filter(e -> e.type == NexmarkGenerator.PERSON ? isQ3State(e.person.state) : e.type == NexmarkGenerator.AUCTION && e.auction.category == Q3_CATEGORY)
+            .keyBy(e -> e.type == NexmarkGenerator.PERSON ? e.person.id : e.auction.seller, Types.LONG)
+            .process(new LocalItemSuggestion()).returns(Q3Out.class);
+        break;
+      case "q4":
+        out = all
+            .filter(e -> e.type != NexmarkGenerator.PERSON)
+            .assignTimestampsAndWatermarks(eventTime)
+            .keyBy(e -> e.type == NexmarkGenerator.AUCTION ? e.auction.id : e.bid.auction, Types.LONG)
+            .process(new WinningBids()).returns(WinningBid.class)
+            .keyBy(w -> w.category, Types.LONG)
+            .process(new CategoryAverage()).returns(Q4Out.class);
+        break;
+      case "q8":
+        out = all
+            .filter(e -> e.type != NexmarkGenerator.BID)
+            .assignTimestampsAndWatermarks(eventTime)
+            .keyBy(e -> e.type == NexmarkGenerator.PERSON ? e.person.id : e.auction.seller, Types.LONG)
+            .window(TumblingEventTimeWindows.of(Duration.ofMillis(Q8_WINDOW)))
+            .aggregate(new NewUsers(), new NewUsersResult()).returns(Q8Out.class);
+        break;
       case "q5":
         out = bids.assignTimestampsAndWatermarks(time)
             .keyBy(b -> b.auction, Types.LONG)
@@ -101,15 +140,184 @@ public final class NexmarkJob {
             .process(new TopPerWindow<>(Q7Out.class)).returns(Q7Out.class);
         break;
       default:
-        throw new IllegalArgumentException("--query " + query + ": unknown (q1, q2, q5, q7)");
+        throw new IllegalArgumentException("--query " + query + ": unknown (q0, q1, q2, q3, q4, q5, q7, q8)");
     }
     out.addSink(new ChecksumSink<>()).name("out");
 
     long t0 = System.nanoTime();
     JobExecutionResult r = env.execute("nexmark-" + query);
     long executeMs = (System.nanoTime() - t0) / 1_000_000;
-    System.out.println("{\"query\":\"" + query + "\",\"count\":" + ChecksumSink.COUNT + ",\"checksum\":" + ChecksumSink.CHECKSUM
+    System.out.println("{\"query\":\"" + query + "\",\"count\":" + ChecksumSink.COUNT + ",\"checksum\":" + ChecksumSink.CHECKSUM + ",\"restarts\":" + ChecksumSink.RESTARTS
         + ",\"executeMs\":" + executeMs + ",\"netRuntimeMs\":" + r.getNetRuntime() + "}");
+  }
+
+  static final long Q3_CATEGORY = 10;
+  static final long Q4_PERIOD = 10_000;
+  static final long Q8_WINDOW = 10_000;
+
+  static boolean isQ3State(String s) {
+    return s.equals("or") || s.equals("id") || s.equals("ca");
+  }
+
+  static long eventTime(Event e) {
+    return e.type == NexmarkGenerator.PERSON ? e.person.dateTime : e.type == NexmarkGenerator.AUCTION ? e.auction.dateTime : e.bid.dateTime;
+  }
+
+  static boolean inAuction(Auction a, Bid b) {
+    return b.dateTime >= a.dateTime && b.dateTime <= a.expires;
+  }
+
+  /** q3: persons x auctions by person id = seller; state holds the person, and the auctions seen before them. */
+  static final class LocalItemSuggestion extends KeyedProcessFunction<Long, Event, Q3Out> {
+    private transient ValueState<Person> person;
+    private transient ListState<Long> auctions;
+
+    @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext c) {
+      person = getRuntimeContext().getState(new ValueStateDescriptor<>("person", Person.class));
+      auctions = getRuntimeContext().getListState(new ListStateDescriptor<>("auctions", Types.LONG));
+    }
+
+    private static Q3Out result(Person p, long id) {
+      Q3Out o = new Q3Out();
+      o.name = p.name;
+      o.city = p.city;
+      o.state = p.state;
+      o.id = id;
+      return o;
+    }
+
+    @Override
+    public void processElement(Event e, Context ctx, Collector<Q3Out> out) throws Exception {
+      if (e.type == NexmarkGenerator.PERSON) {
+        person.update(e.person);
+        for (Long id : auctions.get()) out.collect(result(e.person, id));
+        auctions.clear();
+        return;
+      }
+      Person p = person.value();
+      if (p != null) out.collect(result(p, e.auction.id));
+      else auctions.add(e.auction.id);
+    }
+  }
+
+  /** q4, per auction: the highest bid between its start and expiry, emitted when event time reaches the expiry. */
+  static final class WinningBids extends KeyedProcessFunction<Long, Event, WinningBid> {
+    private transient ValueState<Auction> auction;
+    private transient ValueState<Long> best;
+    private transient ListState<Bid> early;
+
+    @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext c) {
+      auction = getRuntimeContext().getState(new ValueStateDescriptor<>("auction", Auction.class));
+      best = getRuntimeContext().getState(new ValueStateDescriptor<>("best", Types.LONG));
+      early = getRuntimeContext().getListState(new ListStateDescriptor<>("early", Bid.class));
+    }
+
+    @Override
+    public void processElement(Event e, Context ctx, Collector<WinningBid> out) throws Exception {
+      if (e.type == NexmarkGenerator.AUCTION) {
+        Auction a = e.auction;
+        auction.update(a);
+        long max = -1;
+        for (Bid b : early.get()) if (inAuction(a, b) && b.price > max) max = b.price;
+        early.clear();
+        if (max >= 0) best.update(max);
+        ctx.timerService().registerEventTimeTimer(a.expires);
+        return;
+      }
+      Auction a = auction.value();
+      Bid b = e.bid;
+      if (a == null) early.add(b);
+      else if (inAuction(a, b)) {
+        Long cur = best.value();
+        if (cur == null || b.price > cur) best.update(b.price);
+      }
+    }
+
+    @Override
+    public void onTimer(long ts, OnTimerContext ctx, Collector<WinningBid> out) throws Exception {
+      Auction a = auction.value();
+      Long price = best.value();
+      if (price != null) {
+        WinningBid w = new WinningBid();
+        w.auction = a.id;
+        w.category = a.category;
+        w.price = price;
+        w.expires = a.expires;
+        out.collect(w);
+      }
+      auction.clear();
+      best.clear();
+    }
+  }
+
+  /** q4, per category: the running average of winning prices, emitted per period of event time (by expiry). */
+  static final class CategoryAverage extends KeyedProcessFunction<Long, WinningBid, Q4Out> {
+    private transient MapState<Long, long[]> periods;
+    private transient ValueState<long[]> total;
+
+    @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext c) {
+      periods = getRuntimeContext().getMapState(new MapStateDescriptor<>("periods", Types.LONG, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+      total = getRuntimeContext().getState(new ValueStateDescriptor<>("total", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+    }
+
+    @Override
+    public void processElement(WinningBid w, Context ctx, Collector<Q4Out> out) throws Exception {
+      long end = Math.floorDiv(w.expires, Q4_PERIOD) * Q4_PERIOD + Q4_PERIOD;
+      long[] s = periods.get(end);
+      if (s == null) {
+        periods.put(end, new long[] {w.price, 1});
+        ctx.timerService().registerEventTimeTimer(end - 1);
+      } else periods.put(end, new long[] {s[0] + w.price, s[1] + 1});
+    }
+
+    @Override
+    public void onTimer(long ts, OnTimerContext ctx, Collector<Q4Out> out) throws Exception {
+      long[] s = periods.get(ts + 1);
+      periods.remove(ts + 1);
+      long[] t = total.value();
+      long sum = (t == null ? 0 : t[0]) + s[0];
+      long n = (t == null ? 0 : t[1]) + s[1];
+      total.update(new long[] {sum, n});
+      Q4Out o = new Q4Out();
+      o.category = ctx.getCurrentKey();
+      o.avg = (double) sum / n;
+      o.end = ts + 1;
+      out.collect(o);
+    }
+  }
+
+  /** q8's window accumulator: the person's name once seen, and whether they opened an auction. */
+  public static final class NewUser {
+    public String name;
+    public boolean sold;
+    public NewUser() {}
+  }
+
+  static final class NewUsers implements AggregateFunction<Event, NewUser, NewUser> {
+    public NewUser createAccumulator() { return new NewUser(); }
+    public NewUser add(Event e, NewUser acc) {
+      if (e.type == NexmarkGenerator.PERSON) acc.name = e.person.name;
+      else acc.sold = true;
+      return acc;
+    }
+    public NewUser getResult(NewUser acc) { return acc; }
+    public NewUser merge(NewUser x, NewUser y) { throw new UnsupportedOperationException("tumbling windows do not merge"); }
+  }
+
+  static final class NewUsersResult extends ProcessWindowFunction<NewUser, Q8Out, Long, TimeWindow> {
+    @Override
+    public void process(Long id, Context ctx, Iterable<NewUser> accs, Collector<Q8Out> out) {
+      NewUser acc = accs.iterator().next();
+      if (acc.name == null || !acc.sold) return;
+      Q8Out o = new Q8Out();
+      o.id = id;
+      o.name = acc.name;
+      o.start = ctx.window().getStart();
+      out.collect(o);
+    }
   }
 
   /** Subtask k of p emits events k, k + p, ... below `events`; its position is checkpointed. */
@@ -235,12 +443,27 @@ public final class NexmarkJob {
     }
   }
 
-  /** Counts results and sums their hashes; the totals of all subtasks (one JVM: a MiniCluster) are printed by main. */
-  static final class ChecksumSink<T extends Hashed> extends RichSinkFunction<T> {
+  /**
+   * Counts results and sums their hashes; the totals of all subtasks (one JVM: a MiniCluster) are printed by main.
+   * Exactly-once like the job's state: the totals are checkpointed and restored with it, so a failover (Flink
+   * restarts a failed task from the last checkpoint and replays from there) counts nothing twice; a subtask adds its
+   * totals in finish(), which only the attempt that reached the end of the input runs. RESTARTS notes failovers.
+   */
+  static final class ChecksumSink<T extends Hashed> extends RichSinkFunction<T> implements CheckpointedFunction {
     static long COUNT = 0;
     static long CHECKSUM = 0;
+    static int RESTARTS = 0;
     private long count = 0;
     private long checksum = 0;
+    private transient ListState<long[]> totals;
+
+    @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext c) {
+      int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
+      synchronized (ChecksumSink.class) {
+        RESTARTS = Math.max(RESTARTS, attempt);
+      }
+    }
 
     @Override
     public void invoke(T r, Context ctx) {
@@ -249,7 +472,22 @@ public final class NexmarkJob {
     }
 
     @Override
-    public void close() {
+    public void snapshotState(FunctionSnapshotContext c) throws Exception {
+      totals.update(List.of(new long[] {count, checksum}));
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext c) throws Exception {
+      totals = c.getOperatorStateStore().getListState(new ListStateDescriptor<>("totals", PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+      // operator list state is redistributed by element: a restored subtask may get any subtask's pair(s), or none
+      for (long[] t : totals.get()) {
+        count += t[0];
+        checksum = (checksum + t[1]) % NexmarkOutputs.MODULUS;
+      }
+    }
+
+    @Override
+    public void finish() {
       synchronized (ChecksumSink.class) {
         COUNT += count;
         CHECKSUM = (CHECKSUM + checksum) % NexmarkOutputs.MODULUS;

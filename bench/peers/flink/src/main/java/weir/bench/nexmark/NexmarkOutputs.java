@@ -15,6 +15,13 @@ public final class NexmarkOutputs {
     return h;
   }
 
+  /** Fold a text's UTF-16 code units, as hashText in checksum.ts. */
+  static long hashText(String s) {
+    long h = 0;
+    for (int i = 0; i < s.length(); i++) h = (h * 31 + s.charAt(i)) % MODULUS;
+    return h;
+  }
+
   static long t(long ms) {
     return ms - NexmarkGenerator.BASE_TIME;
   }
@@ -46,6 +53,32 @@ public final class NexmarkOutputs {
     public long hash() { return NexmarkOutputs.hash(auction, price); }
   }
 
+  public static class Q3Out implements Hashed {
+    public String name;
+    public String city;
+    public String state;
+    public long id;
+    public Q3Out() {}
+    public long hash() { return NexmarkOutputs.hash(hashText(name), hashText(city), hashText(state), id); }
+  }
+
+  /** q4's winning bid of one auction (not a result: the input of the per-category average). */
+  public static class WinningBid {
+    public long auction;
+    public long category;
+    public long price;
+    public long expires;
+    public WinningBid() {}
+  }
+
+  public static class Q4Out implements Hashed {
+    public long category;
+    public double avg;
+    public long end;
+    public Q4Out() {}
+    public long hash() { return NexmarkOutputs.hash(category, Math.round(avg * 1000), t(end)); }
+  }
+
   public static class Q5Out implements Ranked {
     public long auction;
     public long count;
@@ -66,5 +99,13 @@ public final class NexmarkOutputs {
     public long hash() { return NexmarkOutputs.hash(auction, bidder, price, t(dateTime), t(end)); }
     public long end() { return end; }
     public long score() { return price; }
+  }
+
+  public static class Q8Out implements Hashed {
+    public long id;
+    public String name;
+    public long start;
+    public Q8Out() {}
+    public long hash() { return NexmarkOutputs.hash(id, hashText(name), t(start)); }
   }
 }
