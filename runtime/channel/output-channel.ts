@@ -169,5 +169,13 @@ export class OutputChannel implements CreditReceiver {
   }
 }
 
-/** Slots for a batch; a very large batchSize grows its buffer by appends past this. */
-const newBuffer = (batchSize: number): unknown[] => new Array(Math.min(batchSize, 4096));
+/**
+ * Slots for a batch; a very large batchSize grows its buffer by appends past this. The first slot
+ * is set here so the array leaves V8's small-integer elements kind at once: the hot push() then
+ * only ever sees one kind of array (a kind change there deoptimized the routing loop).
+ */
+function newBuffer(batchSize: number): unknown[] {
+  const b = new Array<unknown>(Math.min(batchSize, 4096));
+  b[0] = undefined;
+  return b;
+}
