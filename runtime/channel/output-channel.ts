@@ -10,6 +10,8 @@ import { CreditLedger } from './credit.js';
 import { Watermark } from './watermark.js';
 import type { ChannelLink, CreditReceiver } from './transport.js';
 
+const NOT_BLOCKED = -Infinity;
+
 export class OutputChannel implements CreditReceiver {
   /**
    * The open buffer: allocated at batchSize and filled by index up to `fill`, so a batch costs one
@@ -22,9 +24,15 @@ export class OutputChannel implements CreditReceiver {
   private readonly ledger: CreditLedger;
   private ending = false;
   private ended = false;
-  private blockedSince = -1;
+  /**
+   * When the wait for credit in progress began (NOT_BLOCKED: none). Both fields hold fractional ms
+   * and start as doubles (-Infinity and -0, not -1 and 0): a field that turns from a small integer
+   * into a double changes the class's hidden class mid-run, which deoptimized every function that
+   * routes records into a channel (`--trace-deopt`: "wrong map" in routeAll and push).
+   */
+  private blockedSince = NOT_BLOCKED;
   /** Ms of the waits for credit that ended. */
-  private waitedMs = 0;
+  private waitedMs = -0;
 
   constructor(
     readonly id: number,
@@ -159,7 +167,7 @@ export class OutputChannel implements CreditReceiver {
     } else {
       if (this.blockedSince >= 0) {
         this.waitedMs += this.now() - this.blockedSince;
-        this.blockedSince = -1;
+        this.blockedSince = NOT_BLOCKED;
       }
       if (this.ending && !this.ended) {
         this.ended = true;
