@@ -43,10 +43,13 @@ export class PortRouter implements RemoteLinks {
     this.outboxes.get(peer)?.take(); // meant for the peer that is gone
     this.ports.set(peer, port);
     port.on('message', (frame: PeerFrame) => {
-      try {
-        for (let i = 0; i < frame.length; i++) this.receive(frame[i]);
-      } catch (e) {
-        this.onError(e);
+      // Each message on its own, as before frames: one that fails does not drop the rest.
+      for (let i = 0; i < frame.length; i++) {
+        try {
+          this.receive(frame[i]);
+        } catch (e) {
+          this.onError(e);
+        }
       }
     });
   }
