@@ -4,7 +4,9 @@
  * each record alone over a MessagePort (bench/peers/port-latency.ts), run
  * alternately in the same session. Figures: p50 / p99 / p99.9 of the
  * latency, generation -> sink, of the records that crossed workers, after a
- * 1 s warm-up.
+ * 1 s warm-up. Diagnostic: the same weir job without periodic checkpoints,
+ * run alternately with the others, shows what the barriers and their
+ * alignment add (the rest is the runtime's path and the machine).
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { run } from '../runtime/index.js';
@@ -22,15 +24,17 @@ export interface LatencyResult {
   runs: number;
   checkpointIntervalMs: number;
   weir: LatencyPercentiles & { checkpoints: number; sameWorker: LatencyPercentiles };
+  /** Diagnostic: weir's crossing records with no periodic checkpoint (checkpointInterval 0). */
+  weirNoCheckpoints: LatencyPercentiles;
   peer: LatencyPercentiles;
 }
 
-async function weirRun(n: number): Promise<{ crossed: number[]; local: number[]; checkpoints: number }> {
+async function weirRun(n: number, checkpointInterval = CHECKPOINT_MS): Promise<{ crossed: number[]; local: number[]; checkpoints: number }> {
   process.env.WEIR_BENCH_N = String(n); // workers copy process.env when they start
   process.env.WEIR_BENCH_RATE = String(LATENCY_RATE);
   // run() compiles, plans and starts the workers first: the warm-up counts from a little later.
   process.env.WEIR_BENCH_WARMUP_UNTIL = String(wallNow() + WARMUP_MS + 300);
-  const result = await run(new URL('latency.ts', JOBS), { workers: 2, bufferTimeout: 0, checkpointInterval: CHECKPOINT_MS, state: 'memory', logLevel: 'warn' }).done;
+  const result = await run(new URL('latency.ts', JOBS), { workers: 2, bufferTimeout: 0, checkpointInterval, state: 'memory', logLevel: 'warn' }).done;
   const reports = (result.outputs.out ?? []) as LatencyReport[];
   const count = reports.reduce((s, r) => s + r.count, 0);
   if (count !== n) throw new Error(`latency: weir's sinks saw ${count} records, expected ${n}`);
@@ -62,6 +66,7 @@ export async function benchLatency(seconds: number, runs: number, log: (s: strin
   const weir: number[] = [];
   const local: number[] = [];
   const peer: number[] = [];
+  const noCheckpoints: number[] = [];
   let checkpoints = 0;
   for (let r = 0; r < runs; r++) {
     const w = async () => {
@@ -71,13 +76,8 @@ export async function benchLatency(seconds: number, runs: number, log: (s: strin
       checkpoints += x.checkpoints;
     };
     const p = async () => void peer.push(...(await peerRun(n)));
-    if (r % 2 === 0) {
-      await w();
-      await p();
-    } else {
-      await p();
-      await w();
-    }
+    const off = async () => void noCheckpoints.push(...(await weirRun(n, 0)).crossed);
+    for (const side of r % 2 === 0 ? [w, p, off] : [off, p, w]) await side();
   }
   const result: LatencyResult = {
     ratePerSec: LATENCY_RATE,
@@ -85,11 +85,13 @@ export async function benchLatency(seconds: number, runs: number, log: (s: strin
     runs,
     checkpointIntervalMs: CHECKPOINT_MS,
     weir: { ...percentiles(weir), checkpoints, sameWorker: percentiles(local) },
+    weirNoCheckpoints: percentiles(noCheckpoints),
     peer: percentiles(peer),
   };
   if (result.weir.samples === 0 || result.peer.samples === 0) throw new Error(`latency: no crossing record measured (weir ${result.weir.samples}, peer ${result.peer.samples})`);
   const f = (p: LatencyPercentiles) => `p50 ${p.p50Ms} / p99 ${p.p99Ms} / p99.9 ${p.p999Ms} ms (${p.samples} records)`;
   log(`  weir: ${f(result.weir)}, ${checkpoints} checkpoints; same worker ${f(result.weir.sameWorker)}`);
+  log(`  weir without periodic checkpoints (diagnostic): ${f(result.weirNoCheckpoints)}`);
   log(`  raw MessagePort: ${f(result.peer)}`);
   return result;
 }

@@ -10,7 +10,9 @@
  *   --records N                         records for the throughput benchmarks (default 2,000,000)
  *   --reps N                            repetitions per side (default 7; startup at least 5, memory at most 3,
  *                                       checkpoint N + 2 pairs, recovery 3 to 5 runs)
- *   --quick                             200,000 records, 3 repetitions, 3 s checkpoint runs (a smoke run)
+ *   --quick                             a developer's loop, about 2 minutes: every in-process row at a small size
+ *                                       (200,000 records, 3 repetitions, one pair where a row pairs runs); the rows
+ *                                       that need a service or another runtime run only when named in --only
  *   --out FILE                          results file (default bench/results/latest.json)
  * Exit code: 1 if a benchmark broke (wrong output, crash); missed targets only
  * exit 1 with BENCH_STRICT=1.
@@ -48,6 +50,17 @@ import { benchGateway, GATEWAY_IDLE_MS, gatewayRows, type GatewayResult } from '
 // nexmark (bench/nexmark.ts)
 import { benchNexmark, nexmarkRows, nexmarkTargets, type NexmarkResult } from './nexmark.js';
 import { QUERIES } from './nexmark/checksum.js';
+
+/** Issue 14's targets for the throughput rows (ratios against their peers, end to end). */
+const CHAIN_TARGET = 1.5;
+const KEYED_TARGET = 0.8;
+
+/**
+ * Rows that need an outside service or another runtime (a Kafka broker, Cassandra, Mosquitto, a JVM
+ * for Flink, Node-RED): minutes each even at their smallest (kafka alone took 139 s with --quick), so
+ * --quick runs them only when --only names them.
+ */
+const SERVICE_ROWS: readonly string[] = ['mqtt', 'gateway', 'cluster', 'kafka', 'kafka-eo-latency', 'cassandra', 'nexmark'];
 
 const ALL = ['chain', 'keyed', 'latency', 'startup', 'memory', 'overload', 'checkpoint', 'checkpoint100', 'recovery', 'kafka', 'kafka-eo-latency', 'simulation', 'cassandra', 'mqtt', 'gateway', 'observability', 'machine', 'nexmark', 'cluster'] as const;
 type BenchId = (typeof ALL)[number];
@@ -112,9 +125,15 @@ const results: {
 } = {};
 const targets: Target[] = [];
 const errors: { benchmark: BenchId; error: string }[] = [];
+const skippedByQuick: BenchId[] = [];
+const quick = values.quick === true;
 
 async function step(id: BenchId, title: string, fn: () => Promise<void>): Promise<void> {
   if (!only.includes(id)) return;
+  if (quick && !values.only && SERVICE_ROWS.includes(id)) {
+    skippedByQuick.push(id);
+    return;
+  }
   log(`\n[${id}] ${title}`);
   const s = performance.now();
   try {
@@ -128,7 +147,7 @@ async function step(id: BenchId, title: string, fn: () => Promise<void>): Promis
 }
 
 await step('observability', `metrics + dashboard (1 s reports, a Prometheus scrape/s, one live dashboard) on vs off, chain and keyBy, ${records.toLocaleString('en')} records`, async () => {
-  const r = (results.observability = await benchObservability(records, reps, log));
+  const r = (results.observability = await benchObservability(records, quick ? 1 : reps, log));
   targets.push(target('observability', 'chain throughput ratio on / off', r.chain.ratio, '>=', 0.98, 'x'));
   targets.push(target('observability', 'keyBy throughput ratio on / off', r.keyed.ratio, '>=', 0.98, 'x'));
   if (r.scrapes === 0 || r.updates === 0) throw new Error(`the clients got ${r.scrapes} scrapes and ${r.updates} live updates: the 'on' side served nothing`);
@@ -136,12 +155,12 @@ await step('observability', `metrics + dashboard (1 s reports, a Prometheus scra
 
 await step('chain', `1 worker, generator -> map -> sink, ${records.toLocaleString('en')} records, vs node:stream pipeline`, async () => {
   const r = (results.chain = await benchChain(records, reps, log));
-  targets.push(target('chain', 'throughput ratio weir / stream.pipeline', r.ratio, '>=', 1.0, 'x'));
+  targets.push(target('chain', 'throughput ratio weir / stream.pipeline', r.ratio, '>=', CHAIN_TARGET, 'x'));
 });
 
 await step('keyed', `2 workers through keyBy, ${records.toLocaleString('en')} records, vs 2 hand-written threads`, async () => {
   const r = (results.keyed = await benchKeyed(records, reps, log));
-  targets.push(target('keyed', 'throughput ratio weir / 2-thread msgpackr', r.ratio, '>=', 0.6, 'x'));
+  targets.push(target('keyed', 'throughput ratio weir / 2-thread msgpackr', r.ratio, '>=', KEYED_TARGET, 'x'));
 });
 
 await step('latency', `2 workers through keyBy at ${LATENCY_RATE.toLocaleString('en')} rec/s, bufferTimeout 0, checkpoints every 1 s: latency of records that cross workers, vs a raw MessagePort`, async () => {
@@ -151,38 +170,41 @@ await step('latency', `2 workers through keyBy at ${LATENCY_RATE.toLocaleString(
 });
 
 await step('startup', 'CLI spawn -> first record of examples/real-time-processing.ts (--workers 2), vs node -e 0', async () => {
-  const r = (results.startup = await benchStartup(Math.max(reps, 5), log));
+  const r = (results.startup = await benchStartup(quick ? 3 : Math.max(reps, 5), log));
   targets.push(target('startup', 'spawn -> first record (median)', r.weirMedianMs, '<', 150, 'ms'));
 });
 
 await step('memory', `idle RSS, rate-limited job on 2 workers, ${IDLE_MS} ms after its first record`, async () => {
-  const r = (results.memory = await benchIdleMemory(Math.min(reps, 3), log));
+  const r = (results.memory = await benchIdleMemory(quick ? 1 : Math.min(reps, 3), log));
   targets.push(target('memory', 'idle RSS (median VmRSS)', r.weirMedianRssMB, '<=', 70, 'MB'));
 });
 
 await step('overload', `memory under overload: unbounded generator -> keyBy -> map -> sink taking ${OVERLOAD_SINK_MS} ms per batch, 2 workers, checkpoints every 1 s`, async () => {
-  const r = (results.overload = await benchOverload(values.quick ? 12 : 60, log));
+  const r = (results.overload = await benchOverload(quick ? 8 : 60, log));
   targets.push(target('overload', 'RSS max - min under overload', r.rssSpreadMB, '<', 10, 'MB'));
 });
 
-const checkpointSeconds = values.quick ? 3 : 5;
+// Not shorter in --quick: the first pair is sized from a cold warm-up run, and a 3 s target left runs
+// with under 1 s of output after the warm-up when the machine's load dropped between them.
+const checkpointSeconds = 5;
+const checkpointPairs = quick ? 1 : reps + 2;
 await step('checkpoint', `keyed count (${CHECKPOINT_KEYS.toLocaleString('en')} keys, 2 workers), checkpoints every ${CHECKPOINT_INTERVAL_MS} ms to Redis vs none, ~${checkpointSeconds} s runs`, async () => {
   // The target: separate runs with and without periodic checkpoints, paired, each measured after its
   // JIT warm-up. Diagnostic: one run alternating 1 s with a checkpoint and 1 s without (same isolates).
-  const paired = await benchCheckpoint(reps + 2, checkpointSeconds, log);
+  const paired = await benchCheckpoint(checkpointPairs, checkpointSeconds, log);
   const rate = paired.withoutCheckpoints.steadyRecordsPerSec;
-  const alternating = await benchAlternating(values.quick ? 1 : 2, values.quick ? 8 : 24, rate, process.env.WEIR_BENCH_REDIS ?? DEFAULT_REDIS, log);
+  const alternating = await benchAlternating(values.quick ? 1 : 2, values.quick ? 4 : 24, rate, process.env.WEIR_BENCH_REDIS ?? DEFAULT_REDIS, log);
   const r = (results.checkpoint = { ...paired, alternating });
   targets.push(target('checkpoint', 'steady throughput ratio after warm-up, checkpoints 1 s / none (median of pairs)', r.ratio, '>=', 0.95, 'x'));
 });
 
 await step('checkpoint100', `the same keyed count with checkpoints every 100 ms to Redis vs none, ~${checkpointSeconds} s runs`, async () => {
-  const r = (results.checkpoint100 = await benchCheckpoint(reps + 2, checkpointSeconds, log, 100));
+  const r = (results.checkpoint100 = await benchCheckpoint(checkpointPairs, checkpointSeconds, log, 100));
   targets.push(target('checkpoint100', 'steady throughput ratio after warm-up, checkpoints 100 ms / none (median of pairs)', r.ratio, '>=', 0.97, 'x'));
 });
 
 await step('recovery', `paced keyed job (${RECOVERY_RATE.toLocaleString('en')} rec/s, 2 workers), one worker exits: output gap`, async () => {
-  const r = (results.recovery = await benchRecovery(Math.max(3, Math.min(reps, 5)), log));
+  const r = (results.recovery = await benchRecovery(quick ? 1 : Math.max(3, Math.min(reps, 5)), log));
   targets.push(target('recovery', 'last output before -> first output after (median)', r.medianGapMs, '<', 500, 'ms'));
 });
 
@@ -219,8 +241,9 @@ await step('cluster', 'cluster mode: keyed count from 6 partitions, 1/2/3 member
 });
 
 // ---- machine (bench/machine.ts): per-key xstate statecharts, memory per idle key, not timed ----
-await step('machine', 'machine(): heap and checkpoint size per idle key, 100,000 keys, one pending after(30 s) each', async () => {
-  const r = (results.machine = await benchMachineMemory(100_000, log));
+const machineKeys = quick ? 20_000 : 100_000;
+await step('machine', `machine(): heap and checkpoint size per idle key, ${machineKeys.toLocaleString('en')} keys, one pending after(30 s) each`, async () => {
+  const r = (results.machine = await benchMachineMemory(machineKeys, log));
   targets.push(target('machine', 'heap per idle key', r.heapBytesPerKey, '<=', 1024, 'B'));
 });
 
@@ -306,7 +329,7 @@ const report = {
     loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
   },
   weir: revision(),
-  config: { records, repetitions: reps, only },
+  config: { records, repetitions: reps, only, quick, skippedByQuick },
   targets,
   allTargetsMet: errors.length === 0 && targets.length > 0 && targets.every((t) => t.pass),
   errors,
@@ -322,13 +345,13 @@ const rows: string[][] = [['benchmark', 'weir', 'peer', 'ratio / figure', 'targe
 const fmtRate = (x: number): string => `${(x / 1e6).toFixed(2)} M rec/s`;
 if (results.chain) {
   const r = results.chain;
-  rows.push(['1. chain, 1 worker', fmtRate(r.weir.recordsPerSec), `${fmtRate(r.peer.recordsPerSec)} (stream.pipeline)`, `${r.ratio.toFixed(3)}x`, '>= 1.0x', passOf('chain')]);
+  rows.push(['1. chain, 1 worker', fmtRate(r.weir.recordsPerSec), `${fmtRate(r.peer.recordsPerSec)} (stream.pipeline)`, `${r.ratio.toFixed(3)}x`, `>= ${CHAIN_TARGET}x`, passOf('chain')]);
   rows.push(['   steady state (diag.)', fmtRate(r.weir.steadyRecordsPerSec), fmtRate(r.peer.steadyRecordsPerSec), `${r.steadyRatio.toFixed(3)}x`, '', '']);
   rows.push(['   paired ratios (diag.)', '', '', spread(r.pairedRatios), '', '']);
 }
 if (results.keyed) {
   const r = results.keyed;
-  rows.push(['2. keyBy, 2 workers', fmtRate(r.weir.recordsPerSec), `${fmtRate(r.peer.recordsPerSec)} (2 threads)`, `${r.ratio.toFixed(3)}x`, '>= 0.6x', passOf('keyed')]);
+  rows.push(['2. keyBy, 2 workers', fmtRate(r.weir.recordsPerSec), `${fmtRate(r.peer.recordsPerSec)} (2 threads)`, `${r.ratio.toFixed(3)}x`, `>= ${KEYED_TARGET}x`, passOf('keyed')]);
   rows.push(['   steady state (diag.)', fmtRate(r.weir.steadyRecordsPerSec), fmtRate(r.peer.steadyRecordsPerSec), `${r.steadyRatio.toFixed(3)}x`, '', '']);
   rows.push(['   paired ratios (diag.)', '', '', spread(r.pairedRatios), '', '']);
 }
@@ -337,6 +360,7 @@ if (results.latency) {
   const pass = (metric: string): string => passOf('latency', metric);
   rows.push([`2b. latency, keyBy ${r.ratePerSec / 1000}k rec/s`, `p99 ${r.weir.p99Ms} ms`, `p99 ${r.peer.p99Ms} ms (raw MessagePort)`, `p50 ${r.weir.p50Ms} / p99.9 ${r.weir.p999Ms} ms (${r.weir.checkpoints} ckpts)`, '< 0.25 ms', pass('cross-worker latency p99')]);
   rows.push(['   p99.9 (bufferTimeout 0)', `${r.weir.p999Ms} ms`, `${r.peer.p999Ms} ms (p50 ${r.peer.p50Ms} ms)`, `same worker p99 ${r.weir.sameWorker.p99Ms} ms`, '< 1 ms', pass('cross-worker latency p99.9')]);
+  if (r.weirNoCheckpoints) rows.push(['   no checkpoints (diag.)', `p99 ${r.weirNoCheckpoints.p99Ms} ms`, '', `p50 ${r.weirNoCheckpoints.p50Ms} / p99.9 ${r.weirNoCheckpoints.p999Ms} ms`, '', '']);
 }
 if (results.startup) {
   const r = results.startup;
@@ -458,7 +482,7 @@ if (results.observability) {
 if (results.machine) {
   const r = results.machine;
   const pass = targets.find((x) => x.benchmark === 'machine')?.pass ? 'PASS' : 'FAIL';
-  rows.push(['11. machine(), 100k idle keys', `${r.heapBytesPerKey} B/key heap`, '(no peer)', `checkpoint ${r.checkpointBytesPerKey} B/key (${r.checkpointMB} MB); no delay: ${r.heapBytesPerKeyNoDelay} B heap, ${r.checkpointBytesPerKeyNoDelay} B ckpt`, '<= 1024 B', pass]);
+  rows.push([`11. machine(), ${r.keys / 1000}k idle keys`, `${r.heapBytesPerKey} B/key heap`, '(no peer)', `checkpoint ${r.checkpointBytesPerKey} B/key (${r.checkpointMB} MB); no delay: ${r.heapBytesPerKeyNoDelay} B heap, ${r.checkpointBytesPerKeyNoDelay} B ckpt`, '<= 1024 B', pass]);
 }
 if (results.cluster && 'skipped' in results.cluster) rows.push(['12. cluster mode', 'skipped', results.cluster.skipped, '', '', '']);
 else if (results.cluster) {
@@ -487,6 +511,7 @@ console.log(`\nweir bench — ${report.date} — node ${m.node}, ${m.cpus} cpus 
 console.log(line(rows[0]));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows.slice(1)) console.log(line(r));
+if (skippedByQuick.length > 0) console.log(`\n--quick left out ${skippedByQuick.join(', ')} (a service or another runtime each): run them with --only ${skippedByQuick.join(',')}`);
 console.log(`\nresults: ${path.relative(process.cwd(), outFile) || outFile}  (${report.durationSec} s)`);
 if (loadAtStart[0] > m.cpus / 2) console.log(`warning: load average was ${loadAtStart.join(', ')} at start on ${m.cpus} cpus: other work competed with both sides; compare ratios, not absolute figures`);
 if (results.memory && results.memory.weirMedianChildrenRssMB > 0) console.log(`note: weir's child processes (${[...new Set(results.memory.weir.flatMap((x) => x.children))].join('; ')}) held ${results.memory.weirMedianChildrenRssMB} MB more RSS, not counted in VmRSS`);

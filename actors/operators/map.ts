@@ -12,15 +12,19 @@ export function mapOperator<I, O>(fn: MapFn<I, O>, onError: OnError): Operator<I
     processBatch(records: readonly I[], out: Collector<O>) {
       if (out.emitAll) {
         // A batch in, a batch out (a failing record fails or skips before anything of the batch is emitted).
-        const mapped: O[] = [];
+        // Sized up front: one allocation per batch, not push()'s growth steps.
+        const mapped = new Array<O>(records.length);
+        let k = 0;
         for (let i = 0; i < records.length; i++) {
           const r = records[i];
           try {
-            mapped.push(fn(r));
+            mapped[k] = fn(r);
+            k++;
           } catch (e) {
             userFailure(ctx, onError, r, e);
           }
         }
+        if (k < mapped.length) mapped.length = k;
         out.emitAll(mapped);
         return;
       }

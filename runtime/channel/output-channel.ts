@@ -10,16 +10,29 @@ import { CreditLedger } from './credit.js';
 import { Watermark } from './watermark.js';
 import type { ChannelLink, CreditReceiver } from './transport.js';
 
+const NOT_BLOCKED = -Infinity;
+
 export class OutputChannel implements CreditReceiver {
-  private buffer: unknown[] = [];
+  /**
+   * The open buffer: allocated at batchSize and filled by index up to `fill`, so a batch costs one
+   * allocation (an array grown by push() reallocates about six times on the way to 256).
+   */
+  private buffer: unknown[];
+  private fill = 0;
   /** Batches waiting for credit, and barriers queued behind them (order is kept). */
   private readonly sealed: (unknown[] | Barrier | Watermark)[] = [];
   private readonly ledger: CreditLedger;
   private ending = false;
   private ended = false;
-  private blockedSince = -1;
+  /**
+   * When the wait for credit in progress began (NOT_BLOCKED: none). Both fields hold fractional ms
+   * and start as doubles (-Infinity and -0, not -1 and 0): a field that turns from a small integer
+   * into a double changes the class's hidden class mid-run, which deoptimized every function that
+   * routes records into a channel (`--trace-deopt`: "wrong map" in routeAll and push).
+   */
+  private blockedSince = NOT_BLOCKED;
   /** Ms of the waits for credit that ended. */
-  private waitedMs = 0;
+  private waitedMs = -0;
 
   constructor(
     readonly id: number,
@@ -30,6 +43,7 @@ export class OutputChannel implements CreditReceiver {
     private readonly now: () => number,
   ) {
     this.ledger = new CreditLedger(initialCredit);
+    this.buffer = newBuffer(batchSize);
   }
 
   /** Total ms this channel held sealed batches without credit, the wait in progress included (a channel blocked for a whole metrics interval reports it). */
@@ -38,9 +52,8 @@ export class OutputChannel implements CreditReceiver {
   }
 
   push(record: unknown): void {
-    const b = this.buffer;
-    b.push(record);
-    if (b.length >= this.batchSize) this.seal();
+    this.buffer[this.fill++] = record;
+    if (this.fill >= this.batchSize) this.seal();
   }
 
   /** push() of each record, in order, with whole batches cut as slices (one copy, no per-record call). */
@@ -49,32 +62,45 @@ export class OutputChannel implements CreditReceiver {
     const size = this.batchSize;
     let i = 0;
     while (i < n) {
-      const b = this.buffer;
-      if (b.length === 0 && n - i >= size) {
+      if (this.fill === 0 && n - i >= size) {
         this.sealed.push(records.slice(i, i + size));
         i += size;
         continue;
       }
-      const end = Math.min(n, i + size - b.length);
-      for (; i < end; i++) b.push(records[i]);
-      if (b.length >= size) {
-        this.sealed.push(b);
-        this.buffer = [];
-      }
+      const b = this.buffer;
+      const end = Math.min(n, i + size - this.fill);
+      for (; i < end; i++) b[this.fill++] = records[i];
+      if (this.fill >= size) this.sealOpen();
     }
     this.drain();
   }
 
   get buffered(): number {
-    return this.buffer.length;
+    return this.fill;
+  }
+
+  /**
+   * Move the open buffer's records to the sealed queue. A full buffer goes as it is; a partial one
+   * (a flush: bufferTimeout, idle, barrier) as a copy of its records, and the buffer is kept, so a
+   * trickle of small batches does not allocate batchSize slots each.
+   */
+  private sealOpen(): void {
+    const n = this.fill;
+    if (n === 0) return;
+    const b = this.buffer;
+    if (n === this.batchSize) {
+      this.sealed.push(b);
+      this.buffer = newBuffer(this.batchSize);
+    } else {
+      this.sealed.push(b.slice(0, n));
+      b.fill(undefined, 0, n); // drop the references: the records belong to the batch now
+    }
+    this.fill = 0;
   }
 
   /** Seal the open buffer (if any) and send what credit allows. */
   seal(): void {
-    if (this.buffer.length > 0) {
-      this.sealed.push(this.buffer);
-      this.buffer = [];
-    }
+    this.sealOpen();
     this.drain();
   }
 
@@ -89,20 +115,14 @@ export class OutputChannel implements CreditReceiver {
 
   /** Checkpoint barrier: flush, then send the barrier after the last batch before it. */
   barrier(id: number): void {
-    if (this.buffer.length > 0) {
-      this.sealed.push(this.buffer);
-      this.buffer = [];
-    }
+    this.sealOpen();
     this.sealed.push(new Barrier(id));
     this.drain();
   }
 
   /** Watermark: flush, then send it after the last batch before it (no credit needed, as barriers). */
   watermark(ts: number, idle: boolean): void {
-    if (this.buffer.length > 0) {
-      this.sealed.push(this.buffer);
-      this.buffer = [];
-    }
+    this.sealOpen();
     this.sealed.push(new Watermark(ts, idle));
     this.drain();
   }
@@ -147,7 +167,7 @@ export class OutputChannel implements CreditReceiver {
     } else {
       if (this.blockedSince >= 0) {
         this.waitedMs += this.now() - this.blockedSince;
-        this.blockedSince = -1;
+        this.blockedSince = NOT_BLOCKED;
       }
       if (this.ending && !this.ended) {
         this.ended = true;
@@ -155,4 +175,15 @@ export class OutputChannel implements CreditReceiver {
       }
     }
   }
+}
+
+/**
+ * Slots for a batch; a very large batchSize grows its buffer by appends past this. The first slot
+ * is set here so the array leaves V8's small-integer elements kind at once: the hot push() then
+ * only ever sees one kind of array (a kind change there deoptimized the routing loop).
+ */
+function newBuffer(batchSize: number): unknown[] {
+  const b = new Array<unknown>(Math.min(batchSize, 4096));
+  b[0] = undefined;
+  return b;
 }

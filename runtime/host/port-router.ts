@@ -3,7 +3,9 @@
  * traffic of every channel between them, tagged with the channel id and the
  * epoch of the channel's failover region. Batches are msgpackr-encoded and
  * their buffers transferred; barriers, end events and credit ride the same
- * port, so per-channel order is the port's FIFO order.
+ * port, so per-channel order is the port's FIFO order. What one turn of
+ * the event loop sends to a peer goes out as one frame at the end of the
+ * turn (peer-outbox.ts).
  *
  * Epochs: after a region restarts, messages of its older epoch still in a
  * port are dropped on arrival, so nothing from before a rollback is
@@ -14,10 +16,13 @@ import { decodeBatch, encodeBatch } from '../channel/codec.js';
 import type { ChannelLink, CreditLink } from '../channel/transport.js';
 import type { ChannelPlan, ExecutionPlan } from '../plan/plan.js';
 import type { ActorHost, RemoteLinks } from './actor-host.js';
-import type { PeerMessage } from './protocol.js';
+import { PeerOutbox } from './peer-outbox.js';
+import type { PeerFrame, PeerMessage } from './protocol.js';
 
 export class PortRouter implements RemoteLinks {
   private readonly ports = new Map<number, MessagePort>();
+  private readonly outboxes = new Map<number, PeerOutbox>();
+  private flushQueued = false;
   private host: ActorHost | undefined;
   /** Messages dropped for a stale epoch (observability, tests). */
   dropped = 0;
@@ -35,19 +40,40 @@ export class PortRouter implements RemoteLinks {
   /** Adds or replaces (after a peer worker was replaced) the port to a peer. */
   addPeer(peer: number, port: MessagePort): void {
     this.ports.get(peer)?.close();
+    this.outboxes.get(peer)?.take(); // meant for the peer that is gone
     this.ports.set(peer, port);
-    port.on('message', (m: PeerMessage) => {
-      try {
-        this.receive(m);
-      } catch (e) {
-        this.onError(e);
+    port.on('message', (frame: PeerFrame) => {
+      // Each message on its own, as before frames: one that fails does not drop the rest.
+      for (let i = 0; i < frame.length; i++) {
+        try {
+          this.receive(frame[i]);
+        } catch (e) {
+          this.onError(e);
+        }
       }
     });
   }
 
-  private port(peer: number): MessagePort | undefined {
-    return this.ports.get(peer);
+  /** The open frame to `peer`; the first message of a turn queues the flush at its end. */
+  private outbox(peer: number): PeerOutbox {
+    let o = this.outboxes.get(peer);
+    if (o === undefined) this.outboxes.set(peer, (o = new PeerOutbox()));
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+    return o;
   }
+
+  /** Post every open frame. A peer that is gone (being replaced) drops its traffic: its region restarts anyway. */
+  readonly flush = (): void => {
+    this.flushQueued = false;
+    for (const [peer, o] of this.outboxes) {
+      if (o.empty) continue;
+      const { frame, transfer } = o.take();
+      this.ports.get(peer)?.postMessage(frame, transfer);
+    }
+  };
 
   private receive(m: PeerMessage): void {
     const host = this.host!;
@@ -78,24 +104,24 @@ export class PortRouter implements RemoteLinks {
     const from = this.plan.actors[ch.from];
     const peer = this.plan.actors[ch.to].worker;
     const ctx = { operator: from.operator, instance: from.instance };
-    // A peer that is gone (being replaced) drops traffic: its region restarts anyway.
     return {
       sendBatch: (records) => {
         const d = encodeBatch(records, ctx);
-        this.port(peer)?.postMessage({ t: 'b', c: ch.id, e: epoch, d } satisfies PeerMessage, [d.buffer as ArrayBuffer]);
+        this.outbox(peer).add({ t: 'b', c: ch.id, e: epoch, d }, d.buffer as ArrayBuffer);
       },
-      sendBarrier: (id) => this.port(peer)?.postMessage({ t: 'r', c: ch.id, e: epoch, id } satisfies PeerMessage),
-      sendWatermark: (w, i) => this.port(peer)?.postMessage({ t: 'w', c: ch.id, e: epoch, w, i } satisfies PeerMessage),
-      sendEnd: () => this.port(peer)?.postMessage({ t: 'e', c: ch.id, e: epoch } satisfies PeerMessage),
+      sendBarrier: (id) => this.outbox(peer).add({ t: 'r', c: ch.id, e: epoch, id }),
+      sendWatermark: (w, i) => this.outbox(peer).add({ t: 'w', c: ch.id, e: epoch, w, i }),
+      sendEnd: () => this.outbox(peer).add({ t: 'e', c: ch.id, e: epoch }),
     };
   }
 
   creditLink(ch: ChannelPlan, epoch: number): CreditLink {
     const peer = this.plan.actors[ch.from].worker;
-    return { grant: (n) => this.port(peer)?.postMessage({ t: 'k', c: ch.id, e: epoch, n } satisfies PeerMessage) };
+    return { grant: (n) => this.outbox(peer).credit(ch.id, epoch, n) };
   }
 
   close(): void {
+    this.flush();
     for (const p of this.ports.values()) p.close();
     this.ports.clear();
   }

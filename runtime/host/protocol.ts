@@ -92,3 +92,6 @@ export type PeerMessage =
   | { t: 'e'; c: number; e: number }
   /** n credits back to the sender of channel c. */
   | { t: 'k'; c: number; e: number; n: number };
+
+/** What one postMessage between two workers carries: the messages of one turn of the sender's event loop, in order (peer-outbox.ts). */
+export type PeerFrame = PeerMessage[];
