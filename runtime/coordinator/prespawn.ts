@@ -6,7 +6,7 @@
  * not keep the process alive.
  */
 import { existsSync } from 'node:fs';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import { WORKER_ENTRY } from '../paths.js';
 import { DEFAULT_WORKER_YOUNG_MB, sameLimits, workerResourceLimits, youngMbFromEnv } from './worker-limits.js';
 
@@ -16,7 +16,38 @@ let poolLimits: ResourceLimits | undefined;
 
 /** Workers inherit the process's flags, except ones meaningless for a file entry (e.g. --input-type from `node -e`). */
 export function workerExecArgv(): string[] {
-  return process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval');
+  return inheritedArgv ?? process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval');
+}
+
+/** The inherited flags once a thread has accepted them (see startWorkerThread). */
+let inheritedArgv: string[] | undefined;
+
+/** The flags Node names in ERR_WORKER_INVALID_EXEC_ARGV ("... invalid execArgv flags: --a, --b"). */
+export function refusedFlags(message: string): string[] {
+  const at = message.indexOf('flags:');
+  return at < 0 ? [] : message.slice(at + 6).split(',').map((f) => f.trim()).filter(Boolean);
+}
+
+/**
+ * A worker thread with the process's flags. V8 flags (--trace-gc,
+ * --max-semi-space-size, --perf-basic-prof, ...) are process-wide, so the
+ * threads have them already, but Node refuses them in a Worker's execArgv:
+ * they are dropped here instead of failing the job
+ * (`node --trace-deopt weir run job.ts` profiles every thread).
+ */
+export function startWorkerThread(options: Omit<WorkerOptions, 'execArgv'>): Worker {
+  for (;;) {
+    const execArgv = workerExecArgv();
+    try {
+      const w = new Worker(WORKER_ENTRY, { ...options, execArgv });
+      inheritedArgv = execArgv;
+      return w;
+    } catch (e) {
+      const refused = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? refusedFlags((e as Error).message) : [];
+      if (refused.length === 0) throw e;
+      inheritedArgv = execArgv.filter((a) => !refused.includes(a));
+    }
+  }
 }
 
 export function prespawn(n: number): void {
@@ -25,7 +56,7 @@ export function prespawn(n: number): void {
   if (Number.isNaN(young)) return; // a bad setting: the coordinator reports it
   poolLimits = workerResourceLimits(young ?? DEFAULT_WORKER_YOUNG_MB);
   for (let i = 0; i < n; i++) {
-    const w = new Worker(WORKER_ENTRY, { stdout: true, execArgv: workerExecArgv(), resourceLimits: poolLimits });
+    const w = startWorkerThread({ stdout: true, resourceLimits: poolLimits });
     w.unref();
     pool.push(w);
   }

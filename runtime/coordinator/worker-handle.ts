@@ -8,7 +8,7 @@ import { Worker, type MessagePort, type ResourceLimits } from 'node:worker_threa
 import { WeirError } from '../../actors/errors.js';
 import type { FromWorker, ToWorker } from '../host/protocol.js';
 import { WORKER_ENTRY } from '../paths.js';
-import { takePrespawned, workerExecArgv } from './prespawn.js';
+import { startWorkerThread, takePrespawned } from './prespawn.js';
 
 export interface WorkerEvents {
   message(handle: WorkerHandle, m: FromWorker): void;
@@ -36,7 +36,7 @@ export class WorkerHandle {
       throw new WeirError('NOT_BUILT', `weir's compiled worker entry is missing (${WORKER_ENTRY}). Fix: run 'npm run build' in the weir package`);
     }
     // A thread the CLI started early is used when it has the resource limits asked for.
-    this.worker = takePrespawned(resourceLimits) ?? new Worker(WORKER_ENTRY, { stdout: true, resourceLimits, execArgv: workerExecArgv(), name: `weir-worker-${index}` });
+    this.worker = takePrespawned(resourceLimits) ?? startWorkerThread({ stdout: true, resourceLimits, name: `weir-worker-${index}` });
     this.stdoutDone = new Promise((resolve) => {
       this.worker.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
       this.worker.stdout.on('end', () => resolve());

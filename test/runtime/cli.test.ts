@@ -22,6 +22,13 @@ describe('weir CLI', () => {
     expect(r.stdout).toBe(Array.from({ length: 100 }, (_, i) => `Processed: Message ${i}\n`).join(''));
   });
 
+  it('runs under V8 flags (node --max-semi-space-size=8 --stack-size=900): they are process-wide, so threads are not given them', () => {
+    const r = spawnSync(process.execPath, ['--max-semi-space-size=8', '--stack-size=900', cli, 'run', 'examples/real-time-processing.ts', '--workers', '2'], { cwd: root, encoding: 'utf8', timeout: 30_000, env });
+    expect(r.stderr).not.toContain('ERR_WORKER_INVALID_EXEC_ARGV');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(Array.from({ length: 100 }, (_, i) => `Processed: Message ${i}`));
+  });
+
   it('npm start runs the reference job', () => {
     const r = spawnSync('npm', ['start', '--silent'], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
     expect(r.status).toBe(0);
