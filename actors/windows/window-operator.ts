@@ -124,7 +124,10 @@ export function windowOperator(spec: WindowSpec, onError: OnError, keySelector: 
       const e: Entry = [window.start, window.end, add(acc, r, first), fired];
       windows.set(window.start, e);
       register(key, window.end);
-      if (event && isFireTime(window, time)) fire(e, key, out);
+      if (event && isFireTime(window, time)) {
+        e[3] = true; // fired now: its end timer (already due) must not fire it again, as Flink's EventTimeTrigger
+        fire(e, key, out);
+      }
       return;
     }
     // Tumbling and sliding: the windows [start, start + size) holding ts, latest start first (as assignWindows,
@@ -139,7 +142,10 @@ export function windowOperator(spec: WindowSpec, onError: OnError, keySelector: 
         const fresh: Entry = [start, end, add(create(), r, true), false];
         windows.set(start, fresh);
         register(key, end);
-        if (event && end - 1 <= time) fire(fresh, key, out); // a late record within lateness
+        if (event && end - 1 <= time) {
+          fresh[3] = true; // a late record within lateness fires its new window once, now (not again at its end timer)
+          fire(fresh, key, out);
+        }
       } else {
         e[2] = add(e[2], r, false); // the entry is the stored object: no write back
         if (event && end - 1 <= time) fire(e, key, out); // a late record within lateness: fire again

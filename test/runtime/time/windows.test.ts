@@ -176,6 +176,15 @@ describe('allowed lateness and the late side output', () => {
     expect(r.outputs.late).toEqual([{ k: 'a', t: 4, v: 4 }]);
   });
 
+  it('a late record within lateness that opens a new window fires it once, at once (as Flink: not again at its end timer)', async () => {
+    // watermark 12 closes [0,10); b's window [0,10) does not exist until b@5 arrives, late but within lateness 5
+    const late: R[] = [{ k: 'a', t: 1, v: 1 }, { k: 'a', t: 12, v: 12 }, { k: 'b', t: 5, v: 5 }, { k: 'a', t: 13, v: 13 }, { k: 'a', t: 30, v: 30 }];
+    const r = await runInline(job(5, true), { inputs: { in: late }, batchSize: 1 });
+    expect(r.error).toBeUndefined();
+    expect(r.outputs.out).toEqual(['[0,10)=1', '[0,10)=5', '[10,20)=25', '[30,40)=30']);
+    expect(r.outputs.late).toEqual([]);
+  });
+
   it('without lateness both late records go to the side output', async () => {
     const r = await runInline(job(0, true), { inputs: { in: input }, batchSize: 1 });
     expect(r.outputs.out).toEqual(['[0,10)=1', '[10,20)=12', '[20,30)=51']);
