@@ -25,7 +25,7 @@ import { prepareTopics } from './cluster-topics.js';
 import { kafkaConnectorTopics } from './endpoints.js';
 import { decodeMemberMeta, taskAssigner, tasksOf, type MemberMeta } from './group-assignor.js';
 import { clusterFingerprint, parseTaskId } from './sticky-assignment.js';
-import { planCluster, type ClusterPlan } from './subtopologies.js';
+import { planCluster, tasksOfNode, type ClusterPlan } from './subtopologies.js';
 import { TaskRunner, type TaskStats } from './task-runner.js';
 import { inlineTasks, type TaskPlacement } from './task-executor.js';
 import { TaskWorkers } from './task-workers.js';
@@ -80,7 +80,7 @@ export async function startMember(topology: Topology, o: ClusterOptions): Promis
   } finally {
     await admin.disconnect();
   }
-  const placement = await placeTasks(topology, plan, layout.repartitionPartitions, job, o);
+  const placement = await placeTasks(topology, plan, layout.tasks, layout.repartitionPartitions, job, o);
   try {
     return await new Member(kafka, topology, plan, layout.tasks, layout.repartitionPartitions, group, address.prefix, job, o, placement).start();
   } catch (e) {
@@ -90,13 +90,13 @@ export async function startMember(topology: Topology, o: ClusterOptions): Promis
 }
 
 /** The member's worker pool (every worker loaded the job), or inline chains when workers is 0. */
-async function placeTasks(topology: Topology, plan: ClusterPlan, repartitionPartitions: ReadonlyMap<string, number>, job: string, o: ClusterOptions): Promise<TaskPlacement> {
+async function placeTasks(topology: Topology, plan: ClusterPlan, tasks: ReadonlyMap<number, number>, repartitionPartitions: ReadonlyMap<string, number>, job: string, o: ClusterOptions): Promise<TaskPlacement> {
   const count = o.workers ?? availableParallelism();
-  if (count === 0) return inlineTasks(topology.graph, repartitionPartitions, o.log);
+  if (count === 0) return inlineTasks({ graph: topology.graph, repartitionPartitions, tasksOfNode: tasksOfNode(plan, tasks), log: o.log });
   if (!o.module) throw new WeirError('JOB_MODULE_UNKNOWN', `weir cluster: the tasks run on ${count} worker thread(s), which import the job's module, and none was given. Fix: pass the job's path (runCluster('job.ts', ...)), or workers: 0`);
   const pool = new TaskWorkers({
     count,
-    init: { moduleUrl: o.module.url, exportName: o.module.exportName, job, logLevel: o.module.logLevel ?? 'warn', fingerprint: topology.fingerprint, plan, repartitionPartitions: [...repartitionPartitions] },
+    init: { moduleUrl: o.module.url, exportName: o.module.exportName, job, logLevel: o.module.logLevel ?? 'warn', fingerprint: topology.fingerprint, plan, tasks: [...tasks], repartitionPartitions: [...repartitionPartitions] },
     log: o.log,
   });
   try {

@@ -30,6 +30,10 @@ export interface TaskOutput {
   sends: [string, OutMessage[]][];
   /** Stateful tasks: the changelog record holding the state after this batch, keyed by the offsets after it. */
   changelog?: Uint8Array;
+  /** When the chain next wants a tick (processing time, ms since the epoch). */
+  next?: number;
+  /** A tick that found nothing due: nothing changed, nothing to commit. */
+  noop?: boolean;
 }
 
 export function encodeRows(messages: readonly KafkaMessage[], withHeaders: boolean, who: { operator: string; instance: number }): Uint8Array {
@@ -43,21 +47,33 @@ export function encodeRows(messages: readonly KafkaMessage[], withHeaders: boole
 }
 
 export function encodeTaskOutput(o: TaskOutput, who: { operator: string; instance: number }): Uint8Array {
-  return encodeBatch([o.sends, o.changelog ?? null], who);
+  return encodeBatch([o.sends, o.changelog ?? null, o.next ?? null, o.noop === true], who);
 }
 
 export function decodeTaskOutput(bytes: Uint8Array): TaskOutput {
-  const [sends, changelog] = decodeBatch(bytes) as [TaskOutput['sends'], Uint8Array | null];
-  return changelog ? { sends, changelog } : { sends };
+  const [sends, changelog, next, noop] = decodeBatch(bytes) as [TaskOutput['sends'], Uint8Array | null, number | null, boolean];
+  const o: TaskOutput = { sends };
+  if (changelog) o.changelog = changelog;
+  if (next !== null) o.next = next;
+  if (noop) o.noop = true;
+  return o;
 }
 
-/** Runs one batch of `topic` (encoded rows) through the chain; `offsets`: the task's input positions after it. */
-export function runTaskBatch(chain: TaskChain, graph: LogicalGraph, topic: string, rows: Uint8Array, offsets: Offsets): TaskOutput {
+/**
+ * Runs one batch of `topic` (encoded rows) through the chain, or with no topic a tick of processing
+ * time `now`; `offsets`: the task's input positions after it.
+ */
+export function runTaskBatch(chain: TaskChain, graph: LogicalGraph, topic: string | null, rows: Uint8Array | null, offsets: Offsets, now: number): TaskOutput {
   const { sub, partition } = chain;
+  const outputs: ChainOutput[] = [];
+  if (topic === null || rows === null) {
+    if ((chain.nextProcessingTime() ?? Infinity) > now) return { sends: [], next: chain.nextProcessingTime(), noop: true };
+    outputs.push(chain.tick(now));
+    return finish(chain, graph, outputs, offsets);
+  }
   const input = sub.inputs.find((i) => i.topic === topic);
   if (!input) throw new Error(`bug: task ${sub.id}.${partition} read topic '${topic}', not one of its inputs`);
   const wire = decodeBatch(rows) as WireRow[];
-  const outputs: ChainOutput[] = [];
   if (input.kind === 'source') {
     const ep = sourceEndpoint(graph.nodes.find((n) => n.id === input.node)!)!;
     outputs.push(chain.process(input.node, 0, wire.map((r) => decodeSourceValue(ep, topic, partition, r))));
@@ -70,7 +86,12 @@ export function runTaskBatch(chain: TaskChain, graph: LogicalGraph, topic: strin
       run = [];
     };
     for (const r of wire) {
-      const [index, record] = decodeBatch(r[0]!) as [number, unknown];
+      const [index, record, marker] = decodeBatch(r[0]!) as [number, unknown, [number, number, boolean]?];
+      if (marker) {
+        flush();
+        outputs.push(chain.watermark(input.node, index, marker[0], marker[1], marker[2]));
+        continue;
+      }
       if (index !== runIndex) {
         flush();
         runIndex = index;
@@ -79,6 +100,10 @@ export function runTaskBatch(chain: TaskChain, graph: LogicalGraph, topic: strin
     }
     flush();
   }
+  return finish(chain, graph, outputs, offsets);
+}
+
+function finish(chain: TaskChain, graph: LogicalGraph, outputs: ChainOutput[], offsets: Offsets): TaskOutput {
   const byTopic = new Map<string, OutMessage[]>();
   const add = (t: string, m: OutMessage) => {
     const list = byTopic.get(t);
@@ -96,6 +121,8 @@ export function runTaskBatch(chain: TaskChain, graph: LogicalGraph, topic: strin
     for (const r of o.repartition) add(r.topic, [null, r.value, r.partition]);
   }
   const out: TaskOutput = { sends: [...byTopic] };
-  if (sub.stateful) out.changelog = encodeChangelog(offsets, chain.snapshot(), { operator: sub.changelog, instance: partition });
+  const next = chain.nextProcessingTime();
+  if (next !== undefined) out.next = next;
+  if (chain.sub.stateful) out.changelog = encodeChangelog(offsets, chain.snapshot(), { operator: chain.sub.changelog, instance: chain.partition });
   return out;
 }

@@ -6,12 +6,10 @@
  * (task-workers.ts, the default) and inline on the main thread (workers: 0,
  * as single-process mode's inline engine).
  */
-import type { Logger } from '../../actors/contract.js';
-import type { LogicalGraph } from '../dsl/graph.js';
 import type { Offsets } from './changelog.js';
 import type { SubTopology } from './subtopologies.js';
 import { runTaskBatch, type TaskOutput } from './task-batch.js';
-import { TaskChain, type TaskState } from './task-chain.js';
+import { TaskChain, type ChainSetup, type TaskState } from './task-chain.js';
 
 export interface OpenTask {
   task: string;
@@ -26,8 +24,8 @@ export interface OpenTask {
 export interface TaskExecutor {
   /** Where the chain runs ('main thread', 'worker 1'), for logs. */
   readonly where: string;
-  /** Runs one batch of `topic` (encoded rows, see task-batch.ts); `offsets`: the task's positions after it. */
-  process(topic: string, rows: Uint8Array, offsets: Offsets): Promise<TaskOutput>;
+  /** Runs one batch of `topic` (encoded rows, see task-batch.ts), or with no topic a tick; `offsets`: the task's positions after it. */
+  process(topic: string | null, rows: Uint8Array | null, offsets: Offsets): Promise<TaskOutput>;
   close(): void;
 }
 
@@ -38,13 +36,13 @@ export interface TaskPlacement {
   shutdown(): Promise<void>;
 }
 
-export function inlineTasks(graph: LogicalGraph, repartitionPartitions: ReadonlyMap<string, number>, log: Logger): TaskPlacement {
+export function inlineTasks(setup: ChainSetup): TaskPlacement {
   return {
     async open(o) {
-      const chain = new TaskChain(graph, o.sub, o.partition, o.partitions, repartitionPartitions, log, o.state);
+      const chain = new TaskChain(setup, o.sub, o.partition, o.partitions, o.state);
       return {
         where: 'main thread',
-        process: async (topic, rows, offsets) => runTaskBatch(chain, graph, topic, rows, offsets),
+        process: async (topic, rows, offsets) => runTaskBatch(chain, setup.graph, topic, rows, offsets, Date.now()),
         close: () => chain.close(),
       };
     },

@@ -94,6 +94,8 @@ export class TaskRunner {
   private creditWaiters: (() => void)[] = [];
   /** The commit loop, so close() lets its transaction finish. */
   private committing: Promise<void> | undefined;
+  /** Processing time: the chain's next tick (timers, windows, watermark intervals). */
+  private tickTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: TaskDeps) {
     this.id = `${d.sub.id}.${d.partition}`;
@@ -139,11 +141,13 @@ export class TaskRunner {
       onCrash: (e) => this.fail(e),
     });
     if (this.closed) await this.reader.close(); // revoked while starting
+    void this.tick(); // learns when the restored chain wants processing time
     log.info({ task: this.id, ms: Date.now() - t0, restored: state !== undefined, offsets: committed, on: this.exec.where }, `task ${this.id} running`);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.tickTimer);
     this.releaseCredits();
     await this.committing?.catch(() => {});
     await this.reader?.close();
@@ -155,6 +159,7 @@ export class TaskRunner {
   fail(e: Error): void {
     if (this.closed || this.failed) return;
     this.failed = true;
+    clearTimeout(this.tickTimer);
     this.releaseCredits();
     this.d.onFailed(e, isFenced(e));
   }
@@ -163,10 +168,15 @@ export class TaskRunner {
     for (const w of this.creditWaiters.splice(0)) w();
   }
 
+  /** Waits for a free credit; false once the task is closed or failed. */
+  private async credit(): Promise<boolean> {
+    while (!this.closed && !this.failed && this.shipped.length >= this.d.inFlight) await new Promise<void>((r) => this.creditWaiters.push(r));
+    return !this.closed && !this.failed;
+  }
+
   /** Ships one fetched batch to the chain once a credit is free; the reader fetches on meanwhile. */
   private async ship(topic: string, fetched: KafkaMessage[]): Promise<void> {
-    while (!this.closed && !this.failed && this.shipped.length >= this.d.inFlight) await new Promise<void>((r) => this.creditWaiters.push(r));
-    if (this.closed || this.failed) return;
+    if (!(await this.credit())) return;
     // A reader that rejoined its private group seeks to the committed position: records shipped since are redone
     // only if they were not shipped yet (positions ahead of the committed one are skipped here).
     const at = this.shippedTo[topic] ?? 0;
@@ -175,8 +185,22 @@ export class TaskRunner {
     const input = this.d.sub.inputs.find((i) => i.topic === topic);
     const envelope = input?.kind === 'source' && sourceEndpoint(this.d.graph.nodes.find((n) => n.id === input.node)!)?.envelope === true;
     this.shippedTo = { ...this.shippedTo, [topic]: Number(messages[messages.length - 1].offset) + 1 };
-    const b: Shipped = { offsets: this.shippedTo, records: messages.length, ready: Promise.resolve() };
-    b.ready = this.exec!.process(topic, encodeRows(messages, envelope, { operator: topic, instance: this.d.partition }), b.offsets).then((out) => void (b.out = out));
+    this.send(topic, encodeRows(messages, envelope, { operator: topic, instance: this.d.partition }), messages.length);
+  }
+
+  /** A tick of processing time, through the same window and transactions as batches (what it fires is output too). */
+  private async tick(): Promise<void> {
+    if (await this.credit()) this.send(null, null, 0);
+  }
+
+  private send(topic: string | null, rows: Uint8Array | null, records: number): void {
+    const b: Shipped = { offsets: this.shippedTo, records, ready: Promise.resolve() };
+    b.ready = this.exec!.process(topic, rows, b.offsets).then((out) => {
+      b.out = out;
+      // Outputs come back in order: the latest says when the chain next wants processing time.
+      clearTimeout(this.tickTimer);
+      if (out.next !== undefined && !this.closed && !this.failed) this.tickTimer = setTimeout(() => void this.tick(), Math.max(0, out.next - Date.now()));
+    });
     b.ready.catch((e: Error) => this.fail(e));
     this.shipped.push(b);
     this.committing ??= this.commitLoop().finally(() => (this.committing = undefined));
@@ -192,8 +216,9 @@ export class TaskRunner {
       }
       let n = 0;
       while (n < this.shipped.length && this.shipped[n].out) n++;
-      const done = this.shipped.slice(0, n);
-      if (!(await this.commit(done))) return;
+      // Ticks that found nothing due change nothing: no transaction for them.
+      const done = this.shipped.slice(0, n).filter((b) => !b.out!.noop);
+      if (done.length > 0 && !(await this.commit(done))) return;
       this.shipped.splice(0, n);
       for (const w of this.creditWaiters.splice(0, n)) w();
     }

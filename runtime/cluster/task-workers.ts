@@ -145,7 +145,7 @@ export class TaskWorkers implements TaskPlacement {
           if (!live.chains.has(h)) return reject(new WeirError('CLUSTER_TASK_GONE', `task ${o.task}: its chain on worker ${live.index} is gone (the worker died or the chain failed)`));
           const n = seq++;
           chain.pending.set(n, { resolve, reject });
-          live.handle.post({ t: 'task', m: { t: 'batch', h, seq: n, topic, rows, offsets } }, [rows.buffer as ArrayBuffer]);
+          live.handle.post({ t: 'task', m: { t: 'batch', h, seq: n, topic, rows, offsets } }, rows ? [rows.buffer as ArrayBuffer] : []);
         }),
       close: () => {
         if (!live.chains.delete(h)) return;

@@ -8,13 +8,12 @@
  */
 import { JobLoadError } from '../../actors/errors.js';
 import type { Logger } from '../../actors/contract.js';
-import type { LogicalGraph } from '../dsl/graph.js';
 import type { ClusterWorkerInit, FromClusterTask, ToClusterTask } from '../host/protocol.js';
 import { serializeError } from '../host/serialize-error.js';
 import { loadTopology } from '../load/load-topology.js';
-import type { ClusterPlan } from './subtopologies.js';
+import { tasksOfNode, type ClusterPlan } from './subtopologies.js';
 import { encodeTaskOutput, runTaskBatch } from './task-batch.js';
-import { TaskChain } from './task-chain.js';
+import { TaskChain, type ChainSetup } from './task-chain.js';
 
 type Send = (m: FromClusterTask, transfer?: ArrayBuffer[]) => void;
 
@@ -26,24 +25,23 @@ export async function clusterWorker(init: ClusterWorkerInit, log: Logger, send: 
         'Fix: make the build function deterministic (no Math.random(), Date.now() or environment-dependent operators in it)',
     );
   }
-  return new WorkerTasks(topology.graph, init.plan as ClusterPlan, new Map(init.repartitionPartitions), log, send);
+  const plan = init.plan as ClusterPlan;
+  return new WorkerTasks({ graph: topology.graph, repartitionPartitions: new Map(init.repartitionPartitions), tasksOfNode: tasksOfNode(plan, new Map(init.tasks)), log }, plan, send);
 }
 
 export class WorkerTasks {
   private readonly chains = new Map<number, TaskChain>();
 
   constructor(
-    private readonly graph: LogicalGraph,
+    private readonly setup: ChainSetup,
     private readonly plan: ClusterPlan,
-    private readonly repartitionPartitions: ReadonlyMap<string, number>,
-    private readonly log: Logger,
     private readonly send: Send,
   ) {}
 
   handle(m: ToClusterTask): void {
     if (m.t === 'open') {
       try {
-        this.chains.set(m.h, new TaskChain(this.graph, this.plan.subtopologies[m.sub], m.partition, m.partitions, this.repartitionPartitions, this.log, m.state as never));
+        this.chains.set(m.h, new TaskChain(this.setup, this.plan.subtopologies[m.sub], m.partition, m.partitions, m.state as never));
         this.send({ t: 'opened', h: m.h });
       } catch (e) {
         this.send({ t: 'failed', h: m.h, error: serializeError(e) });
@@ -58,7 +56,7 @@ export class WorkerTasks {
       return;
     }
     try {
-      const out = encodeTaskOutput(runTaskBatch(chain, this.graph, m.topic, m.rows, m.offsets), { operator: `task ${chain.sub.id}.${chain.partition}`, instance: chain.partition });
+      const out = encodeTaskOutput(runTaskBatch(chain, this.setup.graph, m.topic, m.rows, m.offsets, Date.now()), { operator: `task ${chain.sub.id}.${chain.partition}`, instance: chain.partition });
       this.send({ t: 'out', h: m.h, seq: m.seq, out }, [out.buffer as ArrayBuffer]);
     } catch (e) {
       // A failed chain is dropped: the task restarts from its last commit with a new one.

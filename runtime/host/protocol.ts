@@ -67,6 +67,8 @@ export interface ClusterWorkerInit {
   fingerprint: string;
   /** runtime/cluster's ClusterPlan (plain data). */
   plan: unknown;
+  /** Sub-topology id -> its task count. */
+  tasks: [number, number][];
   /** Repartition topic -> partition count. */
   repartitionPartitions: [string, number][];
 }
@@ -75,8 +77,8 @@ export interface ClusterWorkerInit {
 export type ToClusterTask =
   /** Build the chain of task `task` (s.p), restoring `state` (its changelog record) when given. */
   | { t: 'open'; h: number; task: string; sub: number; partition: number; partitions: number; state?: unknown }
-  /** One fetched batch (msgpack rows, see cluster/task-batch.ts); `offsets`: the task's input positions after it. */
-  | { t: 'batch'; h: number; seq: number; topic: string; rows: Uint8Array; offsets: Record<string, number> }
+  /** One fetched batch (msgpack rows, see cluster/task-batch.ts), or with no topic a tick of processing time; `offsets`: the task's input positions after it. */
+  | { t: 'batch'; h: number; seq: number; topic: string | null; rows: Uint8Array | null; offsets: Record<string, number> }
   | { t: 'close'; h: number };
 
 export type FromClusterTask =
