@@ -16,8 +16,8 @@ import { startKafka } from '../../services/kafka.mjs';
 const JOB = fixture('cluster-windowed-count.ts');
 const PARTITIONS = 4;
 const WORDS = 13;
-/** Event time starts here; record i is at T0 + 5 i ms, so each 1 s window holds 200 records. */
-const T0 = 1_800_000_000_000;
+/** Event time starts here (an hour ago: the broker refuses timestamps far in the future); record i is at T0 + 5 i ms, so each 1 s window holds 200 records. */
+const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 const N = 4000;
 
 const word = (i: number) => `w${(i * 7) % WORDS}`;
