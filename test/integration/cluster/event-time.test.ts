@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKERS, cleanupKafka, createTopic, fixture, multisetDiff, produce, reader, runId, track, waitFor, weir, type CliRun } from '../kafka/helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
+import { memberTasks, membersLog } from './member-logs.js';
 
 const JOB = fixture('cluster-windowed-count.ts');
 const PARTITIONS = 4;
@@ -61,11 +62,8 @@ describe('cluster mode: event time (windows, watermarks across a repartition top
       members.push(m);
       return m;
     };
-    const log = () => members.map((m, i) => `--- member ${i}:\n${m.stderr().split('\n').filter((l) => /weir cluster|running"|"level":(50|60)|^weir:/.test(l)).slice(-12).join('\n')}`).join('\n');
-    const tasksOf = (m: CliRun): string[] => {
-      const lines = m.stderr().split('\n').filter((l) => l.includes('weir cluster: joined group'));
-      return lines.length ? (JSON.parse(lines[lines.length - 1]).tasks as string[]) : [];
-    };
+    const log = () => membersLog(members);
+    const tasksOf = memberTasks;
     const want = expected();
     const out = await reader(outCluster);
     const [a, b] = [member(), member()];
