@@ -70,42 +70,38 @@ export async function startMember(topology: Topology, o: ClusterOptions): Promis
   const job = o.jobId ?? topology.name;
   const group = `${address.prefix}${job}`;
   const plan = planCluster(topology.graph, job, address.prefix, kafkaConnectorTopics);
-  const conn = { brokers: address.brokers, connectTimeoutMs: o.connectTimeoutMs ?? 30_000 };
-  const kafka = await createKafka(`weir-${job}-member`, conn, o.log, 'weir cluster', { readCommitted: true });
-  const admin = kafka.admin();
-  await connectOrExplain(() => admin.connect(), conn, `weir cluster (job '${job}')`);
-  let layout;
+  // The worker threads load the job while the member connects and checks its topics.
+  const pool = spawnWorkers(topology, plan, job, o);
   try {
-    layout = await prepareTopics(admin, plan, { repartitionPartitions: o.repartitionPartitions, maxParallelism: topology.graph.maxParallelism });
-  } finally {
-    await admin.disconnect();
-  }
-  const placement = await placeTasks(topology, plan, layout.tasks, layout.repartitionPartitions, job, o);
-  try {
+    const conn = { brokers: address.brokers, connectTimeoutMs: o.connectTimeoutMs ?? 30_000 };
+    const kafka = await createKafka(`weir-${job}-member`, conn, o.log, 'weir cluster', { readCommitted: true });
+    const admin = kafka.admin();
+    await connectOrExplain(() => admin.connect(), conn, `weir cluster (job '${job}')`);
+    let layout;
+    try {
+      layout = await prepareTopics(admin, plan, { repartitionPartitions: o.repartitionPartitions, maxParallelism: topology.graph.maxParallelism });
+    } finally {
+      await admin.disconnect();
+    }
+    let placement: TaskPlacement;
+    if (pool) {
+      await pool.ready();
+      pool.setLayout({ tasks: [...layout.tasks], repartitionPartitions: [...layout.repartitionPartitions] });
+      placement = pool;
+    } else placement = inlineTasks({ graph: topology.graph, repartitionPartitions: layout.repartitionPartitions, tasksOfNode: tasksOfNode(plan, layout.tasks), log: o.log });
     return await new Member(kafka, topology, plan, layout.tasks, layout.repartitionPartitions, group, address.prefix, job, o, placement).start();
   } catch (e) {
-    await placement.shutdown();
+    await pool?.shutdown();
     throw e;
   }
 }
 
-/** The member's worker pool (every worker loaded the job), or inline chains when workers is 0. */
-async function placeTasks(topology: Topology, plan: ClusterPlan, tasks: ReadonlyMap<number, number>, repartitionPartitions: ReadonlyMap<string, number>, job: string, o: ClusterOptions): Promise<TaskPlacement> {
+/** The member's worker pool, or none when the chains run inline (workers: 0). */
+function spawnWorkers(topology: Topology, plan: ClusterPlan, job: string, o: ClusterOptions): TaskWorkers | undefined {
   const count = o.workers ?? availableParallelism();
-  if (count === 0) return inlineTasks({ graph: topology.graph, repartitionPartitions, tasksOfNode: tasksOfNode(plan, tasks), log: o.log });
+  if (count === 0) return undefined;
   if (!o.module) throw new WeirError('JOB_MODULE_UNKNOWN', `weir cluster: the tasks run on ${count} worker thread(s), which import the job's module, and none was given. Fix: pass the job's path (runCluster('job.ts', ...)), or workers: 0`);
-  const pool = new TaskWorkers({
-    count,
-    init: { moduleUrl: o.module.url, exportName: o.module.exportName, job, logLevel: o.module.logLevel ?? 'warn', fingerprint: topology.fingerprint, plan, tasks: [...tasks], repartitionPartitions: [...repartitionPartitions] },
-    log: o.log,
-  });
-  try {
-    await pool.ready();
-  } catch (e) {
-    await pool.shutdown();
-    throw e;
-  }
-  return pool;
+  return new TaskWorkers({ count, init: { moduleUrl: o.module.url, exportName: o.module.exportName, job, logLevel: o.module.logLevel ?? 'warn', fingerprint: topology.fingerprint, plan }, log: o.log });
 }
 
 class Member implements ClusterMember {

@@ -17,7 +17,7 @@ import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
 import { decide, DEFAULT_RESTART_STRATEGY } from '../../supervision/restart-strategy.js';
 import { WorkerHandle } from '../coordinator/worker-handle.js';
-import type { ClusterWorkerInit, FromClusterTask, FromWorker } from '../host/protocol.js';
+import type { ClusterLayout, ClusterWorkerInit, FromClusterTask, FromWorker } from '../host/protocol.js';
 import { deserializeError } from '../host/serialize-error.js';
 import { decodeTaskOutput, type TaskOutput } from './task-batch.js';
 import type { OpenTask, TaskExecutor, TaskPlacement } from './task-executor.js';
@@ -47,6 +47,7 @@ export class TaskWorkers implements TaskPlacement {
   private nextHandle = 1;
   private restarts: number[] = [];
   private closing = false;
+  private layout: ClusterLayout | undefined;
   onFatal?: (error: Error) => void;
 
   constructor(private readonly o: TaskWorkersOptions) {
@@ -65,7 +66,14 @@ export class TaskWorkers implements TaskPlacement {
     const slot: Slot = { index, ready, chains: new Map(), settleReady, handle: undefined as never };
     slot.handle = new WorkerHandle(index, { message: (_h, m) => this.message(slot, m), crashed: (_h, e) => this.crashed(slot, e) }, process.stdout);
     slot.handle.post({ t: 'cluster-init', init: { ...this.o.init, worker: index } });
+    if (this.layout) slot.handle.post({ t: 'task', m: { t: 'layout', ...this.layout } });
     return slot;
+  }
+
+  /** The member's topic layout, once its topics are checked; before any open(). */
+  setLayout(layout: ClusterLayout): void {
+    this.layout = layout;
+    for (const s of this.slots) s.handle.post({ t: 'task', m: { t: 'layout', ...layout } });
   }
 
   private message(slot: Slot, m: FromWorker): void {

@@ -8,6 +8,7 @@
  */
 import { JobLoadError } from '../../actors/errors.js';
 import type { Logger } from '../../actors/contract.js';
+import type { LogicalGraph } from '../dsl/graph.js';
 import type { ClusterWorkerInit, FromClusterTask, ToClusterTask } from '../host/protocol.js';
 import { serializeError } from '../host/serialize-error.js';
 import { loadTopology } from '../load/load-topology.js';
@@ -25,22 +26,28 @@ export async function clusterWorker(init: ClusterWorkerInit, log: Logger, send: 
         'Fix: make the build function deterministic (no Math.random(), Date.now() or environment-dependent operators in it)',
     );
   }
-  const plan = init.plan as ClusterPlan;
-  return new WorkerTasks({ graph: topology.graph, repartitionPartitions: new Map(init.repartitionPartitions), tasksOfNode: tasksOfNode(plan, new Map(init.tasks)), log }, plan, send);
+  return new WorkerTasks(topology.graph, init.plan as ClusterPlan, log, send);
 }
 
 export class WorkerTasks {
   private readonly chains = new Map<number, TaskChain>();
+  private setup: ChainSetup | undefined;
 
   constructor(
-    private readonly setup: ChainSetup,
+    private readonly graph: LogicalGraph,
     private readonly plan: ClusterPlan,
+    private readonly log: Logger,
     private readonly send: Send,
   ) {}
 
   handle(m: ToClusterTask): void {
+    if (m.t === 'layout') {
+      this.setup = { graph: this.graph, repartitionPartitions: new Map(m.repartitionPartitions), tasksOfNode: tasksOfNode(this.plan, new Map(m.tasks)), log: this.log };
+      return;
+    }
     if (m.t === 'open') {
       try {
+        if (!this.setup) throw new Error('bug: a task opened before the layout arrived');
         this.chains.set(m.h, new TaskChain(this.setup, this.plan.subtopologies[m.sub], m.partition, m.partitions, m.state as never));
         this.send({ t: 'opened', h: m.h });
       } catch (e) {
@@ -56,7 +63,7 @@ export class WorkerTasks {
       return;
     }
     try {
-      const out = encodeTaskOutput(runTaskBatch(chain, this.setup.graph, m.topic, m.rows, m.offsets, Date.now()), { operator: `task ${chain.sub.id}.${chain.partition}`, instance: chain.partition });
+      const out = encodeTaskOutput(runTaskBatch(chain, this.graph, m.topic, m.rows, m.offsets, Date.now()), { operator: `task ${chain.sub.id}.${chain.partition}`, instance: chain.partition });
       this.send({ t: 'out', h: m.h, seq: m.seq, out }, [out.buffer as ArrayBuffer]);
     } catch (e) {
       // A failed chain is dropped: the task restarts from its last commit with a new one.

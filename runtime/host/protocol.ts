@@ -67,6 +67,10 @@ export interface ClusterWorkerInit {
   fingerprint: string;
   /** runtime/cluster's ClusterPlan (plain data). */
   plan: unknown;
+}
+
+/** The member's topic layout, known once its topics are checked (the workers load the job meanwhile). */
+export interface ClusterLayout {
   /** Sub-topology id -> its task count. */
   tasks: [number, number][];
   /** Repartition topic -> partition count. */
@@ -75,6 +79,8 @@ export interface ClusterWorkerInit {
 
 /** Main thread -> worker, about one opened task chain `h` (a handle, new on every start of a task). */
 export type ToClusterTask =
+  /** Sent before the first open. */
+  | ({ t: 'layout' } & ClusterLayout)
   /** Build the chain of task `task` (s.p), restoring `state` (its changelog record) when given. */
   | { t: 'open'; h: number; task: string; sub: number; partition: number; partitions: number; state?: unknown }
   /** One fetched batch (msgpack rows, see cluster/task-batch.ts), or with no topic a tick of processing time; `offsets`: the task's input positions after it. */

@@ -28,6 +28,8 @@ let metricsTimer: NodeJS.Timeout | undefined;
 let injector: WorkerInjector | undefined;
 /** Cluster mode: this worker hosts task chains (runtime/cluster/worker-tasks.ts), not actors. */
 let clusterTasks: import('../cluster/worker-tasks.js').WorkerTasks | undefined;
+/** Task messages that arrived while the job module was still loading. */
+const earlyTasks: import('./protocol.js').ToClusterTask[] = [];
 
 function fail(actor: number | undefined, e: unknown, epoch?: number): void {
   send({ t: 'failed', actor, epoch, error: serializeError(e) });
@@ -143,6 +145,7 @@ port.on('message', (m: ToWorker) => {
         .then(
           (w) => {
             clusterTasks = w;
+            for (const early of earlyTasks.splice(0)) w.handle(early);
             send({ t: 'ready' });
           },
           (e) => fail(undefined, e),
@@ -150,7 +153,8 @@ port.on('message', (m: ToWorker) => {
       return;
     }
     case 'task':
-      clusterTasks?.handle(m.m);
+      if (clusterTasks) clusterTasks.handle(m.m);
+      else earlyTasks.push(m.m);
       return;
   }
 });

@@ -34,11 +34,12 @@ describe('TaskWorkers (cluster tasks on worker threads)', () => {
     const plan = planCluster(topology.graph, topology.name, '', kafkaConnectorTopics);
     const pool = new TaskWorkers({
       count: 2,
-      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: topology.fingerprint, plan, tasks: [[0, 3]], repartitionPartitions: [] },
+      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: topology.fingerprint, plan },
       log: createLogger('silent'),
     });
     cleanups.push(() => pool.shutdown());
     await pool.ready();
+    pool.setLayout({ tasks: [[0, 3]], repartitionPartitions: [] });
     const failures: Error[][] = [[], [], []];
     const open = (p: number): Promise<TaskExecutor> => pool.open({ task: `0.${p}`, sub: plan.subtopologies[0], partition: p, partitions: 3, state: undefined, onFailed: (e) => failures[p].push(e) });
     const ex = [await open(0), await open(1), await open(2)];
@@ -67,7 +68,7 @@ describe('TaskWorkers (cluster tasks on worker threads)', () => {
     const plan = planCluster(topology.graph, topology.name, '', kafkaConnectorTopics);
     const pool = new TaskWorkers({
       count: 1,
-      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: 'not-this-one', plan, tasks: [[0, 1]], repartitionPartitions: [] },
+      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: 'not-this-one', plan },
       log: createLogger('silent'),
     });
     cleanups.push(() => pool.shutdown());
