@@ -7,7 +7,8 @@
  * - Placement: a task's chain goes to the worker with the fewest open
  *   chains, the lowest index on ties: deterministic, and a member's tasks
  *   spread evenly whatever ids the group gave it.
- * - A worker that dies (uncaught error, out of memory, exit) fails every
+ * - A worker that dies (uncaught error, out of memory, exit, or a blocked
+ *   event loop that stops answering heartbeats) fails every
  *   task on it: each restarts from its last commit, as after any task
  *   failure. The worker is replaced after the supervision restart
  *   strategy's backoff (supervision/restart-strategy.ts); past its budget
@@ -16,7 +17,7 @@
 import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
 import { decide, DEFAULT_RESTART_STRATEGY } from '../../supervision/restart-strategy.js';
-import { WorkerHandle } from '../coordinator/worker-handle.js';
+import { startHeartbeats, WorkerHandle } from '../coordinator/worker-handle.js';
 import type { ClusterLayout, ClusterWorkerInit, FromClusterTask, FromWorker } from '../host/protocol.js';
 import { deserializeError } from '../host/serialize-error.js';
 import { decodeTaskOutput, type TaskOutput } from './task-batch.js';
@@ -40,6 +41,9 @@ export interface TaskWorkersOptions {
   count: number;
   init: Omit<ClusterWorkerInit, 'worker'>;
   log: Logger;
+  /** Ms between heartbeats (default 1000) and without an answer before a worker is replaced (default 10000). */
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
 }
 
 export class TaskWorkers implements TaskPlacement {
@@ -50,8 +54,12 @@ export class TaskWorkers implements TaskPlacement {
   private layout: ClusterLayout | undefined;
   onFatal?: (error: Error) => void;
 
+  private readonly stopHeartbeats: () => void;
+
   constructor(private readonly o: TaskWorkersOptions) {
     for (let i = 0; i < o.count; i++) this.slots.push(this.spawn(i));
+    // As in single-process mode: a worker whose event loop is stuck (an endless loop in user code) is replaced.
+    this.stopHeartbeats = startHeartbeats(() => this.slots.map((s) => s.handle), o.heartbeatIntervalMs ?? 1000, o.heartbeatTimeoutMs ?? 10_000);
   }
 
   /** Resolves when every worker has loaded the job; rejects with the first load error (e.g. a non-deterministic build). */
@@ -77,7 +85,10 @@ export class TaskWorkers implements TaskPlacement {
   }
 
   private message(slot: Slot, m: FromWorker): void {
-    if (m.t === 'ready') return slot.settleReady.resolve();
+    if (m.t === 'ready') {
+      slot.handle.lastPong = performance.now(); // heartbeats count from readiness, not from spawn
+      return slot.settleReady.resolve();
+    }
     if (m.t === 'failed') return slot.settleReady.reject(deserializeError(m.error, { worker: slot.index }));
     if (m.t === 'task') this.taskMessage(slot, m.m);
   }
@@ -164,6 +175,7 @@ export class TaskWorkers implements TaskPlacement {
 
   async shutdown(): Promise<void> {
     this.closing = true;
+    this.stopHeartbeats();
     await Promise.all(
       this.slots.map(async (s) => {
         s.handle.shutdown();

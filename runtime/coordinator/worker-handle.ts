@@ -91,3 +91,30 @@ export class WorkerHandle {
     await this.worker.terminate();
   }
 }
+
+/**
+ * Heartbeats: every `intervalMs` each worker is pinged; one that has not
+ * answered for `timeoutMs` (its event loop is blocked) is terminated and
+ * reported as crashed, so its owner replaces it. Returns the stop function.
+ */
+export function startHeartbeats(workers: () => Iterable<WorkerHandle>, intervalMs: number, timeoutMs: number): () => void {
+  if (intervalMs <= 0) return () => {};
+  let seq = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    for (const w of workers()) {
+      if (now - w.lastPong > timeoutMs) {
+        const err = new WeirError('WORKER_UNRESPONSIVE', `worker ${w.index} did not answer heartbeats for ${timeoutMs} ms (its event loop is blocked); replacing it`, {
+          context: { worker: w.index },
+          retriable: true,
+        });
+        w.crash(err);
+        void w.terminate();
+      } else {
+        w.post({ t: 'ping', n: ++seq });
+      }
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

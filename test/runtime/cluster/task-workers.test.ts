@@ -1,8 +1,8 @@
 /**
  * A cluster member's worker pool on real worker threads (no broker: the test
  * plays the task runner): chains spread over the workers, batches come back
- * as ready-to-send messages, and a worker that dies fails only the tasks on
- * it, is replaced, and takes chains again.
+ * as ready-to-send messages, and a worker that dies (or whose event loop is
+ * stuck) fails only the tasks on it, is replaced, and takes chains again.
  */
 import path from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
@@ -59,6 +59,30 @@ describe('TaskWorkers (cluster tasks on worker threads)', () => {
     expect(again.where).toBe('worker 1');
     expect(values(await again.process(TOPIC, rows('e'), { [TOPIC]: 1 }))).toEqual(['cw-exit-out:E']);
     expect(failures.map((f) => f.length)).toEqual([0, 1, 0]);
+  }, 60_000);
+
+  it('a worker whose event loop is blocked stops answering heartbeats: it is terminated, its tasks fail, it is replaced', async () => {
+    const compiled = await compileJob(FIXTURE);
+    cleanups.push(() => compiled.cleanup());
+    const topology = await loadTopology(compiled.url);
+    const plan = planCluster(topology.graph, topology.name, '', kafkaConnectorTopics);
+    const pool = new TaskWorkers({
+      count: 1,
+      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: topology.fingerprint, plan },
+      log: createLogger('silent'),
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 1000,
+    });
+    cleanups.push(() => pool.shutdown());
+    await pool.ready();
+    pool.setLayout({ tasks: [[0, 1]], repartitionPartitions: [] });
+    const failed: Error[] = [];
+    const open = () => pool.open({ task: '0.0', sub: plan.subtopologies[0], partition: 0, partitions: 1, state: undefined, onFailed: (e) => failed.push(e) });
+    const ex = await open();
+    await expect(ex.process(TOPIC, rows('spin'), { [TOPIC]: 1 })).rejects.toThrow(/worker 0 did not answer heartbeats for 1000 ms \(its event loop is blocked\)/);
+    expect(failed).toHaveLength(1);
+    const again = await open();
+    expect(values(await again.process(TOPIC, rows('f'), { [TOPIC]: 1 }))).toEqual(['cw-exit-out:F']);
   }, 60_000);
 
   it('a job that builds another topology in the workers is refused at start, naming the fix', async () => {
