@@ -92,8 +92,9 @@ export class TaskRunner {
   private readonly shipped: Shipped[] = [];
   /** The reader waits here while `inFlight` batches are outstanding. */
   private creditWaiters: (() => void)[] = [];
-  /** The commit loop, so close() lets its transaction finish. */
-  private committing: Promise<void> | undefined;
+  /** The commit loop, so close() lets its transaction finish; `looping` while it runs. */
+  private committing: Promise<void> = Promise.resolve();
+  private looping = false;
   /** Processing time: the chain's next tick (timers, windows, watermark intervals). */
   private tickTimer: NodeJS.Timeout | undefined;
 
@@ -107,7 +108,12 @@ export class TaskRunner {
     // Retries start small: CONCURRENT_TRANSACTIONS right after the previous commit clears in milliseconds (as in kafka.sink).
     const producer = kafka.producer({ transactionalId: this.d.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 12 } });
     this.producer = producer;
-    await producer.connect(); // fences the zombie (step 1)
+    await producer.connect();
+    // Step 1. kafkajs sends InitProducerId with the transactional id only when the first transaction begins
+    // (connect() initializes a plain idempotent producer): begin one and abort it, empty, so the zombie is
+    // fenced and its open transaction ended before the offsets are read. Without this the previous owner
+    // kept committing until this task's first transaction, after its offsets had been read: output twice.
+    await (await producer.transaction()).abort();
     const admin = kafka.admin();
     await admin.connect();
     const topics = sub.inputs.map((i) => i.topic);
@@ -149,7 +155,7 @@ export class TaskRunner {
     this.closed = true;
     clearTimeout(this.tickTimer);
     this.releaseCredits();
-    await this.committing?.catch(() => {});
+    await this.committing.catch(() => {});
     await this.reader?.close();
     this.exec?.close();
     await this.producer?.disconnect().catch(() => {});
@@ -203,25 +209,38 @@ export class TaskRunner {
     });
     b.ready.catch((e: Error) => this.fail(e));
     this.shipped.push(b);
-    this.committing ??= this.commitLoop().finally(() => (this.committing = undefined));
+    if (!this.looping) this.committing = this.commitLoop();
   }
 
   /** Commits what came back, in order, one transaction at a time, until nothing is outstanding. */
   private async commitLoop(): Promise<void> {
-    while (this.shipped.length > 0 && !this.closed && !this.failed) {
-      try {
-        await this.shipped[0].ready;
-      } catch {
-        return; // failed: ship() saw it
+    this.looping = true;
+    try {
+      while (this.shipped.length > 0 && !this.closed && !this.failed) {
+        try {
+          await this.shipped[0].ready;
+        } catch {
+          return; // failed: ship() saw it
+        }
+        // Closed meanwhile (revoked): what is not committed is redone by the next owner.
+        if (this.closed || this.failed) return;
+        await this.commitReady();
       }
-      let n = 0;
-      while (n < this.shipped.length && this.shipped[n].out) n++;
-      // Ticks that found nothing due change nothing: no transaction for them.
-      const done = this.shipped.slice(0, n).filter((b) => !b.out!.noop);
-      if (done.length > 0 && !(await this.commit(done))) return;
-      this.shipped.splice(0, n);
-      for (const w of this.creditWaiters.splice(0, n)) w();
+    } finally {
+      // Cleared in the same step the loop ends, so a batch shipped right after starts a new loop.
+      this.looping = false;
     }
+  }
+
+  /** One transaction for every output that is back; their credits return once it committed. */
+  private async commitReady(): Promise<void> {
+    let n = 0;
+    while (n < this.shipped.length && this.shipped[n].out) n++;
+    // Ticks that found nothing due change nothing: no transaction for them.
+    const done = this.shipped.slice(0, n).filter((b) => !b.out!.noop);
+    if (done.length > 0 && !(await this.commit(done))) return;
+    this.shipped.splice(0, n);
+    for (const w of this.creditWaiters.splice(0, n)) w();
   }
 
   /** One transaction for the outputs of `done` (in order) and the positions after the last of them. */
