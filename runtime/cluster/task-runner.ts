@@ -262,7 +262,8 @@ export class TaskRunner {
       txn = await producer.transaction();
       await Promise.all([...byTopic].map(([topic, messages]) => txn!.send({ topic, acks: -1, messages })));
       const topics = Object.entries(last.offsets).map(([topic, offset]) => ({ topic, partitions: [{ partition: this.d.partition, offset: String(offset) }] }));
-      await txn.sendOffsets({ consumerGroupId: this.d.group, topics });
+      // A tick's output before the task read anything (an idle watermark) has no position to commit.
+      if (topics.length > 0) await txn.sendOffsets({ consumerGroupId: this.d.group, topics });
       await txn.commit();
       this.stats.offsets = last.offsets;
       for (const b of done) this.stats.records += b.records;
