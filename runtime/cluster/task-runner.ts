@@ -114,6 +114,7 @@ export class TaskRunner {
     // fenced and its open transaction ended before the offsets are read. Without this the previous owner
     // kept committing until this task's first transaction, after its offsets had been read: output twice.
     await (await producer.transaction()).abort();
+    const fencedAt = Date.now();
     const admin = kafka.admin();
     await admin.connect();
     const topics = sub.inputs.map((i) => i.topic);
@@ -148,7 +149,7 @@ export class TaskRunner {
     });
     if (this.closed) await this.reader.close(); // revoked while starting
     void this.tick(); // learns when the restored chain wants processing time
-    log.info({ task: this.id, ms: Date.now() - t0, restored: state !== undefined, offsets: committed, on: this.exec.where }, `task ${this.id} running`);
+    log.info({ task: this.id, ms: Date.now() - t0, fenceMs: fencedAt - t0, restored: state !== undefined, offsets: committed, on: this.exec.where }, `task ${this.id} running`);
   }
 
   async close(): Promise<void> {
