@@ -111,6 +111,7 @@ async function runMember(job: string, opts: Record<string, any>): Promise<void> 
     logLevel: opts.logLevel,
     repartitionPartitions: opts.repartitionPartitions,
     sessionTimeoutMs: opts.sessionTimeout,
+    workers: opts.workers,
   });
   let signals = 0;
   const onSignal = (sig: string) => {

@@ -12,7 +12,7 @@
  * A member whose topology differs from the cluster's is given no task and
  * fails with the difference named (it reads the other members' metadata).
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
@@ -25,8 +25,10 @@ import { prepareTopics } from './cluster-topics.js';
 import { kafkaConnectorTopics } from './endpoints.js';
 import { decodeMemberMeta, taskAssigner, tasksOf, type MemberMeta } from './group-assignor.js';
 import { clusterFingerprint, parseTaskId } from './sticky-assignment.js';
-import { planCluster, type ClusterPlan } from './subtopologies.js';
+import { planCluster, tasksOfNode, type ClusterPlan } from './subtopologies.js';
 import { TaskRunner, type TaskStats } from './task-runner.js';
+import { inlineTasks, type TaskPlacement } from './task-executor.js';
+import { TaskWorkers } from './task-workers.js';
 
 export interface ClusterOptions {
   /** `kafka://host:port[,host:port...][/prefix]` */
@@ -40,6 +42,12 @@ export interface ClusterOptions {
   sessionTimeoutMs?: number;
   /** How long an unreachable broker is retried at start (default 30000). */
   connectTimeoutMs?: number;
+  /** Worker threads running the tasks' operator chains (default: one per core); 0 runs them on the main thread. */
+  workers?: number;
+  /** The job module the workers import (required when workers > 0), and their log level. */
+  module?: { url: string; exportName?: string; logLevel?: string };
+  /** Batches a task ships to its chain ahead of its commits, at most (default 4): a full window holds its reader. */
+  inFlightBatches?: number;
 }
 
 export interface MemberStatus {
@@ -62,17 +70,38 @@ export async function startMember(topology: Topology, o: ClusterOptions): Promis
   const job = o.jobId ?? topology.name;
   const group = `${address.prefix}${job}`;
   const plan = planCluster(topology.graph, job, address.prefix, kafkaConnectorTopics);
-  const conn = { brokers: address.brokers, connectTimeoutMs: o.connectTimeoutMs ?? 30_000 };
-  const kafka = await createKafka(`weir-${job}-member`, conn, o.log, 'weir cluster', { readCommitted: true });
-  const admin = kafka.admin();
-  await connectOrExplain(() => admin.connect(), conn, `weir cluster (job '${job}')`);
-  let layout;
+  // The worker threads load the job while the member connects and checks its topics.
+  const pool = spawnWorkers(topology, plan, job, o);
   try {
-    layout = await prepareTopics(admin, plan, { repartitionPartitions: o.repartitionPartitions, maxParallelism: topology.graph.maxParallelism });
-  } finally {
-    await admin.disconnect();
+    const conn = { brokers: address.brokers, connectTimeoutMs: o.connectTimeoutMs ?? 30_000 };
+    const kafka = await createKafka(`weir-${job}-member`, conn, o.log, 'weir cluster', { readCommitted: true });
+    const admin = kafka.admin();
+    await connectOrExplain(() => admin.connect(), conn, `weir cluster (job '${job}')`);
+    let layout;
+    try {
+      layout = await prepareTopics(admin, plan, { repartitionPartitions: o.repartitionPartitions, maxParallelism: topology.graph.maxParallelism });
+    } finally {
+      await admin.disconnect();
+    }
+    let placement: TaskPlacement;
+    if (pool) {
+      await pool.ready();
+      pool.setLayout({ tasks: [...layout.tasks], repartitionPartitions: [...layout.repartitionPartitions] });
+      placement = pool;
+    } else placement = inlineTasks({ graph: topology.graph, repartitionPartitions: layout.repartitionPartitions, tasksOfNode: tasksOfNode(plan, layout.tasks), log: o.log });
+    return await new Member(kafka, topology, plan, layout.tasks, layout.repartitionPartitions, group, address.prefix, job, o, placement).start();
+  } catch (e) {
+    await pool?.shutdown();
+    throw e;
   }
-  return new Member(kafka, topology, plan, layout.tasks, layout.repartitionPartitions, group, address.prefix, job, o).start();
+}
+
+/** The member's worker pool, or none when the chains run inline (workers: 0). */
+function spawnWorkers(topology: Topology, plan: ClusterPlan, job: string, o: ClusterOptions): TaskWorkers | undefined {
+  const count = o.workers ?? availableParallelism();
+  if (count === 0) return undefined;
+  if (!o.module) throw new WeirError('JOB_MODULE_UNKNOWN', `weir cluster: the tasks run on ${count} worker thread(s), which import the job's module, and none was given. Fix: pass the job's path (runCluster('job.ts', ...)), or workers: 0`);
+  return new TaskWorkers({ count, init: { moduleUrl: o.module.url, exportName: o.module.exportName, job, logLevel: o.module.logLevel ?? 'warn', fingerprint: topology.fingerprint, plan }, log: o.log });
 }
 
 class Member implements ClusterMember {
@@ -99,7 +128,9 @@ class Member implements ClusterMember {
     private readonly prefix: string,
     private readonly job: string,
     private readonly o: ClusterOptions,
+    private readonly placement: TaskPlacement,
   ) {
+    placement.onFatal = (e) => void this.fail(e);
     this.done = new Promise((res, rej) => {
       this.resolveDone = res;
       this.rejectDone = rej;
@@ -174,7 +205,8 @@ class Member implements ClusterMember {
       sub: this.plan.subtopologies[subtopology],
       partition,
       partitions: this.tasks.get(subtopology)!,
-      repartitionPartitions: this.repartitionPartitions,
+      placement: this.placement,
+      inFlight: this.o.inFlightBatches ?? 4,
       group: this.group,
       transactionalId: `${this.prefix}${this.job}-task-${t}`,
       log: this.o.log,
@@ -215,6 +247,7 @@ class Member implements ClusterMember {
   private async shutdown(): Promise<void> {
     await Promise.all([...this.running.keys()].map((t) => this.stopTask(t)));
     await this.consumer.disconnect().catch(() => {});
+    await this.placement.shutdown();
   }
 
   async stop(): Promise<void> {

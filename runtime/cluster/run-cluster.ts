@@ -3,10 +3,11 @@
  * job's cluster (the public API of `weir run job.ts --cluster ...`). A thin
  * facade: the member and kafkajs load on first use.
  */
+import { availableParallelism } from 'node:os';
 import type { Topology } from '../dsl/topology.js';
 import type { ClusterOptions, MemberStatus } from './member.js';
 
-export interface ClusterRunOptions extends Omit<ClusterOptions, 'log'> {
+export interface ClusterRunOptions extends Omit<ClusterOptions, 'log' | 'module'> {
   /** pino level for logs on stderr (default 'warn'). */
   logLevel?: string;
   /** Named export holding the topology, when the module has several. */
@@ -25,9 +26,17 @@ export interface ClusterHandle {
 export function runCluster(job: string | URL | Topology, options: ClusterRunOptions): ClusterHandle {
   const started = (async () => {
     const [{ startMember }, { loadJob }, { createLogger }] = await Promise.all([import('./member.js'), import('../coordinator/load.js'), import('../log.js')]);
-    const loaded = await loadJob(job, { workers: 0, exportName: options.exportName });
+    const workers = options.workers ?? availableParallelism();
+    const loaded = await loadJob(job, { workers, exportName: options.exportName });
     const log = createLogger(options.logLevel ?? 'warn', { job: options.jobId ?? loaded.topology.name });
-    return startMember(loaded.topology, { ...options, log });
+    const module = loaded.moduleUrl ? { url: loaded.moduleUrl, exportName: options.exportName, logLevel: options.logLevel } : undefined;
+    // Workers (and their replacements) import the compiled module as long as the member runs.
+    const member = await startMember(loaded.topology, { ...options, workers, module, log }).catch((e) => {
+      loaded.compiled?.cleanup();
+      throw e;
+    });
+    void member.done.finally(() => loaded.compiled?.cleanup()).catch(() => {});
+    return member;
   })();
   let member: Awaited<typeof started> | undefined;
   void started.then((m) => (member = m), () => {});

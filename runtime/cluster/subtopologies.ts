@@ -11,8 +11,9 @@
  *   remain are the sub-topologies. Their inputs are source topics and
  *   repartition topics; a sub-topology has one task per input partition, so
  *   all its input topics must have the same partition count (co-partitioned).
- * - broadcast() and event time (assignTimestamps, windows) are refused in
- *   cluster mode for now, with the reason: a silent wrong result is worse.
+ * - broadcast() is refused in cluster mode for now, with the reason: a
+ *   silent wrong result is worse. Event time (assignTimestamps, windows,
+ *   timers) runs: watermarks cross repartition topics in-band (task-chain.ts).
  *
  * @example
  * // in -> map -> keyBy -> count -> out   becomes
@@ -67,13 +68,13 @@ export interface ConnectorTopics {
   isKafkaSink(node: LogicalNode): boolean;
 }
 
-const UNSUPPORTED: Partial<Record<LogicalNode['kind'], string>> = {
-  timestamps: 'event time (assignTimestamps)',
-  window: 'windows',
-  select: 'window side outputs',
-};
+/** Kinds whose state (keyed state, timers, windows, an assigner's largest timestamp) goes into the changelog. */
+const STATEFUL = new Set<LogicalNode['kind']>(['process', 'machine', 'reduce', 'window', 'timestamps']);
 
-const STATEFUL = new Set<LogicalNode['kind']>(['process', 'machine', 'reduce']);
+/** Node id -> the task count of the sub-topology holding it. */
+export function tasksOfNode(plan: ClusterPlan, tasks: ReadonlyMap<number, number>): Map<string, number> {
+  return new Map(plan.subtopologies.flatMap((s) => s.nodes.map((n): [string, number] => [n, tasks.get(s.id)!])));
+}
 
 export function repartitionTopic(prefix: string, job: string, operator: string): string {
   return `${prefix}${job}-${operator}-repartition`;
@@ -92,8 +93,6 @@ export function planCluster(graph: LogicalGraph, job: string, prefix: string, co
   };
   const cut: RepartitionEdge[] = [];
   for (const n of graph.nodes) {
-    const why = UNSUPPORTED[n.kind];
-    if (why) throw new TopologyError(`operator '${n.id}' uses ${why}, which cluster mode (--cluster) does not run yet. Fix: run this job as one process (without --cluster), or drop '${n.id}'`, { operator: n.id });
     if (n.kind === 'source' && connectors.sourceTopic(n) === undefined) {
       throw new TopologyError(`source '${n.id}' is not a kafka.source: in cluster mode every input must be a Kafka topic, whose partitions are the tasks. Fix: read '${n.id}' with kafka.source({ brokers, topic })`, { operator: n.id });
     }

@@ -11,23 +11,30 @@
  *    stable: the zombie's transaction is aborted);
  * 3. a stateful task restores its state from the changelog record written
  *    with exactly those offsets (changelog.ts);
- * 4. it reads its input partitions from those offsets; for each fetched batch
- *    one transaction sends the output (sink and repartition topics), the
- *    task's state (changelog) and the input offsets (sendOffsets), and commits.
+ * 4. it reads its input partitions from those offsets and ships each fetched
+ *    batch to the task's chain (on a worker thread, task-workers.ts; at most
+ *    `inFlight` batches outstanding: a full window holds the reader, whose
+ *    next fetch waits). Outputs come back in order; one transaction sends
+ *    the output of every batch that is back (sink and repartition topics),
+ *    the changelog record of the last of them (its state and input offsets)
+ *    and those input offsets (sendOffsets), and commits. While it commits,
+ *    the chain runs the next batches: the CPU work of the task overlaps its
+ *    broker round trips.
  * Any failure aborts the transaction and fails the task: the member starts it
  * again from step 1, which reads the last committed position. A fenced task
  * is not restarted: it runs elsewhere now.
  */
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from '../../actors/contract.js';
-import { decodeBatch } from '../channel/codec.js';
 import type { LogicalGraph } from '../dsl/graph.js';
-import { CHANGELOG_KEY, encodeChangelog, restoreTaskState, type Offsets } from './changelog.js';
-import { sinkEndpoint, sourceEndpoint } from './endpoints.js';
+import { CHANGELOG_KEY, restoreTaskState, type Offsets } from './changelog.js';
+import { sourceEndpoint } from './endpoints.js';
 import { readPartition, type PartitionReader } from './partition-reader.js';
-import { TaskChain, type ChainOutput, type TaskState } from './task-chain.js';
+import { bufferOf } from './source-values.js';
 import type { SubTopology } from './subtopologies.js';
-import { decodeSourceValue } from './source-values.js';
+import { encodeRows, type TaskOutput } from './task-batch.js';
+import type { TaskState } from './task-chain.js';
+import type { TaskExecutor, TaskPlacement } from './task-executor.js';
 
 export interface TaskDeps {
   kafka: Kafka;
@@ -35,7 +42,10 @@ export interface TaskDeps {
   sub: SubTopology;
   partition: number;
   partitions: number;
-  repartitionPartitions: ReadonlyMap<string, number>;
+  /** Where the task's chain runs (the member's worker pool, or inline). */
+  placement: TaskPlacement;
+  /** Batches shipped to the chain and not yet committed, at most (credits). */
+  inFlight: number;
   /** The job's consumer group: input offsets are committed to it. */
   group: string;
   transactionalId: string;
@@ -61,16 +71,32 @@ export function isFenced(e: unknown): boolean {
   return false;
 }
 
+/** A batch shipped to the chain: its output once back, and the input positions after it. */
+interface Shipped {
+  out?: TaskOutput;
+  ready: Promise<unknown>;
+  offsets: Offsets;
+  records: number;
+}
+
 export class TaskRunner {
   readonly id: string;
   readonly stats: TaskStats = { records: 0, transactions: 0, offsets: {} };
   private producer: Producer | undefined;
   private reader: PartitionReader | undefined;
-  private chain: TaskChain | undefined;
+  private exec: TaskExecutor | undefined;
   private closed = false;
   private failed = false;
-  /** The batch being processed, so close() lets its transaction finish. */
-  private inFlight: Promise<void> = Promise.resolve();
+  /** Input positions after the last batch shipped (ahead of stats.offsets by the batches in flight). */
+  private shippedTo: Offsets = {};
+  private readonly shipped: Shipped[] = [];
+  /** The reader waits here while `inFlight` batches are outstanding. */
+  private creditWaiters: (() => void)[] = [];
+  /** The commit loop, so close() lets its transaction finish; `looping` while it runs. */
+  private committing: Promise<void> = Promise.resolve();
+  private looping = false;
+  /** Processing time: the chain's next tick (timers, windows, watermark intervals). */
+  private tickTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: TaskDeps) {
     this.id = `${d.sub.id}.${d.partition}`;
@@ -82,7 +108,13 @@ export class TaskRunner {
     // Retries start small: CONCURRENT_TRANSACTIONS right after the previous commit clears in milliseconds (as in kafka.sink).
     const producer = kafka.producer({ transactionalId: this.d.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 12 } });
     this.producer = producer;
-    await producer.connect(); // fences the zombie (step 1)
+    await producer.connect();
+    // Step 1. kafkajs sends InitProducerId with the transactional id only when the first transaction begins
+    // (connect() initializes a plain idempotent producer): begin one and abort it, empty, so the zombie is
+    // fenced and its open transaction ended before the offsets are read. Without this the previous owner
+    // kept committing until this task's first transaction, after its offsets had been read: output twice.
+    await (await producer.transaction()).abort();
+    const fencedAt = Date.now();
     const admin = kafka.admin();
     await admin.connect();
     const topics = sub.inputs.map((i) => i.topic);
@@ -102,25 +134,31 @@ export class TaskRunner {
     }
     if (this.closed) return;
     this.stats.offsets = { ...committed };
-    this.chain = new TaskChain(this.d.graph, sub, partition, this.d.partitions, this.d.repartitionPartitions, log, state);
+    this.shippedTo = { ...committed };
+    this.exec = await this.d.placement.open({ task: this.id, sub, partition, partitions: this.d.partitions, state, onFailed: (e) => this.fail(e) });
+    if (this.closed) return this.exec.close();
     this.reader = await readPartition(kafka, {
       group: `${this.d.group}.task-${this.id}`,
       topics,
       partition,
       partitions: this.d.partitions,
+      // A rejoined reader (e.g. after a long pause) goes back to the committed position; batches in flight are redone.
       from: () => new Map(Object.entries(this.stats.offsets)),
-      onBatch: (topic, messages) => (this.inFlight = this.onBatch(topic, messages)),
+      onBatch: (topic, messages) => this.ship(topic, messages),
       onCrash: (e) => this.fail(e),
     });
     if (this.closed) await this.reader.close(); // revoked while starting
-    log.info({ task: this.id, ms: Date.now() - t0, restored: state !== undefined, offsets: committed }, `task ${this.id} running`);
+    void this.tick(); // learns when the restored chain wants processing time
+    log.info({ task: this.id, ms: Date.now() - t0, fenceMs: fencedAt - t0, restored: state !== undefined, offsets: committed, on: this.exec.where }, `task ${this.id} running`);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.inFlight.catch(() => {});
+    clearTimeout(this.tickTimer);
+    this.releaseCredits();
+    await this.committing.catch(() => {});
     await this.reader?.close();
-    this.chain?.close();
+    this.exec?.close();
     await this.producer?.disconnect().catch(() => {});
   }
 
@@ -128,83 +166,114 @@ export class TaskRunner {
   fail(e: Error): void {
     if (this.closed || this.failed) return;
     this.failed = true;
+    clearTimeout(this.tickTimer);
+    this.releaseCredits();
     this.d.onFailed(e, isFenced(e));
   }
 
-  private async onBatch(topic: string, fetched: KafkaMessage[]): Promise<void> {
-    if (this.closed || this.failed) return;
-    // A reader that rejoined its private group (e.g. after a long pause) seeks to its start again:
-    // records before the committed position were processed already.
-    const at = this.stats.offsets[topic] ?? 0;
+  private releaseCredits(): void {
+    for (const w of this.creditWaiters.splice(0)) w();
+  }
+
+  /** Waits for a free credit; false once the task is closed or failed. */
+  private async credit(): Promise<boolean> {
+    while (!this.closed && !this.failed && this.shipped.length >= this.d.inFlight) await new Promise<void>((r) => this.creditWaiters.push(r));
+    return !this.closed && !this.failed;
+  }
+
+  /** Ships one fetched batch to the chain once a credit is free; the reader fetches on meanwhile. */
+  private async ship(topic: string, fetched: KafkaMessage[]): Promise<void> {
+    if (!(await this.credit())) return;
+    // A reader that rejoined its private group seeks to the committed position: records shipped since are redone
+    // only if they were not shipped yet (positions ahead of the committed one are skipped here).
+    const at = this.shippedTo[topic] ?? 0;
     const messages = fetched[0] && Number(fetched[0].offset) >= at ? fetched : fetched.filter((m) => Number(m.offset) >= at);
     if (messages.length === 0) return;
-    const producer = this.producer!;
-    let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    const input = this.d.sub.inputs.find((i) => i.topic === topic);
+    const envelope = input?.kind === 'source' && sourceEndpoint(this.d.graph.nodes.find((n) => n.id === input.node)!)?.envelope === true;
+    this.shippedTo = { ...this.shippedTo, [topic]: Number(messages[messages.length - 1].offset) + 1 };
+    this.send(topic, encodeRows(messages, envelope, { operator: topic, instance: this.d.partition }), messages.length);
+  }
+
+  /** A tick of processing time, through the same window and transactions as batches (what it fires is output too). */
+  private async tick(): Promise<void> {
+    if (await this.credit()) this.send(null, null, 0);
+  }
+
+  private send(topic: string | null, rows: Uint8Array | null, records: number): void {
+    const b: Shipped = { offsets: this.shippedTo, records, ready: Promise.resolve() };
+    b.ready = this.exec!.process(topic, rows, b.offsets).then((out) => {
+      b.out = out;
+      // Outputs come back in order: the latest says when the chain next wants processing time.
+      clearTimeout(this.tickTimer);
+      if (out.next !== undefined && !this.closed && !this.failed) this.tickTimer = setTimeout(() => void this.tick(), Math.max(0, out.next - Date.now()));
+    });
+    b.ready.catch((e: Error) => this.fail(e));
+    this.shipped.push(b);
+    if (!this.looping) this.committing = this.commitLoop();
+  }
+
+  /** Commits what came back, in order, one transaction at a time, until nothing is outstanding. */
+  private async commitLoop(): Promise<void> {
+    this.looping = true;
     try {
-      const out = this.process(topic, messages);
-      const next = Number(messages[messages.length - 1].offset) + 1;
-      const offsets = { ...this.stats.offsets, [topic]: next };
-      txn = await producer.transaction();
-      const sends: Promise<unknown>[] = [];
-      for (const [node, records] of out.sinks) {
-        const ep = sinkEndpoint(this.d.graph.nodes.find((n) => n.id === node)!)!;
-        sends.push(txn.send({ topic: ep.topic, acks: -1, messages: records.map((r) => ep.toMessage(r as never)) as Message[] }));
-      }
-      if (out.repartition.length > 0) {
-        const byTopic = new Map<string, Message[]>();
-        for (const r of out.repartition) {
-          const list = byTopic.get(r.topic) ?? [];
-          list.push({ partition: r.partition, value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) });
-          byTopic.set(r.topic, list);
+      while (this.shipped.length > 0 && !this.closed && !this.failed) {
+        try {
+          await this.shipped[0].ready;
+        } catch {
+          return; // failed: ship() saw it
         }
-        for (const [t, msgs] of byTopic) sends.push(txn.send({ topic: t, acks: -1, messages: msgs }));
+        // Closed meanwhile (revoked): what is not committed is redone by the next owner.
+        if (this.closed || this.failed) return;
+        await this.commitReady();
       }
-      if (this.d.sub.stateful) {
-        const v = encodeChangelog(offsets, this.chain!.snapshot(), { operator: this.d.sub.changelog, instance: this.d.partition });
-        sends.push(txn.send({ topic: this.d.sub.changelog, acks: -1, messages: [{ key: CHANGELOG_KEY, partition: this.d.partition, value: Buffer.from(v.buffer, v.byteOffset, v.byteLength) }] }));
-      }
-      await Promise.all(sends);
-      await txn.sendOffsets({ consumerGroupId: this.d.group, topics: [{ topic, partitions: [{ partition: this.d.partition, offset: String(next) }] }] });
-      await txn.commit();
-      this.stats.offsets = offsets;
-      this.stats.records += messages.length;
-      this.stats.transactions++;
-    } catch (e) {
-      if (txn?.isActive()) await txn.abort().catch(() => {});
-      this.fail(e as Error);
+    } finally {
+      // Cleared in the same step the loop ends, so a batch shipped right after starts a new loop.
+      this.looping = false;
     }
   }
 
-  /** Decodes the batch and runs it through the chain; consecutive records of one input index go together. */
-  private process(topic: string, messages: KafkaMessage[]): ChainOutput {
-    const input = this.d.sub.inputs.find((i) => i.topic === topic);
-    if (!input) throw new Error(`bug: task ${this.id} read topic '${topic}', not one of its inputs`);
-    const chain = this.chain!;
-    if (input.kind === 'source') {
-      const node = this.d.graph.nodes.find((n) => n.id === input.node)!;
-      const ep = sourceEndpoint(node)!;
-      const records = messages.map((m) => decodeSourceValue(ep, topic, this.d.partition, m));
-      return chain.process(input.node, 0, records);
-    }
-    const total: ChainOutput = { sinks: new Map(), repartition: [] };
-    let run: unknown[] = [];
-    let runIndex = -1;
-    const flush = () => {
-      if (run.length === 0) return;
-      const o = chain.process(input.node, runIndex, run);
-      for (const [k, v] of o.sinks) total.sinks.set(k, [...(total.sinks.get(k) ?? []), ...v]);
-      total.repartition.push(...o.repartition);
-      run = [];
-    };
-    for (const m of messages) {
-      const [index, record] = decodeBatch(m.value!) as [number, unknown];
-      if (index !== runIndex) {
-        flush();
-        runIndex = index;
+  /** One transaction for every output that is back; their credits return once it committed. */
+  private async commitReady(): Promise<void> {
+    let n = 0;
+    while (n < this.shipped.length && this.shipped[n].out) n++;
+    // Ticks that found nothing due change nothing: no transaction for them.
+    const done = this.shipped.slice(0, n).filter((b) => !b.out!.noop);
+    if (done.length > 0 && !(await this.commit(done))) return;
+    this.shipped.splice(0, n);
+    for (const w of this.creditWaiters.splice(0, n)) w();
+  }
+
+  /** One transaction for the outputs of `done` (in order) and the positions after the last of them. */
+  private async commit(done: Shipped[]): Promise<boolean> {
+    const producer = this.producer!;
+    const last = done[done.length - 1];
+    let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    try {
+      const byTopic = new Map<string, Message[]>();
+      for (const b of done) {
+        for (const [topic, msgs] of b.out!.sends) {
+          const list = byTopic.get(topic) ?? [];
+          for (const [key, value, partition] of msgs) list.push({ key: key === null ? null : typeof key === 'string' ? key : bufferOf(key), value: typeof value === 'string' ? value : bufferOf(value), partition });
+          byTopic.set(topic, list);
+        }
       }
-      run.push(record);
+      const changelog = last.out!.changelog;
+      if (changelog) byTopic.set(this.d.sub.changelog, [{ key: CHANGELOG_KEY, partition: this.d.partition, value: bufferOf(changelog) }]);
+      txn = await producer.transaction();
+      await Promise.all([...byTopic].map(([topic, messages]) => txn!.send({ topic, acks: -1, messages })));
+      const topics = Object.entries(last.offsets).map(([topic, offset]) => ({ topic, partitions: [{ partition: this.d.partition, offset: String(offset) }] }));
+      // A tick's output before the task read anything (an idle watermark) has no position to commit.
+      if (topics.length > 0) await txn.sendOffsets({ consumerGroupId: this.d.group, topics });
+      await txn.commit();
+      this.stats.offsets = last.offsets;
+      for (const b of done) this.stats.records += b.records;
+      this.stats.transactions++;
+      return true;
+    } catch (e) {
+      if (txn?.isActive()) await txn.abort().catch(() => {});
+      this.fail(e as Error);
+      return false;
     }
-    flush();
-    return total;
   }
 }

@@ -16,7 +16,7 @@ import type { LogicalGraph } from '../dsl/graph.js';
 import type { ExecutionPlan } from '../plan/plan.js';
 import { lazyLogger } from '../log.js';
 import type { ResolvedOptions } from './options.js';
-import { WorkerHandle } from './worker-handle.js';
+import { startHeartbeats, WorkerHandle } from './worker-handle.js';
 import { workerResourceLimits } from './worker-limits.js';
 import { idleThreadStats, threadStatsSampler, type ThreadStatsSampler } from '../host/thread-stats.js';
 
@@ -50,8 +50,7 @@ type Reply = 'ready' | 'reset-done' | 'committed';
 export class WorkerEngine implements Engine {
   private readonly workers: WorkerHandle[] = [];
   private readonly waiters = new Map<string, { resolve: () => void; reject: (e: unknown) => void }[]>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  private pingSeq = 0;
+  private stopHeartbeat: () => void = () => {};
   private plan!: ExecutionPlan;
   private moduleUrl!: string;
   private job!: string;
@@ -174,24 +173,7 @@ export class WorkerEngine implements Engine {
 
   /** A worker whose event loop does not answer pings within the timeout is terminated and reported as crashed. */
   private startHeartbeat(): void {
-    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.o;
-    if (heartbeatIntervalMs <= 0) return;
-    this.heartbeat = setInterval(() => {
-      const now = performance.now();
-      for (const w of this.workers) {
-        if (now - w.lastPong > heartbeatTimeoutMs) {
-          const err = new WeirError('WORKER_UNRESPONSIVE', `worker ${w.index} did not answer heartbeats for ${heartbeatTimeoutMs} ms (its event loop is blocked); replacing it`, {
-            context: { worker: w.index },
-            retriable: true,
-          });
-          w.crash(err);
-          void w.terminate();
-        } else {
-          w.post({ t: 'ping', n: ++this.pingSeq });
-        }
-      }
-    }, heartbeatIntervalMs);
-    this.heartbeat.unref();
+    this.stopHeartbeat = startHeartbeats(() => this.workers, this.o.heartbeatIntervalMs, this.o.heartbeatTimeoutMs);
   }
 
   stop(): void {
@@ -244,7 +226,7 @@ export class WorkerEngine implements Engine {
   }
 
   async shutdown(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.stopHeartbeat();
     for (const w of this.workers) w.shutdown();
     const grace = setTimeout(() => void this.kill(), 5000);
     await Promise.all(this.workers.map((w) => w.exited));
@@ -253,7 +235,7 @@ export class WorkerEngine implements Engine {
   }
 
   async kill(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.stopHeartbeat();
     await Promise.all(this.workers.map((w) => w.terminate()));
     await Promise.all(this.workers.map((w) => w.stdoutDone));
   }

@@ -91,3 +91,38 @@ export class WorkerHandle {
     await this.worker.terminate();
   }
 }
+
+/**
+ * Heartbeats: every `intervalMs` each worker is pinged; one that has not
+ * answered for `timeoutMs` (its event loop is blocked) is terminated and
+ * reported as crashed, so its owner replaces it. A stall of the pinging
+ * thread itself (a paused process) restarts the timeouts instead of
+ * blaming the workers. Returns the stop function.
+ */
+export function startHeartbeats(workers: () => Iterable<WorkerHandle>, intervalMs: number, timeoutMs: number): () => void {
+  if (intervalMs <= 0) return () => {};
+  let seq = 0;
+  let lastTick = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    // This thread itself was stalled (the process was paused, SIGSTOP, or its loop blocked): the workers could
+    // not be heard meanwhile, so their silence proves nothing; they get a fresh timeout.
+    const stalled = now - lastTick > timeoutMs / 2;
+    lastTick = now;
+    for (const w of workers()) {
+      if (stalled) w.lastPong = now;
+      if (now - w.lastPong > timeoutMs) {
+        const err = new WeirError('WORKER_UNRESPONSIVE', `worker ${w.index} did not answer heartbeats for ${timeoutMs} ms (its event loop is blocked); replacing it`, {
+          context: { worker: w.index },
+          retriable: true,
+        });
+        w.crash(err);
+        void w.terminate();
+      } else {
+        w.post({ t: 'ping', n: ++seq });
+      }
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

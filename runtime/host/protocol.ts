@@ -52,7 +52,46 @@ export type ToWorker =
   /** Heartbeat: a worker whose event loop is stuck does not answer. */
   | { t: 'ping'; n: number }
   /** Dispose actors and close ports; the worker then exits. */
-  | { t: 'shutdown' };
+  | { t: 'shutdown' }
+  /** Cluster mode: this worker hosts task chains instead of actors (runtime/cluster/worker-tasks.ts). Answered by 'ready'. */
+  | { t: 'cluster-init'; init: ClusterWorkerInit }
+  | { t: 'task'; m: ToClusterTask };
+
+/** What a cluster member's worker needs to build task chains: the job module and the member's plan. */
+export interface ClusterWorkerInit {
+  worker: number;
+  moduleUrl: string;
+  exportName?: string;
+  job: string;
+  logLevel: string;
+  fingerprint: string;
+  /** runtime/cluster's ClusterPlan (plain data). */
+  plan: unknown;
+}
+
+/** The member's topic layout, known once its topics are checked (the workers load the job meanwhile). */
+export interface ClusterLayout {
+  /** Sub-topology id -> its task count. */
+  tasks: [number, number][];
+  /** Repartition topic -> partition count. */
+  repartitionPartitions: [string, number][];
+}
+
+/** Main thread -> worker, about one opened task chain `h` (a handle, new on every start of a task). */
+export type ToClusterTask =
+  /** Sent before the first open. */
+  | ({ t: 'layout' } & ClusterLayout)
+  /** Build the chain of task `task` (s.p), restoring `state` (its changelog record) when given. */
+  | { t: 'open'; h: number; task: string; sub: number; partition: number; partitions: number; state?: unknown }
+  /** One fetched batch (msgpack rows, see cluster/task-batch.ts), or with no topic a tick of processing time; `offsets`: the task's input positions after it. */
+  | { t: 'batch'; h: number; seq: number; topic: string | null; rows: Uint8Array | null; offsets: Record<string, number> }
+  | { t: 'close'; h: number };
+
+export type FromClusterTask =
+  | { t: 'opened'; h: number }
+  /** The output of batch `seq` (msgpack TaskOutput), buffer transferred. */
+  | { t: 'out'; h: number; seq: number; out: Uint8Array }
+  | { t: 'failed'; h: number; error: SerializedError };
 
 export interface SerializedError {
   name: string;
@@ -78,7 +117,8 @@ export type FromWorker =
   /** A 'reset' failed: an actor could not open (its error names it in context.actor). */
   | { t: 'reset-failed'; error: SerializedError }
   | { t: 'pong'; n: number }
-  | { t: 'closed' };
+  | { t: 'closed' }
+  | { t: 'task'; m: FromClusterTask };
 
 /** Worker <-> worker, multiplexed by channel id on one port per worker pair; `e` is the region epoch. */
 export type PeerMessage =

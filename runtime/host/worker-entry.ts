@@ -27,6 +27,10 @@ let router: PortRouter | undefined;
 let host: ActorHost | undefined;
 let metricsTimer: NodeJS.Timeout | undefined;
 let injector: WorkerInjector | undefined;
+/** Cluster mode: this worker hosts task chains (runtime/cluster/worker-tasks.ts), not actors. */
+let clusterTasks: import('../cluster/worker-tasks.js').WorkerTasks | undefined;
+/** Task messages that arrived while the job module was still loading. */
+const earlyTasks: import('./protocol.js').ToClusterTask[] = [];
 
 function fail(actor: number | undefined, e: unknown, epoch?: number): void {
   send({ t: 'failed', actor, epoch, error: serializeError(e) });
@@ -147,6 +151,24 @@ port.on('message', (m: ToWorker) => {
     case 'shutdown':
       void shutdown();
       return;
+    case 'cluster-init': {
+      const { init } = m;
+      import('../cluster/worker-tasks.js')
+        .then((c) => c.clusterWorker(init, lazyLogger(init.logLevel, { job: init.job, worker: init.worker }), (x, transfer) => send({ t: 'task', m: x }, transfer)))
+        .then(
+          (w) => {
+            clusterTasks = w;
+            for (const early of earlyTasks.splice(0)) w.handle(early);
+            send({ t: 'ready' });
+          },
+          (e) => fail(undefined, e),
+        );
+      return;
+    }
+    case 'task':
+      if (clusterTasks) clusterTasks.handle(m.m);
+      else earlyTasks.push(m.m);
+      return;
   }
 });
 
@@ -154,6 +176,7 @@ async function shutdown(): Promise<void> {
   if (metricsTimer) clearInterval(metricsTimer);
   if (host) send(metrics());
   await host?.dispose();
+  clusterTasks?.dispose();
   router?.close();
   send({ t: 'closed' });
   port.close();

@@ -59,9 +59,10 @@ describe('cluster mode: bad input fails clearly and loses nothing (real broker)'
     track({ groupPrefix: prefix });
     const input = await createTopic(unique('mm-in'), 3);
     for (const t of ['count-repartition', 'count-changelog']) track({ topic: `${group}-${t}` });
-    const good = runCluster(count('mm', input, output, 'reduce'), { cluster: url(prefix), sessionTimeoutMs: 6000, logLevel: 'error' });
+    // Topologies built here, not in a module the workers could import: their chains run inline (workers: 0).
+    const good = runCluster(count('mm', input, output, 'reduce'), { cluster: url(prefix), sessionTimeoutMs: 6000, logLevel: 'error', workers: 0 });
     await waitFor(() => Object.keys(good.status()?.tasks ?? {}).length === 6, 'the first member to run all 6 tasks', 60_000, 100);
-    const other = runCluster(count('mm', input, output, 'process'), { cluster: url(prefix), sessionTimeoutMs: 6000, logLevel: 'error' });
+    const other = runCluster(count('mm', input, output, 'process'), { cluster: url(prefix), sessionTimeoutMs: 6000, logLevel: 'error', workers: 0 });
     await expect(other.done).rejects.toThrow(/this member's topology differs from the one group 'scaleout-mismatch-.*\.mm' runs .*operator 'count' is a process here, a reduce there.*Fix: run the same job code on every member/);
     await waitFor(async () => (await groupMembers({ group })).stable && (await groupMembers({ group })).members.length === 1, 'the refused member to have left', 60_000, 200);
     await waitFor(() => Object.keys(good.status()?.tasks ?? {}).length === 6, 'the first member to run all 6 tasks again', 60_000, 100);

@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKERS, cleanupKafka, createTopic, expectedLines, fixture, groupMembers, multisetDiff, produce, reader, runId, sleep, track, unique, waitFor, weir, weirSync, type CliRun, type Reader } from '../kafka/helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
+import { memberTasks, membersLog } from './member-logs.js';
 
 const JOB = fixture('cluster-keyed-count.ts');
 // Enough distinct words that every one of the 6 repartition partitions (key-group ranges) gets some: with 40, partition 5 got none.
@@ -39,10 +40,7 @@ async function cluster(name: string) {
     members.push(m);
     return m;
   };
-  const log = () =>
-    members
-      .map((m, i) => `--- member ${i} (${m.child.exitCode ?? m.child.signalCode ?? 'running'}):\n${m.stderr().split('\n').filter((l) => /weir cluster|running"|"level":(50|60)|^weir:/.test(l) && !l.includes('concurrent operation')).slice(-16).join('\n')}`)
-      .join('\n');
+  const log = () => membersLog(members);
   /** Words produced in the background, 300 every 100 ms, until the returned stop() is awaited. */
   const feed = () => {
     let on = true;
@@ -69,11 +67,7 @@ async function cluster(name: string) {
       60_000,
       200,
     );
-  /** The tasks a member was given last. */
-  const tasksOf = (m: CliRun): string[] => {
-    const lines = m.stderr().split('\n').filter((l) => l.includes('weir cluster: joined group'));
-    return lines.length ? (JSON.parse(lines[lines.length - 1]).tasks as string[]) : [];
-  };
+  const tasksOf = memberTasks;
   const settle = async (out: Reader) => {
     await out.atLeast(all.length, 120_000, () => `${log()}\n${JSON.stringify(multisetDiff(out.values, expectedLines(all)))}`);
     await out.quiet(3000);

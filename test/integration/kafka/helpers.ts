@@ -133,7 +133,7 @@ export async function deleteTopicIfExists(topic: string, brokers: string = BROKE
 }
 
 /** Sends `messages` to explicit partitions (or by the default partitioner), awaited in chunks. */
-export async function produce(topic: string, messages: { value: string | Buffer; key?: string; partition?: number; headers?: Record<string, string> }[], brokers: string = BROKERS): Promise<void> {
+export async function produce(topic: string, messages: { value: string | Buffer; key?: string; partition?: number; headers?: Record<string, string>; timestamp?: string }[], brokers: string = BROKERS): Promise<void> {
   const producer: Producer = kafkaClient(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generator, kafka, stdout, topology } from '../../../runtime/index.js';
+import { generator, kafka, stdout, topology, tumbling } from '../../../runtime/index.js';
 import { kafkaConnectorTopics } from '../../../runtime/cluster/endpoints.js';
 import { planCluster } from '../../../runtime/cluster/subtopologies.js';
 
@@ -51,7 +51,22 @@ describe('planCluster (cuts a topology into sub-topologies at keyBy/rebalance)',
     expect(() => planCluster(so.graph, 's', '', kafkaConnectorTopics)).toThrow(/sink 'print' is not a kafka.sink.*Fix: write 'print' with kafka.sink/);
     const bc = topology('b', (b) => b.source('in', src('i')).broadcast().map((v) => v, { name: 'm' }).sink('out', out('o')));
     expect(() => planCluster(bc.graph, 'b', '', kafkaConnectorTopics)).toThrow(/edge 'in' -> 'm' is a broadcast.*Fix: run this job as one process/);
-    const ts = topology('t', (b) => b.source('in', src('i')).assignTimestamps(() => 0, { name: 'ts' }).sink('out', out('o')));
-    expect(() => planCluster(ts.graph, 't', '', kafkaConnectorTopics)).toThrow(/operator 'ts' uses event time.*Fix:/);
+  });
+
+  it('plans event time: the assigner and the window are task state (a changelog each side of the cut)', () => {
+    const ts = topology('t', (b) =>
+      b
+        .source('in', src('i'))
+        .assignTimestamps(() => 0, { name: 'ts' })
+        .keyBy((v) => String(v))
+        .window(tumbling(1000))
+        .reduce((a) => a, { name: 'win' })
+        .sink('out', out('o')),
+    );
+    const p = planCluster(ts.graph, 't', '', kafkaConnectorTopics);
+    expect(p.subtopologies.map((s) => [s.nodes, s.stateful])).toEqual([
+      [['in', 'ts'], true],
+      [['win', 'out'], true],
+    ]);
   });
 });
