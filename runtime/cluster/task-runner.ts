@@ -8,12 +8,18 @@
  *    zombie still running this task is fenced and its open transaction is
  *    aborted (PRODUCER_FENCED on its next send or commit);
  * 2. the input offsets committed to the group `<prefix><job>` are read (now
- *    stable: the zombie's transaction is aborted);
+ *    stable: the zombie's transaction is aborted); an input without one
+ *    starts where kafka.source's startFrom says, committed at once
+ *    (start-positions.ts);
  * 3. a stateful task restores its state from the changelog record written
  *    with exactly those offsets (changelog.ts);
  * 4. it reads its input partitions from those offsets; for each fetched batch
  *    one transaction sends the output (sink and repartition topics), the
  *    task's state (changelog) and the input offsets (sendOffsets), and commits.
+ *    The offset committed is past the transaction markers and aborted records
+ *    the fetch held after the last record (as Kafka's consumer position is):
+ *    a read_committed reader never receives them, so a caught-up task has no
+ *    lag left (a fetch of nothing else commits that alone).
  * Any failure aborts the transaction and fails the task: the member starts it
  * again from step 1, which reads the last committed position. A fenced task
  * is not restarted: it runs elsewhere now.
@@ -23,6 +29,9 @@ import type { Logger } from '../../actors/contract.js';
 import { decodeBatch } from '../channel/codec.js';
 import type { LogicalGraph } from '../dsl/graph.js';
 import { CHANGELOG_KEY, encodeChangelog, restoreTaskState, type Offsets } from './changelog.js';
+import { startOffsets } from './start-positions.js';
+import { readCommittedAdmin } from './stable-offsets.js';
+import type { TaskReport } from './task-meters.js';
 import { sinkEndpoint, sourceEndpoint } from './endpoints.js';
 import { readPartition, type PartitionReader } from './partition-reader.js';
 import { TaskChain, type ChainOutput, type TaskState } from './task-chain.js';
@@ -42,6 +51,8 @@ export interface TaskDeps {
   log: Logger;
   /** The task ended with an error (not by close()); `fenced`: another member took it over. */
   onFailed(error: Error, fenced: boolean): void;
+  /** Where the task reports its commits, aborts and restore time (metrics). */
+  meter?: TaskReport;
 }
 
 export interface TaskStats {
@@ -83,16 +94,19 @@ export class TaskRunner {
     const producer = kafka.producer({ transactionalId: this.d.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 12 } });
     this.producer = producer;
     await producer.connect(); // fences the zombie (step 1)
-    const admin = kafka.admin();
+    const admin = readCommittedAdmin(kafka); // 'latest' starts at the last stable offset
     await admin.connect();
     const topics = sub.inputs.map((i) => i.topic);
     let committed: Offsets = {};
+    let fresh: Offsets = {};
     try {
       const fetched = await admin.fetchOffsets({ groupId: this.d.group, topics });
       for (const t of fetched) {
         const p = t.partitions.find((x) => x.partition === partition);
         if (p && Number(p.offset) >= 0) committed[t.topic] = Number(p.offset);
       }
+      const missing = sub.inputs.filter((i) => committed[i.topic] === undefined);
+      if (missing.length > 0) fresh = await startOffsets(admin, this.d.graph, missing, partition);
     } finally {
       await admin.disconnect();
     }
@@ -103,13 +117,16 @@ export class TaskRunner {
     if (this.closed) return;
     this.stats.offsets = { ...committed };
     this.chain = new TaskChain(this.d.graph, sub, partition, this.d.partitions, this.d.repartitionPartitions, log, state);
+    // Inputs the group had no offset for: their start is committed before anything is read, so it is decided once.
+    if (Object.keys(fresh).length > 0) await this.transact({ sinks: new Map(), repartition: [] }, fresh, 0);
+    this.d.meter?.restored(Date.now() - t0);
     this.reader = await readPartition(kafka, {
       group: `${this.d.group}.task-${this.id}`,
       topics,
       partition,
       partitions: this.d.partitions,
       from: () => new Map(Object.entries(this.stats.offsets)),
-      onBatch: (topic, messages) => (this.inFlight = this.onBatch(topic, messages)),
+      onBatch: (topic, messages, _high, lastOffset) => (this.inFlight = this.onBatch(topic, messages, lastOffset)),
       onCrash: (e) => this.fail(e),
     });
     if (this.closed) await this.reader.close(); // revoked while starting
@@ -131,23 +148,36 @@ export class TaskRunner {
     this.d.onFailed(e, isFenced(e));
   }
 
-  private async onBatch(topic: string, fetched: KafkaMessage[]): Promise<void> {
+  private async onBatch(topic: string, fetched: KafkaMessage[], lastOffset: number): Promise<void> {
     if (this.closed || this.failed) return;
     // A reader that rejoined its private group (e.g. after a long pause) seeks to its start again:
     // records before the committed position were processed already.
     const at = this.stats.offsets[topic] ?? 0;
     const messages = fetched[0] && Number(fetched[0].offset) >= at ? fetched : fetched.filter((m) => Number(m.offset) >= at);
-    if (messages.length === 0) return;
-    const producer = this.producer!;
-    let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    const next = Math.max(lastOffset + 1, messages.length > 0 ? Number(messages[messages.length - 1].offset) + 1 : 0);
+    if (next <= at) return;
     try {
-      const out = this.process(topic, messages);
-      const next = Number(messages[messages.length - 1].offset) + 1;
-      const offsets = { ...this.stats.offsets, [topic]: next };
+      const out = messages.length > 0 ? this.process(topic, messages) : { sinks: new Map(), repartition: [] };
+      await this.transact(out, { [topic]: next }, messages.length);
+    } catch (e) {
+      this.fail(e as Error);
+    }
+  }
+
+  /** One transaction: the output, the state (stateful tasks) and the input offsets `advance` (on top of the committed ones). */
+  private async transact(out: ChainOutput, advance: Offsets, recordsIn: number): Promise<void> {
+    const producer = this.producer!;
+    const t0 = performance.now();
+    let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    let stateBytes: number | undefined;
+    let recordsOut = out.repartition.length;
+    try {
+      const offsets = { ...this.stats.offsets, ...advance };
       txn = await producer.transaction();
       const sends: Promise<unknown>[] = [];
       for (const [node, records] of out.sinks) {
         const ep = sinkEndpoint(this.d.graph.nodes.find((n) => n.id === node)!)!;
+        recordsOut += records.length;
         sends.push(txn.send({ topic: ep.topic, acks: -1, messages: records.map((r) => ep.toMessage(r as never)) as Message[] }));
       }
       if (out.repartition.length > 0) {
@@ -161,17 +191,21 @@ export class TaskRunner {
       }
       if (this.d.sub.stateful) {
         const v = encodeChangelog(offsets, this.chain!.snapshot(), { operator: this.d.sub.changelog, instance: this.d.partition });
+        stateBytes = v.byteLength;
         sends.push(txn.send({ topic: this.d.sub.changelog, acks: -1, messages: [{ key: CHANGELOG_KEY, partition: this.d.partition, value: Buffer.from(v.buffer, v.byteOffset, v.byteLength) }] }));
       }
       await Promise.all(sends);
-      await txn.sendOffsets({ consumerGroupId: this.d.group, topics: [{ topic, partitions: [{ partition: this.d.partition, offset: String(next) }] }] });
+      const topics = Object.entries(advance).map(([topic, offset]) => ({ topic, partitions: [{ partition: this.d.partition, offset: String(offset) }] }));
+      await txn.sendOffsets({ consumerGroupId: this.d.group, topics });
       await txn.commit();
       this.stats.offsets = offsets;
-      this.stats.records += messages.length;
+      this.stats.records += recordsIn;
       this.stats.transactions++;
+      this.d.meter?.committed({ recordsIn, recordsOut, latencyMs: performance.now() - t0, stateBytes });
     } catch (e) {
       if (txn?.isActive()) await txn.abort().catch(() => {});
-      this.fail(e as Error);
+      if (txn) this.d.meter?.aborted();
+      throw e;
     }
   }
 
