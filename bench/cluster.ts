@@ -174,7 +174,9 @@ export async function benchCluster(records: number, log: Log): Promise<ClusterRe
       const cpu0 = side.pids.reduce((s, p) => s + cpuMs(p), 0);
       const t0 = performance.now();
       await produceWords(k, input, n);
-      await Promise.race([all, sleep(300_000).then(() => Promise.reject(new Error(`only ${count} of ${n} output records after 300 s`)))]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${count} of ${n} output records after 300 s`)), 300_000)));
+      await Promise.race([all, late]).finally(() => clearTimeout(timer)); // a pending timer would keep the bench alive
       const ms = Math.round(performance.now() - t0);
       const cpu = side.pids.reduce((s, p) => s + cpuMs(p), 0) - cpu0;
       if (side.metrics && atEnd) atEnd(await side.metrics());
