@@ -15,7 +15,7 @@ import { startKafka } from '../../services/kafka.mjs';
 
 const PARTITIONS = 2;
 
-const copy = (name: string, input: string, output: string, source: Partial<KafkaSourceOptions>) =>
+const copy = (name: string, input: string, output: string, source: Pick<KafkaSourceOptions, 'startFrom' | 'groupId'>) =>
   topology(name, (t) =>
     t
       .source('in', kafka.source<string>({ brokers: BROKERS, topic: input, ...source }))
@@ -32,7 +32,7 @@ describe('cluster mode: startFrom on a fresh job (real broker)', () => {
   afterAll(cleanupKafka);
 
   /** Runs `name` as one member until both tasks have committed a position, then `then()`, then stops it. */
-  async function member(name: string, input: string, output: string, source: Partial<KafkaSourceOptions>, then: () => Promise<void>) {
+  async function member(name: string, input: string, output: string, source: Pick<KafkaSourceOptions, 'startFrom' | 'groupId'>, then: () => Promise<void>) {
     const prefix = `co-start-${name}-${runId}`;
     track({ groupPrefix: prefix });
     const h = run(copy(name, input, output, source), { cluster: `kafka://${BROKERS}/${prefix}`, sessionTimeoutMs: 6000, logLevel: 'silent' });
