@@ -8,11 +8,12 @@
  *   job/member/task, and shows each input partition's lag at 0 once caught
  *   up, repartition inputs (transactional: commit markers) included;
  * - `weir cluster status` shows lag 0 for every task then, too;
- * - consumed repartition records are purged up to the committed offsets.
+ * - consumed repartition records are purged up to the committed offsets;
+ * - a CLI member (`weir run --cluster --http 0`) says where it serves them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafka, runCluster, topology } from 'weir';
-import { admin, BROKERS, cleanupKafka, createTopic, produce, reader, runId, track, unique, waitFor, weirSync } from '../kafka/helpers.js';
+import { admin, BROKERS, cleanupKafka, createTopic, fixture, produce, reader, runId, track, unique, waitFor, weir, weirSync } from '../kafka/helpers.js';
 import { startKafka } from '../../services/kafka.mjs';
 
 const PARTITIONS = 3;
@@ -126,4 +127,19 @@ describe('cluster operations on a real broker: metrics per task, lag, purge', ()
     }
     await h.done;
   }, 300_000);
+
+  it('weir run --cluster --http 0: the CLI member prints where it serves /metrics, and a scrape shows its tasks', async () => {
+    const prefix = `co-cli-${runId}`;
+    track({ groupPrefix: prefix });
+    for (const t of ['count-repartition', 'count-changelog']) track({ topic: `${prefix}.cluster-keyed-count-${t}` });
+    const input = await createTopic(unique('co-cli-in'), 2);
+    const output = await createTopic(unique('co-cli-out'), 1);
+    const m = weir(['run', fixture('cluster-keyed-count.ts'), '--cluster', `kafka://${BROKERS}/${prefix}`, '--session-timeout', '6s', '--http', '0'], { WEIR_CLUSTER_JOB: JSON.stringify({ brokers: BROKERS, input, output }) });
+    let url: string | undefined;
+    await waitFor(() => (url = /weir: member metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(m.stderr())?.[1]) !== undefined, () => `the member to print its metrics URL\n${m.stderr()}`, 60_000, 100);
+    let text = '';
+    await waitFor(async () => /^weir_member_tasks\{[^}]*job="cluster-keyed-count"[^}]*\} 4$/m.test((text = await (await fetch(`${url}/metrics`)).text())), () => `4 tasks in /metrics:\n${text}`, 60_000, 200);
+    m.child.kill('SIGTERM');
+    expect((await m.exit).code, m.stderr()).toBe(0);
+  }, 120_000);
 });
