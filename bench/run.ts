@@ -487,7 +487,10 @@ if (results.machine) {
 if (results.cluster && 'skipped' in results.cluster) rows.push(['12. cluster mode', 'skipped', results.cluster.skipped, '', '', '']);
 else if (results.cluster) {
   const r = results.cluster;
-  for (const m of r.members) rows.push([`12. cluster, ${m.n} member(s), ${r.records.toLocaleString("en")} rec`, `${(m.recordsPerSec / 1000).toFixed(1)} k rec/s`, `${(r.singleProcess.recordsPerSec / 1000).toFixed(1)} k rec/s (1 process)`, `${(m.recordsPerSec / r.singleProcess.recordsPerSec).toFixed(2)}x`, '(no target)', '']);
+  for (const m of r.members) {
+    rows.push([`12. cluster, ${m.n} member(s), ${r.records.toLocaleString('en')} rec, steady state`, `${(m.recordsPerSec / 1000).toFixed(1)} k rec/s`, `${(r.singleProcess.recordsPerSec / 1000).toFixed(1)} k rec/s (1 process)`, `${(m.recordsPerSec / r.singleProcess.recordsPerSec).toFixed(2)}x`, '(no target)', '']);
+    rows.push([`   CPU per 1k records, ${m.n} member(s)`, `${m.cpuMsPer1k} ms`, `${r.singleProcess.cpuMsPer1k} ms (1 process)`, `${(m.cpuMsPer1k / r.singleProcess.cpuMsPer1k).toFixed(2)}x; ${m.recordsPerTransaction} rec/txn, commit ${m.meanCommitLatencyMs} ms`, '', '']);
+  }
   rows.push(['   rebalance, member killed', `${r.rebalance.killedMs.join(' / ')} ms`, '', `incl. session timeout ${r.rebalance.sessionTimeoutMs} ms`, '', '']);
   rows.push(['   rebalance, member left', `${r.rebalance.leftMs.join(' / ')} ms`, '', 'SIGTERM: graceful leave', '', '']);
 }

@@ -72,6 +72,8 @@ export interface KafkaSourceEndpoint {
   format: ValueFormat;
   envelope: boolean;
   startFrom: StartFrom;
+  /** The groupId option (its default, `weir-<operator>`, is the node's id there). */
+  groupId?: string;
 }
 
 export interface KafkaRecord<V = unknown> {
@@ -122,7 +124,7 @@ export function kafkaSource<V = string>(options: KafkaSourceOptions): SourceConn
     },
     role: 'source',
     type: 'kafka',
-    kafkaEndpoint: { brokers: options.brokers, topic, format, envelope: options.envelope === true, startFrom },
+    kafkaEndpoint: { brokers: options.brokers, topic, format, envelope: options.envelope === true, startFrom, groupId: options.groupId },
     async open(ctx: SourceContext): Promise<SourceReader<V | KafkaRecord<V>>> {
       const groupId = options.groupId ?? `weir-${ctx.operator}`;
       const kafka = await createKafka(`weir-${ctx.operator}-${ctx.instance}`, options, ctx.log, `kafka.source '${ctx.operator}'`, { readCommitted: true });

@@ -60,6 +60,7 @@ program
   .option('--cluster <url>', 'run as one member of a cluster of processes: kafka://host:port[,host:port][/prefix] (see docs/scale-out.md)')
   .option('--repartition-partitions <n>', 'cluster mode: partitions of the repartition topics weir creates (default: the task count upstream)', intArg('--repartition-partitions', 1))
   .option('--session-timeout <duration>', 'cluster mode: a member silent this long loses its tasks (default 10s, at least 6s)', durationArg('--session-timeout', 6000))
+  .option('--repartition-purge <duration>', 'cluster mode: delete consumed records of repartition topics at most this often (default 30s; 0 = never)', durationArg('--repartition-purge', 0))
   .action(async (job: string, opts) => {
     if (opts.cluster !== undefined) return runMember(job, opts);
     const tty = process.stderr.isTTY && opts.status !== false;
@@ -80,7 +81,7 @@ program
       logLevel: opts.logLevel,
       stdout: status ? ({ write: status.write } as unknown as NodeJS.WritableStream) : process.stdout,
       onMetrics: status ? (m) => status.update(m) : undefined,
-      http: opts.http && { ...opts.http, token: opts.httpToken, onListening: (url: string) => process.stderr.write(`weir: dashboard and metrics at ${url}\n`) },
+      http: httpFrom(opts, 'dashboard and metrics at {url}'),
     });
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -112,6 +113,8 @@ async function runMember(job: string, opts: Record<string, any>): Promise<void> 
     repartitionPartitions: opts.repartitionPartitions,
     sessionTimeoutMs: opts.sessionTimeout,
     workers: opts.workers,
+    repartitionPurgeIntervalMs: opts.repartitionPurge,
+    http: httpFrom(opts, 'member metrics at {url}/metrics'),
   });
   let signals = 0;
   const onSignal = (sig: string) => {
@@ -185,6 +188,11 @@ program
     const n = await mqtt.publishSensors({ url: opts.mqtt, devices: opts.devices, rate: opts.rate, count: opts.count, seed: opts.seed, topicPrefix: opts.topicPrefix, signal: stop.signal }, createLogger(opts.logLevel));
     process.stderr.write(`weir: published ${n} reading(s) from ${opts.devices} device(s)\n`);
   });
+/** --http and --http-token as the `http` option; `said` is printed with {url} once it listens. */
+function httpFrom(opts: Record<string, any>, said: string) {
+  return opts.http && { ...opts.http, token: opts.httpToken, onListening: (url: string) => process.stderr.write(`weir: ${said.replace('{url}', url)}\n`) };
+}
+
 function httpArg(v: string): { host?: string; port: number } {
   try {
     return parseListen(v);

@@ -3,6 +3,11 @@
  * and each task's lag, read from the group itself (no member is asked):
  * the assignment the leader wrote, the offsets the tasks' transactions
  * committed, and the input topics' end offsets.
+ *
+ * Lag is end minus committed, with `admin` asking read_committed ends (the
+ * last stable offset: records of open transactions are not readable yet);
+ * tasks commit positions past the markers and aborted records they fetched,
+ * so a caught-up task shows 0, on transactional (repartition) inputs too.
  */
 import type { Admin } from 'kafkajs';
 import { decodeMemberMeta, type AssignmentData } from './group-assignor.js';

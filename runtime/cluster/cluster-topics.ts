@@ -8,8 +8,7 @@
  *   equal partition counts (co-partitioned: task s.p reads partition p of each);
  * - repartition topics: `repartitionPartitions` partitions, default the task
  *   count of the sub-topology writing them (as Kafka Streams does);
- *   cleanup.policy=delete with the broker's retention (weir does not purge
- *   consumed records yet, as Kafka Streams does after each commit);
+ *   cleanup.policy=delete; members purge consumed records (repartition-purge.ts);
  * - changelog topics: one partition per task, cleanup.policy=compact.
  */
 import type { Admin } from 'kafkajs';

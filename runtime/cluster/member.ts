@@ -11,11 +11,19 @@
  *
  * A member whose topology differs from the cluster's is given no task and
  * fails with the difference named (it reads the other members' metadata).
+ *
+ * A task that fails is restarted from its last committed transaction under a
+ * restart budget, as a supervisor in one process (supervision/restart-strategy.ts:
+ * at most maxRestarts within withinMs, exponential backoff); past it the
+ * member fails with the task and the cause named, and leaves the group.
  */
 import { availableParallelism, hostname } from 'node:os';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../../actors/contract.js';
-import { WeirError } from '../../actors/errors.js';
+import { ConfigError, WeirError } from '../../actors/errors.js';
+import { decide, restartStrategy, type RestartStrategy } from '../../supervision/restart-strategy.js';
+import type { RunOptions } from '../coordinator/options.js';
+import { resolveHttpOptions, type HttpOptions } from '../http/options.js';
 import { connectOrExplain, createKafka } from '../../connectors/kafka/client.js';
 import { graphShape } from '../dsl/fingerprint.js';
 import { shapeDifferences } from '../dsl/shape-diff.js';
@@ -29,6 +37,11 @@ import { planCluster, tasksOfNode, type ClusterPlan } from './subtopologies.js';
 import { TaskRunner, type TaskStats } from './task-runner.js';
 import { inlineTasks, type TaskPlacement } from './task-executor.js';
 import { TaskWorkers } from './task-workers.js';
+import { TaskMeters, type TaskMeter } from './task-meters.js';
+import type { LagRow } from './cluster-prometheus.js';
+import type { MemberEndpoint } from './member-http.js';
+import { RepartitionPurger, type CommittedPosition } from './repartition-purge.js';
+import { readCommittedAdmin, stableOffsets } from './stable-offsets.js';
 
 export interface ClusterOptions {
   /** `kafka://host:port[,host:port...][/prefix]` */
@@ -48,13 +61,21 @@ export interface ClusterOptions {
   module?: { url: string; exportName?: string; logLevel?: string };
   /** Batches a task ships to its chain ahead of its commits, at most (default 4): a full window holds its reader. */
   inFlightBatches?: number;
+  /** Restart budget of each task, as run()'s `restart` (default 10 within 60 s, backoff from 50 ms); repeatedFailure does not apply. */
+  restart?: RunOptions['restart'];
+  /** Serve Prometheus /metrics (per task) and /api/status, as run()'s `http`. */
+  http?: HttpOptions;
+  /** Delete consumed records of repartition topics at most this often (default 30000, as Kafka Streams; 0 = never). */
+  repartitionPurgeIntervalMs?: number;
 }
 
 export interface MemberStatus {
   job: string;
   group: string;
   memberId: string | undefined;
-  tasks: Record<string, TaskStats>;
+  tasks: Record<string, TaskStats & { meter?: TaskMeter }>;
+  /** Where the member's /metrics are served (the `http` option). */
+  metricsUrl?: string;
 }
 
 export interface ClusterMember {
@@ -67,6 +88,12 @@ export interface ClusterMember {
 
 export async function startMember(topology: Topology, o: ClusterOptions): Promise<ClusterMember> {
   const address = parseClusterUrl(o.cluster);
+  const restart = restartStrategy(o.restart);
+  const http = o.http && resolveHttpOptions(o.http);
+  const purgeMs = o.repartitionPurgeIntervalMs ?? 30_000;
+  if (!Number.isFinite(purgeMs) || purgeMs < 0) {
+    throw new ConfigError(`repartitionPurgeIntervalMs is ${String(purgeMs)}. Fix: a number of ms >= 0 (0 = never purge; default 30000)`, { field: 'repartitionPurgeIntervalMs' });
+  }
   const job = o.jobId ?? topology.name;
   const group = `${address.prefix}${job}`;
   const plan = planCluster(topology.graph, job, address.prefix, kafkaConnectorTopics);
@@ -89,7 +116,7 @@ export async function startMember(topology: Topology, o: ClusterOptions): Promis
       pool.setLayout({ tasks: [...layout.tasks], repartitionPartitions: [...layout.repartitionPartitions] });
       placement = pool;
     } else placement = inlineTasks({ graph: topology.graph, repartitionPartitions: layout.repartitionPartitions, tasksOfNode: tasksOfNode(plan, layout.tasks), log: o.log });
-    return await new Member(kafka, topology, plan, layout.tasks, layout.repartitionPartitions, group, address.prefix, job, o, placement).start();
+    return await new Member(kafka, topology, plan, layout.tasks, layout.repartitionPartitions, group, address.prefix, job, { ...o, repartitionPurgeIntervalMs: purgeMs, http }, restart, placement).start();
   } catch (e) {
     await pool?.shutdown();
     throw e;
@@ -117,6 +144,12 @@ class Member implements ClusterMember {
   /** Assignment changes are applied one at a time, in order. */
   private applying: Promise<void> = Promise.resolve();
   private readonly name = `${hostname()}:${process.pid}`;
+  readonly meters = new TaskMeters();
+  /** Per task, when its restarts happened (the restart budget's window). */
+  private readonly restarts = new Map<string, number[]>();
+  private admin: Promise<Admin> | undefined;
+  private purger: RepartitionPurger | undefined;
+  private endpoint: MemberEndpoint | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -127,7 +160,8 @@ class Member implements ClusterMember {
     private readonly group: string,
     private readonly prefix: string,
     private readonly job: string,
-    private readonly o: ClusterOptions,
+    private readonly o: Omit<ClusterOptions, 'http'> & { http?: ReturnType<typeof resolveHttpOptions> },
+    private readonly restart: RestartStrategy,
     private readonly placement: TaskPlacement,
   ) {
     placement.onFatal = (e) => void this.fail(e);
@@ -166,7 +200,57 @@ class Member implements ClusterMember {
     // The group consumer only holds membership: it never fetches (paused on every join).
     await this.consumer.run({ autoCommit: false, eachBatch: async () => {} });
     this.consumer.pause(topics.map((topic) => ({ topic })));
+    if (this.o.repartitionPurgeIntervalMs && this.plan.subtopologies.some((s) => s.inputs.some((i) => i.kind === 'repartition'))) {
+      this.purger = new RepartitionPurger(() => this.sharedAdmin(), () => this.repartitionPositions(), this.o.repartitionPurgeIntervalMs, this.o.log);
+    }
+    if (this.o.http) {
+      const { serveMember } = await import('./member-http.js');
+      this.endpoint = await serveMember(this.o.http, { job: this.job, member: this.name, meters: this.meters, running: () => [...this.running.keys()], lag: () => this.lag() }, () => this.status(), this.o.log).catch(async (e: Error) => {
+        await this.fail(e);
+        throw e;
+      });
+    }
     return this;
+  }
+
+  /** One read_committed admin per member, for the lag and the purge, connected on first use. */
+  private sharedAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const a = readCommittedAdmin(this.kafka);
+      await a.connect();
+      return a;
+    })();
+    return this.admin;
+  }
+
+  /** The committed positions of the repartition inputs of the tasks running here. */
+  private repartitionPositions(): CommittedPosition[] {
+    const out: CommittedPosition[] = [];
+    for (const r of this.running.values()) {
+      const sub = this.plan.subtopologies[parseTaskId(r.id).subtopology];
+      for (const i of sub.inputs) {
+        const offset = r.stats.offsets[i.topic];
+        if (i.kind === 'repartition' && offset !== undefined) out.push({ topic: i.topic, partition: parseTaskId(r.id).partition, offset });
+      }
+    }
+    return out;
+  }
+
+  /** Per running task and input partition: read_committed end minus the committed position. */
+  async lag(): Promise<LagRow[]> {
+    const admin = await this.sharedAdmin();
+    const ends = new Map<string, Map<number, { low: number; end: number }>>();
+    const rows: LagRow[] = [];
+    for (const r of [...this.running.values()]) {
+      const { subtopology, partition } = parseTaskId(r.id);
+      for (const { topic } of this.plan.subtopologies[subtopology].inputs) {
+        if (!ends.has(topic)) ends.set(topic, await stableOffsets(admin, topic));
+        const at = ends.get(topic)!.get(partition);
+        if (!at) continue;
+        rows.push({ task: r.id, topic, partition, lag: Math.max(0, at.end - (r.stats.offsets[topic] ?? at.low)) });
+      }
+    }
+    return rows;
   }
 
   /** Stop the tasks that moved away, start the ones that came. */
@@ -210,6 +294,7 @@ class Member implements ClusterMember {
       group: this.group,
       transactionalId: `${this.prefix}${this.job}-task-${t}`,
       log: this.o.log,
+      meter: this.meters.report(t),
       onFailed: (err, fenced) => {
         if (this.running.get(t) !== runner) return;
         this.running.delete(t);
@@ -218,17 +303,37 @@ class Member implements ClusterMember {
           this.o.log.warn({ task: t }, `weir cluster: task ${t} was fenced (another member runs it now); it stays stopped here until the group assigns it again`);
           return;
         }
-        this.o.log.warn({ task: t, err }, `weir cluster: task ${t} failed (${err.message}); restarting it from its last committed transaction in 1 s`);
-        setTimeout(() => {
-          this.applying = this.applying.then(() => {
-            if (!this.stopping && this.assigned.has(t) && !this.running.has(t)) this.startTask(t);
-          });
-        }, 1000);
+        this.onTaskFailed(t, err);
       },
     });
     this.running.set(t, runner);
     // A start that fails (e.g. its restore timed out) is a task failure too.
     runner.start().catch((err: Error) => runner.fail(err));
+  }
+
+  /** Restart the task within its budget (OTP intensity/period), else fail the member naming the task and the cause. */
+  private onTaskFailed(t: string, err: Error): void {
+    const d = decide(this.restarts.get(t) ?? [], Date.now(), this.restart, Math.random);
+    if (d.action === 'escalate') {
+      this.o.log.error({ task: t, err, restarts: d.restarts }, `weir cluster: task ${t} failed again (${err.message}); its restart budget is spent`);
+      void this.fail(
+        new WeirError(
+          'CLUSTER_TASK_FAILED',
+          `weir cluster: task ${t} of job '${this.job}' failed ${d.restarts + 1} times within ${this.restart.withinMs} ms, past its restart budget (maxRestarts ${this.restart.maxRestarts}); this member leaves the group. Last cause: ${err.message}. ` +
+            `Fix: correct the cause (onError: 'skip' skips records an operator throws on), or allow more restarts (restart: { maxRestarts, withinMs }); its output stays committed up to its last transaction`,
+          { cause: err, context: { task: t, restarts: d.restarts } },
+        ),
+      );
+      return;
+    }
+    this.restarts.set(t, d.history);
+    this.meters.meter(t).restarts++;
+    this.o.log.warn({ task: t, err, delayMs: d.delayMs }, `weir cluster: task ${t} failed (${err.message}); restarting it from its last committed transaction in ${d.delayMs} ms (restart ${d.history.length} of ${this.restart.maxRestarts} within ${this.restart.withinMs} ms)`);
+    setTimeout(() => {
+      this.applying = this.applying.then(() => {
+        if (!this.stopping && this.assigned.has(t) && !this.running.has(t)) this.startTask(t);
+      });
+    }, d.delayMs);
   }
 
   private async stopTask(t: string): Promise<void> {
@@ -245,9 +350,14 @@ class Member implements ClusterMember {
   }
 
   private async shutdown(): Promise<void> {
+    await this.purger?.close();
     await Promise.all([...this.running.keys()].map((t) => this.stopTask(t)));
     await this.consumer.disconnect().catch(() => {});
     await this.placement.shutdown();
+    await this.endpoint?.close();
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => {});
   }
 
   async stop(): Promise<void> {
@@ -271,8 +381,8 @@ class Member implements ClusterMember {
   }
 
   status(): MemberStatus {
-    const tasks: Record<string, TaskStats> = {};
-    for (const [t, r] of this.running) tasks[t] = { ...r.stats, offsets: { ...r.stats.offsets } };
-    return { job: this.job, group: this.group, memberId: this.memberId, tasks };
+    const tasks: MemberStatus['tasks'] = {};
+    for (const [t, r] of this.running) tasks[t] = { ...r.stats, offsets: { ...r.stats.offsets }, meter: { ...this.meters.meter(t) } };
+    return { job: this.job, group: this.group, memberId: this.memberId, tasks, metricsUrl: this.endpoint?.url };
   }
 }

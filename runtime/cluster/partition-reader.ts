@@ -7,6 +7,12 @@
  * one member, never committed to) with an assigner that hands it partition
  * p of every topic, and seeks to its start offsets when it joins. Positions
  * live in the task's transactions, not in this group.
+ *
+ * Each batch comes with the offset of the last entry the fetch held, records
+ * kafkajs filtered out included (transaction markers, aborted records): the
+ * reader's position is past them. A fetch that held nothing else (kafkajs
+ * calls no eachBatch for it, only reports it) is handed over empty, in
+ * order with the others.
  */
 import { randomBytes } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
@@ -21,8 +27,8 @@ export interface ReaderOptions {
   partitions: number;
   /** Next offset to read per topic, asked on every (re)join; a topic without one is read from its start. */
   from: () => ReadonlyMap<string, number>;
-  /** Handles one fetched batch; the next batch of the partition waits for it. */
-  onBatch(topic: string, messages: KafkaMessage[], highWatermark: number): Promise<void>;
+  /** Handles one fetched batch (maybe empty: markers only); the next batch of the partition waits for it. */
+  onBatch(topic: string, messages: KafkaMessage[], highWatermark: number, lastOffset: number): Promise<void>;
   onCrash(error: Error): void;
 }
 
@@ -43,6 +49,15 @@ export async function readPartition(kafka: Kafka, o: ReaderOptions): Promise<Par
   consumer.on(consumer.events.GROUP_JOIN, () => {
     for (const [topic, offset] of o.from()) consumer.seek({ topic, partition: o.partition, offset: String(offset) });
   });
+  // Batches are handled one at a time, the filtered-out ones (reported by an event kafkajs does not wait for) included.
+  let tail: Promise<void> = Promise.resolve();
+  const inOrder = (f: () => Promise<void>): Promise<void> => (tail = tail.then(f, f));
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    const b = e.payload as { topic: string; batchSize: number; firstOffset: string | null; lastOffset: string; highWatermark: string };
+    // firstOffset null: all below the fetch offset (compaction), nothing to skip.
+    if (closed || b.batchSize > 0 || b.firstOffset === null) return;
+    void inOrder(() => o.onBatch(b.topic, [], Number(b.highWatermark), Number(b.lastOffset))).catch((err: Error) => o.onCrash(err));
+  });
   consumer.on(consumer.events.CRASH, (e) => {
     if (!e.payload.restart && !closed) o.onCrash(e.payload.error);
   });
@@ -53,7 +68,7 @@ export async function readPartition(kafka: Kafka, o: ReaderOptions): Promise<Par
     partitionsConsumedConcurrently: 1,
     eachBatch: async ({ batch, isRunning, isStale }) => {
       if (closed || !isRunning() || isStale() || batch.messages.length === 0) return;
-      await o.onBatch(batch.topic, batch.messages, Number(batch.highWatermark));
+      await inOrder(() => o.onBatch(batch.topic, batch.messages, Number(batch.highWatermark), Number(batch.lastOffset())));
     },
   });
   return {

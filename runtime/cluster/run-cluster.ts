@@ -1,9 +1,11 @@
 /**
- * `runCluster(job, { cluster })`: runs this process as one member of the
- * job's cluster (the public API of `weir run job.ts --cluster ...`). A thin
- * facade: the member and kafkajs load on first use.
+ * `runCluster(job, { cluster })`, also `run(job, { cluster })`: runs this
+ * process as one member of the job's cluster (the public API of
+ * `weir run job.ts --cluster ...`). A thin facade: the member and kafkajs
+ * load on first use.
  */
 import { availableParallelism } from 'node:os';
+import { ConfigError } from '../../actors/errors.js';
 import type { Topology } from '../dsl/topology.js';
 import type { ClusterOptions, MemberStatus } from './member.js';
 
@@ -25,6 +27,7 @@ export interface ClusterHandle {
 
 export function runCluster(job: string | URL | Topology, options: ClusterRunOptions): ClusterHandle {
   const started = (async () => {
+    checkClusterOptions(options as unknown as Record<string, unknown>); // run(job, { cluster, ...single-process options }) lands here too
     const [{ startMember }, { loadJob }, { createLogger }] = await Promise.all([import('./member.js'), import('../coordinator/load.js'), import('../log.js')]);
     const workers = options.workers ?? availableParallelism();
     const loaded = await loadJob(job, { workers, exportName: options.exportName });
@@ -47,4 +50,20 @@ export function runCluster(job: string | URL | Topology, options: ClusterRunOpti
     stop: () => started.then((m) => m.stop()),
     status: () => member?.status(),
   };
+}
+
+/** The options a member takes; run(job, { cluster, ... }) refuses the others rather than ignore them. */
+const CLUSTER_OPTIONS = new Set(['cluster', 'workers', 'jobId', 'repartitionPartitions', 'sessionTimeoutMs', 'connectTimeoutMs', 'restart', 'http', 'repartitionPurgeIntervalMs', 'logLevel', 'exportName']);
+
+/** `run(job, { cluster, ... })`: an error naming an option that does not apply in cluster mode. */
+function checkClusterOptions(options: Record<string, unknown>): void {
+  if (typeof options.cluster !== 'string') throw new ConfigError(`run(): cluster is ${JSON.stringify(options.cluster)}. Fix: cluster: 'kafka://host:port[/prefix]'`, { field: 'cluster' });
+  const other = Object.keys(options).filter((k) => !CLUSTER_OPTIONS.has(k) && options[k] !== undefined);
+  if (other.length > 0) {
+    throw new ConfigError(
+      `run(): ${other.map((k) => `'${k}'`).join(', ')} ${other.length > 1 ? 'do' : 'does'} not apply with the cluster option (a member runs Kafka-transactional tasks: no state backend or checkpoints). ` +
+        `Fix: remove ${other.length > 1 ? 'them' : 'it'}, or run without cluster; a member takes ${[...CLUSTER_OPTIONS].join(', ')}`,
+      { field: other[0] },
+    );
+  }
 }

@@ -4,13 +4,14 @@ import { WeirError } from '../../actors/errors.js';
 import { connectOrExplain, createKafka } from '../../connectors/kafka/client.js';
 import { parseClusterUrl } from './cluster-url.js';
 import { fetchClusterStatus, formatClusterStatus } from './cluster-status.js';
+import { readCommittedAdmin } from './stable-offsets.js';
 
 export async function clusterStatus(url: string, job: string, json: boolean, log: Logger): Promise<string> {
   const address = parseClusterUrl(url);
   const group = `${address.prefix}${job}`;
   const conn = { brokers: address.brokers, connectTimeoutMs: 10_000 };
   const kafka = await createKafka('weir-cluster-status', conn, log, 'weir cluster status', { readCommitted: false });
-  const admin = kafka.admin();
+  const admin = readCommittedAdmin(kafka); // end offsets = last stable offsets
   await connectOrExplain(() => admin.connect(), conn, 'weir cluster status');
   try {
     const s = await fetchClusterStatus(admin, group);

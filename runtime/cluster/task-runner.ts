@@ -8,7 +8,9 @@
  *    zombie still running this task is fenced and its open transaction is
  *    aborted (PRODUCER_FENCED on its next send or commit);
  * 2. the input offsets committed to the group `<prefix><job>` are read (now
- *    stable: the zombie's transaction is aborted);
+ *    stable: the zombie's transaction is aborted); an input without one
+ *    starts where kafka.source's startFrom says, committed at once
+ *    (start-positions.ts);
  * 3. a stateful task restores its state from the changelog record written
  *    with exactly those offsets (changelog.ts);
  * 4. it reads its input partitions from those offsets and ships each fetched
@@ -19,7 +21,11 @@
  *    the changelog record of the last of them (its state and input offsets)
  *    and those input offsets (sendOffsets), and commits. While it commits,
  *    the chain runs the next batches: the CPU work of the task overlaps its
- *    broker round trips.
+ *    broker round trips. The position committed is past the transaction
+ *    markers and aborted records a fetch held after its last record (as
+ *    Kafka's consumer position is): a read_committed reader never receives
+ *    them, so a caught-up task has no lag left (a fetch of nothing else
+ *    commits that position alone).
  * Any failure aborts the transaction and fails the task: the member starts it
  * again from step 1, which reads the last committed position. A fenced task
  * is not restarted: it runs elsewhere now.
@@ -29,6 +35,9 @@ import type { Logger } from '../../actors/contract.js';
 import type { LogicalGraph } from '../dsl/graph.js';
 import { CHANGELOG_KEY, restoreTaskState, type Offsets } from './changelog.js';
 import { sourceEndpoint } from './endpoints.js';
+import { startOffsets } from './start-positions.js';
+import { readCommittedAdmin } from './stable-offsets.js';
+import type { TaskReport } from './task-meters.js';
 import { readPartition, type PartitionReader } from './partition-reader.js';
 import { bufferOf } from './source-values.js';
 import type { SubTopology } from './subtopologies.js';
@@ -52,6 +61,8 @@ export interface TaskDeps {
   log: Logger;
   /** The task ended with an error (not by close()); `fenced`: another member took it over. */
   onFailed(error: Error, fenced: boolean): void;
+  /** Where the task reports its commits, aborts and restore time (metrics). */
+  meter?: TaskReport;
 }
 
 export interface TaskStats {
@@ -115,16 +126,19 @@ export class TaskRunner {
     // kept committing until this task's first transaction, after its offsets had been read: output twice.
     await (await producer.transaction()).abort();
     const fencedAt = Date.now();
-    const admin = kafka.admin();
+    const admin = readCommittedAdmin(kafka); // 'latest' starts at the last stable offset
     await admin.connect();
     const topics = sub.inputs.map((i) => i.topic);
     let committed: Offsets = {};
+    let fresh: Offsets = {};
     try {
       const fetched = await admin.fetchOffsets({ groupId: this.d.group, topics });
       for (const t of fetched) {
         const p = t.partitions.find((x) => x.partition === partition);
         if (p && Number(p.offset) >= 0) committed[t.topic] = Number(p.offset);
       }
+      const missing = sub.inputs.filter((i) => committed[i.topic] === undefined);
+      if (missing.length > 0) fresh = await startOffsets(admin, this.d.graph, missing, partition);
     } finally {
       await admin.disconnect();
     }
@@ -137,6 +151,15 @@ export class TaskRunner {
     this.shippedTo = { ...committed };
     this.exec = await this.d.placement.open({ task: this.id, sub, partition, partitions: this.d.partitions, state, onFailed: (e) => this.fail(e) });
     if (this.closed) return this.exec.close();
+    // Inputs the group had no offset for: their start is committed before anything is read, so it is decided once.
+    const freshTopics = Object.keys(fresh);
+    if (freshTopics.length > 0) {
+      this.shippedTo = { ...this.shippedTo, ...fresh };
+      this.send(freshTopics[0], this.rows(freshTopics[0], []), 0);
+      await this.committing;
+      if (this.closed || this.failed) return;
+    }
+    this.d.meter?.restored(Date.now() - t0);
     this.reader = await readPartition(kafka, {
       group: `${this.d.group}.task-${this.id}`,
       topics,
@@ -144,7 +167,7 @@ export class TaskRunner {
       partitions: this.d.partitions,
       // A rejoined reader (e.g. after a long pause) goes back to the committed position; batches in flight are redone.
       from: () => new Map(Object.entries(this.stats.offsets)),
-      onBatch: (topic, messages) => this.ship(topic, messages),
+      onBatch: (topic, messages, _high, lastOffset) => this.ship(topic, messages, lastOffset),
       onCrash: (e) => this.fail(e),
     });
     if (this.closed) await this.reader.close(); // revoked while starting
@@ -181,18 +204,28 @@ export class TaskRunner {
     return !this.closed && !this.failed;
   }
 
-  /** Ships one fetched batch to the chain once a credit is free; the reader fetches on meanwhile. */
-  private async ship(topic: string, fetched: KafkaMessage[]): Promise<void> {
+  /**
+   * Ships one fetched batch to the chain once a credit is free; the reader fetches on meanwhile. `lastOffset`:
+   * the fetch's last offset, markers and aborted records included (a fetch of only those ships no record and
+   * moves the position alone).
+   */
+  private async ship(topic: string, fetched: KafkaMessage[], lastOffset: number): Promise<void> {
     if (!(await this.credit())) return;
     // A reader that rejoined its private group seeks to the committed position: records shipped since are redone
     // only if they were not shipped yet (positions ahead of the committed one are skipped here).
     const at = this.shippedTo[topic] ?? 0;
     const messages = fetched[0] && Number(fetched[0].offset) >= at ? fetched : fetched.filter((m) => Number(m.offset) >= at);
-    if (messages.length === 0) return;
+    const next = Math.max(Number.isFinite(lastOffset) ? lastOffset + 1 : 0, messages.length > 0 ? Number(messages[messages.length - 1].offset) + 1 : 0);
+    if (next <= at) return;
+    this.shippedTo = { ...this.shippedTo, [topic]: next };
+    this.send(topic, this.rows(topic, messages), messages.length);
+  }
+
+  /** The wire rows of `messages` read from `topic`. */
+  private rows(topic: string, messages: KafkaMessage[]): Uint8Array {
     const input = this.d.sub.inputs.find((i) => i.topic === topic);
     const envelope = input?.kind === 'source' && sourceEndpoint(this.d.graph.nodes.find((n) => n.id === input.node)!)?.envelope === true;
-    this.shippedTo = { ...this.shippedTo, [topic]: Number(messages[messages.length - 1].offset) + 1 };
-    this.send(topic, encodeRows(messages, envelope, { operator: topic, instance: this.d.partition }), messages.length);
+    return encodeRows(messages, envelope, { operator: topic, instance: this.d.partition });
   }
 
   /** A tick of processing time, through the same window and transactions as batches (what it fires is output too). */
@@ -248,12 +281,15 @@ export class TaskRunner {
   private async commit(done: Shipped[]): Promise<boolean> {
     const producer = this.producer!;
     const last = done[done.length - 1];
+    const t0 = performance.now();
+    let recordsOut = 0;
     let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       const byTopic = new Map<string, Message[]>();
       for (const b of done) {
         for (const [topic, msgs] of b.out!.sends) {
           const list = byTopic.get(topic) ?? [];
+          recordsOut += msgs.length;
           for (const [key, value, partition] of msgs) list.push({ key: key === null ? null : typeof key === 'string' ? key : bufferOf(key), value: typeof value === 'string' ? value : bufferOf(value), partition });
           byTopic.set(topic, list);
         }
@@ -269,9 +305,12 @@ export class TaskRunner {
       this.stats.offsets = last.offsets;
       for (const b of done) this.stats.records += b.records;
       this.stats.transactions++;
+      const recordsIn = done.reduce((n, b) => n + b.records, 0);
+      this.d.meter?.committed({ recordsIn, recordsOut, latencyMs: performance.now() - t0, stateBytes: changelog?.byteLength });
       return true;
     } catch (e) {
       if (txn?.isActive()) await txn.abort().catch(() => {});
+      if (txn) this.d.meter?.aborted();
       this.fail(e as Error);
       return false;
     }

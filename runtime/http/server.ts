@@ -15,7 +15,6 @@
  * needs it (auth.ts). The token is never logged.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
 import type { CompletedCheckpoint } from '../coordinator/checkpointer.js';
@@ -24,6 +23,7 @@ import { redactText } from '../redact.js';
 import { checkpointsJson, failuresJson, historyJson, jobJson, metricsJson, planJson, updateJson } from './api.js';
 import { DashboardAssets } from './assets.js';
 import { authorize } from './auth.js';
+import { listen, SECURITY_HEADERS } from './listen.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { prometheusRegistry } from './prometheus.js';
 
@@ -39,11 +39,6 @@ export interface HttpEndpoint {
   close(): Promise<void>;
 }
 
-const SECURITY_HEADERS = {
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-};
 const PAGE_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export async function startHttpServer(o: ResolvedHttpOptions, telemetry: JobTelemetry, actions: JobActions, log: Logger, assets = new DashboardAssets()): Promise<HttpEndpoint> {
@@ -153,19 +148,7 @@ export async function startHttpServer(o: ResolvedHttpOptions, telemetry: JobTele
     res.on('close', close);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new WeirError('HTTP_LISTEN_FAILED', `cannot serve the dashboard on ${o.host}:${o.port}: ${e.code ?? e.message}. Fix: ${e.code === 'EADDRINUSE' ? 'choose another port (--http PORT, 0 picks a free one)' : 'check the address'}`, { cause: e }),
-      ),
-    );
-    server.listen(o.port, o.host, () => resolve());
-  });
-  // The endpoint never keeps a finished job's process alive.
-  server.unref();
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  const url = await listen(server, o.host, o.port, 'the dashboard');
   log.info({ url, auth: o.token ? 'token' : 'none' }, `dashboard and metrics at ${url}`);
   return {
     url,
