@@ -4,7 +4,7 @@
  * kafkajs' own log lines routed into weir's logger instead of the console.
  * kafkajs is loaded on first use, so jobs without Kafka never pay for it.
  */
-import type { Kafka, LogEntry } from 'kafkajs';
+import type { Kafka, LogEntry, Producer } from 'kafkajs';
 import type { Logger } from '../../actors/contract.js';
 import { ConfigError, WeirError } from '../../actors/errors.js';
 import { requireKafkajsFix } from './kafkajs-fix.js';
@@ -81,6 +81,18 @@ export function unreachableError(c: KafkaConnection, who: string, cause: unknown
     `${who}: cannot reach the Kafka broker(s) ${brokers} within ${connectBudgetMs(c)} ms (${cause instanceof Error ? cause.message : String(cause)}). Fix: start the broker (npm run kafka:start), check the brokers option, or raise connectTimeoutMs`,
     { retriable: true, cause, context: { brokers, budgetExhausted: true } },
   );
+}
+
+/**
+ * Connects a transactional producer and fences every earlier producer with its transactional id (a
+ * zombie's open transaction is ended). kafkajs' connect() alone does not: it initializes a plain
+ * idempotent producer, and InitProducerId with the transactional id goes out only when a first
+ * transaction begins, so one is begun and aborted, empty. Call before reading anything a zombie may
+ * still change (markers, committed offsets).
+ */
+export async function connectFenced(producer: Producer): Promise<void> {
+  await producer.connect();
+  await (await producer.transaction()).abort();
 }
 
 /** Connect, or fail with an error that names the connector, the brokers and what to check. */

@@ -28,7 +28,7 @@ import { randomUUID } from 'node:crypto';
 import type { Producer, Message } from 'kafkajs';
 import type { SinkConnector, SinkContext, SinkWriter } from '../../actors/contract.js';
 import { WeirError } from '../../actors/errors.js';
-import { connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, type KafkaConnection } from './client.js';
+import { connectFenced, connectOrExplain, createKafka, parseBrokers, requireTopic, retryPolicy, type KafkaConnection } from './client.js';
 import { topicPartitions, type CreateTopic } from './topics.js';
 
 export interface KafkaSinkOptions<T> extends KafkaConnection {
@@ -143,11 +143,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): SinkConnec
         // Retries start small: CONCURRENT_TRANSACTIONS right after a commit clears in milliseconds
         // (kafkajs retries it itself), while the budget still covers a broker outage.
         const p = kafka.producer({ transactionalId: txId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 120_000, retry: retryPolicy(options, 20, 2000) });
-        await p.connect();
-        // Fence: kafkajs' connect() initializes a plain idempotent producer; InitProducerId with the
-        // transactional id (which bumps the epoch and ends a zombie's open transaction) goes out only
-        // when a first transaction begins. Begin one and abort it, empty, before any marker is read.
-        await (await p.transaction()).abort();
+        await connectFenced(p); // before any marker is read
         producer = p;
         return p;
       };

@@ -32,6 +32,7 @@
  */
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from '../../actors/contract.js';
+import { connectFenced } from '../../connectors/kafka/client.js';
 import type { LogicalGraph } from '../dsl/graph.js';
 import { CHANGELOG_KEY, restoreTaskState, type Offsets } from './changelog.js';
 import { sourceEndpoint } from './endpoints.js';
@@ -119,12 +120,9 @@ export class TaskRunner {
     // Retries start small: CONCURRENT_TRANSACTIONS right after the previous commit clears in milliseconds (as in kafka.sink).
     const producer = kafka.producer({ transactionalId: this.d.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 12 } });
     this.producer = producer;
-    await producer.connect();
-    // Step 1. kafkajs sends InitProducerId with the transactional id only when the first transaction begins
-    // (connect() initializes a plain idempotent producer): begin one and abort it, empty, so the zombie is
-    // fenced and its open transaction ended before the offsets are read. Without this the previous owner
-    // kept committing until this task's first transaction, after its offsets had been read: output twice.
-    await (await producer.transaction()).abort();
+    // Step 1, before the offsets are read: without the fence the previous owner kept committing until this
+    // task's first transaction, after its offsets had been read (output twice).
+    await connectFenced(producer);
     const fencedAt = Date.now();
     const admin = readCommittedAdmin(kafka); // 'latest' starts at the last stable offset
     await admin.connect();

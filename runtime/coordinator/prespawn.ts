@@ -14,12 +14,10 @@ const pool: Worker[] = [];
 /** The limits the pool's threads were started with (the defaults; a job asking for others gets new threads). */
 let poolLimits: ResourceLimits | undefined;
 
-/** Workers inherit the process's flags, except ones meaningless for a file entry (e.g. --input-type from `node -e`). */
-export function workerExecArgv(): string[] {
-  return inheritedArgv ?? process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval');
-}
-
-/** The inherited flags once a thread has accepted them (see startWorkerThread). */
+/**
+ * The flags worker threads inherit: the process's, less ones meaningless for a file entry (e.g.
+ * --input-type from `node -e`) and, once a thread refused them, the V8 flags (see startWorkerThread).
+ */
 let inheritedArgv: string[] | undefined;
 
 /** The flags Node names in ERR_WORKER_INVALID_EXEC_ARGV ("... invalid execArgv flags: --a, --b"). */
@@ -37,11 +35,9 @@ export function refusedFlags(message: string): string[] {
  */
 export function startWorkerThread(options: Omit<WorkerOptions, 'execArgv'>): Worker {
   for (;;) {
-    const execArgv = workerExecArgv();
+    const execArgv = (inheritedArgv ??= process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval'));
     try {
-      const w = new Worker(WORKER_ENTRY, { ...options, execArgv });
-      inheritedArgv = execArgv;
-      return w;
+      return new Worker(WORKER_ENTRY, { ...options, execArgv });
     } catch (e) {
       const refused = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? refusedFlags((e as Error).message) : [];
       if (refused.length === 0) throw e;

@@ -27,17 +27,25 @@ describe('TaskWorkers (cluster tasks on worker threads)', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  it('spreads chains over the workers; a worker that exits fails only its tasks and is replaced', async () => {
+  /** The fixture job compiled and planned, and a pool of `count` workers for it (shut down after the tests). */
+  async function startPool(count: number, options: { fingerprint?: string; heartbeatIntervalMs?: number; heartbeatTimeoutMs?: number } = {}) {
     const compiled = await compileJob(FIXTURE);
     cleanups.push(() => compiled.cleanup());
     const topology = await loadTopology(compiled.url);
     const plan = planCluster(topology.graph, topology.name, '', kafkaConnectorTopics);
+    const { fingerprint = topology.fingerprint, ...heartbeats } = options;
     const pool = new TaskWorkers({
-      count: 2,
-      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: topology.fingerprint, plan },
+      count,
+      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint, plan },
       log: createLogger('silent'),
+      ...heartbeats,
     });
     cleanups.push(() => pool.shutdown());
+    return { pool, plan };
+  }
+
+  it('spreads chains over the workers; a worker that exits fails only its tasks and is replaced', async () => {
+    const { pool, plan } = await startPool(2);
     await pool.ready();
     pool.setLayout({ tasks: [[0, 3]], repartitionPartitions: [] });
     const failures: Error[][] = [[], [], []];
@@ -62,18 +70,7 @@ describe('TaskWorkers (cluster tasks on worker threads)', () => {
   }, 60_000);
 
   it('a worker whose event loop is blocked stops answering heartbeats: it is terminated, its tasks fail, it is replaced', async () => {
-    const compiled = await compileJob(FIXTURE);
-    cleanups.push(() => compiled.cleanup());
-    const topology = await loadTopology(compiled.url);
-    const plan = planCluster(topology.graph, topology.name, '', kafkaConnectorTopics);
-    const pool = new TaskWorkers({
-      count: 1,
-      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: topology.fingerprint, plan },
-      log: createLogger('silent'),
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 1000,
-    });
-    cleanups.push(() => pool.shutdown());
+    const { pool, plan } = await startPool(1, { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1000 });
     await pool.ready();
     pool.setLayout({ tasks: [[0, 1]], repartitionPartitions: [] });
     const failed: Error[] = [];
@@ -86,16 +83,7 @@ describe('TaskWorkers (cluster tasks on worker threads)', () => {
   }, 60_000);
 
   it('a job that builds another topology in the workers is refused at start, naming the fix', async () => {
-    const compiled = await compileJob(FIXTURE);
-    cleanups.push(() => compiled.cleanup());
-    const topology = await loadTopology(compiled.url);
-    const plan = planCluster(topology.graph, topology.name, '', kafkaConnectorTopics);
-    const pool = new TaskWorkers({
-      count: 1,
-      init: { moduleUrl: compiled.url, job: topology.name, logLevel: 'silent', fingerprint: 'not-this-one', plan },
-      log: createLogger('silent'),
-    });
-    cleanups.push(() => pool.shutdown());
+    const { pool } = await startPool(1, { fingerprint: 'not-this-one' });
     await expect(pool.ready()).rejects.toThrow(/built differently in worker 0 than in the cluster member .*Fix: make the build function deterministic/);
   }, 60_000);
 });
